@@ -1,0 +1,171 @@
+"""Registry of the simulations that ``neuroplast run`` and ``neuroplast scan`` offer.
+
+A simulation is declared once, as data: a frozen dataclass of parameters (each
+field carries its help text in ``metadata``) and a function that runs it. The
+CLI builds its ``run`` sub-commands from these declarations, and the scan
+validates spec keys against the same fields, so every parameter of every
+simulation can be set from the command line and scanned.
+
+Declaring a simulation::
+
+    @dataclass(frozen=True)
+    class ReservoirConfig:
+        n_neurons: int = param(1000, "number of neurons")
+        duration: float = param(1.0, "biological time", unit="s")
+
+    @register("reservoir", ReservoirConfig, help="...")
+    def run_reservoir(config, *, seed, out, progress=False) -> dict: ...
+
+The run function returns a JSON-serialisable summary (metrics as plain
+floats/ints) and writes its plots under ``out`` when ``out`` is not ``None``.
+Common fields (seed, wall time, versions) and ``summary.json`` are added by
+:func:`sims.runner.execute`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+__all__ = ["param", "register", "get", "names", "Simulation", "parse_duration", "coerce_params"]
+
+# Modules that register simulations; imported lazily so `neuroplast --help` stays fast.
+_SIM_MODULES = ("sims.reservoir", "sims.nalsm", "sims.whatwhen", "sims.prediction", "sims.continual")
+
+_REGISTRY: dict[str, "Simulation"] = {}
+_loaded = False
+
+
+def param(default, help: str, *, unit: str | None = None, choices=None, scan: bool = True):
+    """A dataclass field with help text, an optional unit (``"s"`` for durations) and choices."""
+    return field(default=default, metadata={"help": help, "unit": unit, "choices": choices, "scan": scan})
+
+
+@dataclass(frozen=True)
+class Simulation:
+    """One entry of the registry."""
+
+    name: str
+    config_cls: type
+    run: Callable
+    help: str
+
+    def fields(self) -> dict[str, dataclasses.Field]:
+        return {f.name: f for f in dataclasses.fields(self.config_cls)}
+
+    def make_config(self, params: Mapping | None = None):
+        """Build the frozen config from ``params`` (strings are parsed), naming unknown keys."""
+        return self.config_cls(**coerce_params(self, params or {}))
+
+
+def register(name: str, config_cls: type, *, help: str):
+    """Decorator that registers ``run(config, *, seed, out, progress)`` under ``name``."""
+    if not dataclasses.is_dataclass(config_cls):
+        raise TypeError(f"config_cls for {name!r} must be a dataclass")
+
+    def deco(fn):
+        _REGISTRY[name] = Simulation(name, config_cls, fn, help)
+        return fn
+
+    return deco
+
+
+def _load_all() -> None:
+    global _loaded
+    if _loaded:
+        return
+    for mod in _SIM_MODULES:
+        try:
+            importlib.import_module(mod)
+        except ModuleNotFoundError as exc:
+            # A simulation module that is not written yet is simply absent;
+            # a missing dependency *inside* an existing module is a real error.
+            if exc.name != mod:
+                raise
+    _loaded = True
+
+
+def names() -> list[str]:
+    """Names of all registered simulations."""
+    _load_all()
+    return sorted(_REGISTRY)
+
+
+def get(name: str) -> Simulation:
+    """Return the simulation called ``name`` or raise ``ValueError`` listing the known ones."""
+    _load_all()
+    if name not in _REGISTRY:
+        raise ValueError(f"unknown simulation {name!r}; allowed: {', '.join(sorted(_REGISTRY))}")
+    return _REGISTRY[name]
+
+
+_DURATION_RE = re.compile(r"^\s*([-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?)\s*(s|ms|us|min)?\s*$")
+_DURATION_SCALE = {None: 1.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "min": 60.0}
+
+
+def parse_duration(name: str, value) -> float:
+    """Parse ``'1s'``, ``'250ms'``, ``'0.5'`` (seconds) or a number into seconds."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    m = _DURATION_RE.match(str(value))
+    if not m:
+        raise ValueError(f"{name} must be a duration such as '1s' or '250ms', got {value!r}")
+    return float(m.group(1)) * _DURATION_SCALE[m.group(5)]
+
+
+def _coerce(name: str, f: dataclasses.Field, value):
+    kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
+    meta = f.metadata
+    if meta.get("unit") == "s":
+        return parse_duration(name, value)
+    try:
+        if kind == "bool":
+            if isinstance(value, str):
+                low = value.strip().lower()
+                if low in ("1", "true", "yes", "on"):
+                    return True
+                if low in ("0", "false", "no", "off"):
+                    return False
+                raise ValueError
+            if not isinstance(value, (bool, int)):
+                raise ValueError
+            return bool(value)
+        if kind == "int":
+            if isinstance(value, float) and not value.is_integer():
+                raise ValueError
+            if isinstance(value, bool):
+                raise ValueError
+            return int(value)
+        if kind == "float":
+            if isinstance(value, bool):
+                raise ValueError
+            return float(value)
+        if kind == "str":
+            if not isinstance(value, str):
+                raise ValueError
+            return value
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be of type {kind}, got {value!r}") from None
+    return value
+
+
+def coerce_params(sim: Simulation, params: Mapping) -> dict:
+    """Check keys against ``sim``'s fields and convert values to the field types."""
+    fields = sim.fields()
+    out = {}
+    for key, value in params.items():
+        norm = key.replace("-", "_")
+        if norm not in fields:
+            raise ValueError(
+                f"unknown parameter {key!r} for simulation {sim.name!r}; allowed: {', '.join(fields)}"
+            )
+        f = fields[norm]
+        val = _coerce(key, f, value)
+        choices = f.metadata.get("choices")
+        if choices is not None and val not in choices:
+            raise ValueError(f"unknown {key} {val!r}; allowed: {', '.join(map(str, choices))}")
+        out[norm] = val
+    return out

@@ -1,0 +1,1 @@
+"""Spiking networks on Brian2: neuron models, reservoirs, liquids, encoders, state extraction."""

@@ -1,0 +1,1 @@
+"""Datasets, task streams and metrics for prediction and continual learning (no Brian2)."""
