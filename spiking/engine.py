@@ -1,0 +1,127 @@
+"""The Brian2 engine layer: code-generation target, seeding, compile caches, standalone builds.
+
+Runtime mode (default, Cython target) builds a named :class:`brian2.Network`
+once, ``store()``s it, and ``restore()``s it before every trial, so many trials
+cost one compilation; Brian2 caches the compiled Cython extensions on disk, so
+a second process starts fast. ``cpp_standalone`` (one long ``run()`` per build,
+no Python hooks) compiles a binary once per network structure and re-runs it
+with a new seed through an environment variable, without recompiling.
+
+Randomness: one :class:`numpy.random.Generator` per simulation; Brian2's seed
+is drawn from it (:func:`seed_brian2`), so one integer seed fixes both.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from plasticity_rules._validation import check_choice
+
+__all__ = ["BACKENDS", "configure", "seed_brian2", "brian_seed_from", "cache_dir", "STANDALONE_SEED_ENV"]
+
+#: Code-generation backends: runtime Cython (default), runtime NumPy (no compiler), C++ standalone.
+BACKENDS = ("cython", "numpy", "cpp_standalone")
+#: Environment variable read by standalone binaries to re-seed Brian2's RNG at start.
+STANDALONE_SEED_ENV = "NEUROPLAST_BRIAN2_SEED"
+
+_cython_ok: bool | None = None
+
+
+def cache_dir() -> Path:
+    """Root of neuroplast's build caches (``$NEUROPLAST_CACHE`` or ``~/.cache/neuroplast``)."""
+    root = os.environ.get("NEUROPLAST_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "neuroplast")
+    path = Path(root)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _cython_available() -> bool:
+    global _cython_ok
+    if _cython_ok is None:
+        try:
+            import Cython  # noqa: F401
+            from brian2.codegen.runtime.cython_rt.cython_rt import CythonCodeObject
+
+            _cython_ok = bool(CythonCodeObject.is_available())
+        except Exception:  # noqa: BLE001 - any failure means "fall back"
+            _cython_ok = False
+    return _cython_ok
+
+
+def configure(backend: str = "cython") -> str:
+    """Select Brian2's code-generation target for runtime mode and quiet its logs.
+
+    Parameters
+    ----------
+    backend : {'cython', 'numpy', 'cpp_standalone'}
+        ``'cython'`` falls back to ``'numpy'`` with a warning when no working
+        compiler/Cython is found. ``'cpp_standalone'`` leaves the runtime target
+        untouched (the standalone device is activated by the simulation).
+
+    Returns
+    -------
+    str
+        The backend actually in use.
+    """
+    import brian2
+
+    check_choice("backend", backend, BACKENDS)
+    brian2.BrianLogger.log_level_warn()
+    logging.getLogger("brian2").setLevel(logging.ERROR)
+    brian2.prefs.codegen.cpp.extra_compile_args_gcc = ["-w", "-O3", "-ffast-math", "-march=native"]
+    if backend == "cython" and not _cython_available():
+        warnings.warn(
+            "Cython code generation is not available (no compiler or Cython); "
+            "falling back to Brian2's numpy target, which is ~3x slower",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        backend = "numpy"
+    if backend in ("cython", "numpy"):
+        brian2.prefs.codegen.target = backend
+    return backend
+
+
+def brian_seed_from(rng: np.random.Generator) -> int:
+    """Draw Brian2's integer seed from the simulation's Generator."""
+    return int(rng.integers(0, 2**31 - 1))
+
+
+def seed_brian2(rng: np.random.Generator) -> int:
+    """Seed Brian2 (and the legacy NumPy RNG Brian2's runtime uses) from ``rng``; return the seed."""
+    import brian2
+
+    s = brian_seed_from(rng)
+    brian2.seed(s)
+    return s
+
+
+def structure_hash(*parts) -> str:
+    """Short stable hash naming a standalone build directory for one network structure."""
+    h = hashlib.sha256()
+    for p in parts:
+        h.update(repr(p).encode())
+    return h.hexdigest()[:16]
+
+
+def standalone_seed_code() -> str:
+    """C++ inserted at the start of ``main`` that re-seeds Brian2's RNGs from :data:`STANDALONE_SEED_ENV`.
+
+    This lets one compiled binary run with many seeds (connectivity, parameters
+    and noise are all drawn by Brian2's RNG inside the binary).
+    """
+    return (
+        "{\n"
+        f'    const char* _np_seed = getenv("{STANDALONE_SEED_ENV}");\n'
+        "    if (_np_seed != NULL) {\n"
+        "        unsigned long _np_s = strtoul(_np_seed, NULL, 10);\n"
+        "        brian::_random_generators[0].seed(_np_s);\n"
+        "    }\n"
+        "}\n"
+    )

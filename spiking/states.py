@@ -1,0 +1,160 @@
+"""State extraction: spike trains to ``(n_samples, n_units)`` state matrices for readouts.
+
+Two representations, each a Numba kernel with a NumPy reference:
+
+* spike counts in time windows ``[start_s, stop_s)`` (binning is the special
+  case of contiguous windows);
+* exponentially filtered traces sampled at given times,
+
+  .. math:: x_k(t) = \\sum_{t_k^f \\le t} \\exp\\!\\left(-\\frac{t - t_k^f}{\\tau}\\right),
+
+  i.e. the solution of :math:`\\dot x_k = -x_k/\\tau + \\sum_f \\delta(t - t_k^f)`
+  (a spike at exactly the sample time is included).
+
+Spikes are ``(indices, times)`` arrays as a Brian2 ``SpikeMonitor`` returns them
+(times in seconds).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from plasticity_rules._validation import check_array, check_int, check_positive
+
+__all__ = [
+    "window_counts",
+    "window_counts_reference",
+    "bin_counts",
+    "filtered_traces",
+    "filtered_traces_reference",
+]
+
+
+@njit(cache=True)
+def _window_counts_kernel(idx, times, n_units, starts, stops):
+    n_win = starts.shape[0]
+    out = np.zeros((n_win, n_units))
+    # windows sorted by start; spikes sorted by time -> two-pointer sweep
+    for w in range(n_win):
+        lo = np.searchsorted(times, starts[w], side="left")
+        hi = np.searchsorted(times, stops[w], side="left")
+        for s in range(lo, hi):
+            out[w, idx[s]] += 1.0
+    return out
+
+
+def window_counts_reference(idx, times, n_units, starts, stops):
+    """NumPy reference of :func:`window_counts` (same arguments)."""
+    out = np.zeros((len(starts), n_units))
+    for w, (a, b) in enumerate(zip(starts, stops)):
+        sel = (times >= a) & (times < b)
+        out[w] = np.bincount(idx[sel], minlength=n_units)
+    return out
+
+
+def _prepare(idx, times, n_units):
+    n_units = check_int("n_units", n_units)
+    idx = check_array("indices", idx, ndim=1, dtype=np.int64, allow_empty=True)
+    times = check_array("times", times, ndim=1, dtype=np.float64, allow_empty=True)
+    if idx.shape != times.shape:
+        raise ValueError(f"indices and times must have the same length, got {idx.size} and {times.size}")
+    if idx.size and (idx.min() < 0 or idx.max() >= n_units):
+        raise ValueError(f"indices must lie in [0, n_units={n_units}), got range [{idx.min()}, {idx.max()}]")
+    if times.size > 1 and np.any(np.diff(times) < 0):
+        order = np.argsort(times, kind="stable")
+        idx, times = idx[order], times[order]
+    return np.ascontiguousarray(idx), np.ascontiguousarray(times), n_units
+
+
+def window_counts(indices, times, n_units: int, starts, stops) -> np.ndarray:
+    """Spike counts per unit in each window ``[starts[w], stops[w])``.
+
+    Parameters
+    ----------
+    indices, times : array_like, shape ``(n_spikes,)``
+        Spiking unit and time (s) of each spike.
+    n_units : int
+    starts, stops : array_like, shape ``(n_windows,)``
+        Window bounds in seconds, ``stops > starts``.
+
+    Returns
+    -------
+    ndarray, shape ``(n_windows, n_units)``
+    """
+    idx, times, n_units = _prepare(indices, times, n_units)
+    starts = check_array("starts", starts, ndim=1)
+    stops = check_array("stops", stops, shape=(starts.size,))
+    if np.any(stops <= starts):
+        raise ValueError("stops must be greater than starts in every window")
+    return _window_counts_kernel(idx, times, n_units, starts, stops)
+
+
+def bin_counts(indices, times, n_units: int, bin_width: float, duration: float, t_start: float = 0.0):
+    """Spike counts in contiguous bins of ``bin_width`` s over ``[t_start, t_start + duration)``.
+
+    Returns
+    -------
+    ndarray, shape ``(n_bins, n_units)`` with ``n_bins = round(duration / bin_width)``
+    """
+    check_positive("bin_width", bin_width)
+    check_positive("duration", duration)
+    n_bins = int(round(duration / bin_width))
+    if n_bins < 1:
+        raise ValueError(f"duration ({duration!r} s) must span at least one bin of {bin_width!r} s")
+    starts = t_start + bin_width * np.arange(n_bins)
+    return window_counts(indices, times, n_units, starts, starts + bin_width)
+
+
+@njit(cache=True)
+def _filtered_traces_kernel(idx, times, n_units, sample_times, tau):
+    n_samp = sample_times.shape[0]
+    out = np.empty((n_samp, n_units))
+    trace = np.zeros(n_units)
+    last = np.zeros(n_units)  # time each unit's trace was last brought up to date
+    s = 0
+    n_spikes = times.shape[0]
+    for k in range(n_samp):
+        t = sample_times[k]
+        while s < n_spikes and times[s] <= t:
+            u = idx[s]
+            trace[u] = trace[u] * np.exp(-(times[s] - last[u]) / tau) + 1.0
+            last[u] = times[s]
+            s += 1
+        for u in range(n_units):
+            out[k, u] = trace[u] * np.exp(-(t - last[u]) / tau)
+    return out
+
+
+def filtered_traces_reference(idx, times, n_units, sample_times, tau):
+    """NumPy reference of :func:`filtered_traces`: the defining sum, evaluated directly."""
+    out = np.zeros((len(sample_times), n_units))
+    for k, t in enumerate(sample_times):
+        sel = times <= t
+        np.add.at(out[k], idx[sel], np.exp(-(t - times[sel]) / tau))
+    return out
+
+
+def filtered_traces(indices, times, n_units: int, sample_times, tau: float) -> np.ndarray:
+    """Exponentially filtered spike trains sampled at ``sample_times``.
+
+    Parameters
+    ----------
+    indices, times : array_like, shape ``(n_spikes,)``
+        Spiking unit and time (s) of each spike.
+    n_units : int
+    sample_times : array_like, shape ``(n_samples,)``
+        Non-decreasing sample times in seconds.
+    tau : float
+        Filter time constant in seconds (> 0).
+
+    Returns
+    -------
+    ndarray, shape ``(n_samples, n_units)``
+    """
+    idx, times, n_units = _prepare(indices, times, n_units)
+    check_positive("tau", tau)
+    sample_times = check_array("sample_times", sample_times, ndim=1)
+    if sample_times.size > 1 and np.any(np.diff(sample_times) < 0):
+        raise ValueError("sample_times must be non-decreasing")
+    return _filtered_traces_kernel(idx, times, n_units, np.ascontiguousarray(sample_times), float(tau))
