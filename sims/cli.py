@@ -32,14 +32,14 @@ class _Parser(argparse.ArgumentParser):
 def _add_sim_parser(subparsers, sim: registry.Simulation) -> None:
     p = subparsers.add_parser(
         sim.name,
-        help=sim.help.splitlines()[0],
+        help=sim.help.splitlines()[0].replace("%", "%%"),
         description=sim.help,
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     for f in dataclasses.fields(sim.config_cls):
         meta = f.metadata
         flag = "--" + f.name.replace("_", "-")
-        text = meta.get("help", "")
+        text = meta.get("help", "").replace("%", "%%")  # argparse %-formats help
         if meta.get("unit") == "s":
             text += " (duration: '1s', '250ms' or seconds)"
         kwargs = dict(dest=f.name, default=f.default, help=text)

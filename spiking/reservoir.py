@@ -114,7 +114,8 @@ class ReservoirConfig:
         check_int("n_inh", self.n_inh, minimum=0)
         check_choice("connectivity", self.connectivity, CONNECTIVITY)
         check_probability("p_connect", self.p_connect)
-        check_int("indegree", self.indegree, minimum=1, maximum=self.n_neurons)
+        check_int("indegree", self.indegree, minimum=1,
+                  maximum=self.n_neurons if self.connectivity == "indegree" else None)
         for name in ("w_exc", "w_inh", "noise_exc", "noise_inh", "w_input"):
             check_nonnegative(name, getattr(self, name))
         check_positive("noise_period", self.noise_period)
@@ -258,31 +259,42 @@ class IzhikevichReservoir:
         eqs = IZHIKEVICH_EQS
         if drive_dt is not None:
             eqs = eqs.replace("I_drive : volt", "I_drive = drive(t, i) : volt")
+        # Parameters go through the namespace, not into the code strings, so every
+        # size and weight scale shares one set of compiled code objects.
+        ns = {
+            "n_exc": cfg.n_exc, "d_exponent": float(cfg.neuron.d_exponent),
+            "noise_exc": cfg.noise_exc * b2.mV, "noise_inh": cfg.noise_inh * b2.mV,
+            "w_exc": cfg.w_exc * b2.mV, "w_inh": cfg.w_inh * b2.mV, "w_input": cfg.w_input * b2.mV,
+            "v_init": cfg.neuron.v_init * b2.mV, "indegree": cfg.indegree,
+            "p_connect": cfg.p_connect, "p_input": cfg.p_input,
+        }
         G = b2.NeuronGroup(
             n, eqs, threshold=IZHIKEVICH_THRESHOLD, reset=IZHIKEVICH_RESET, method=HALF_STEP_EULER,
-            dt=cfg.dt * b2.second, name="reservoir",
+            dt=cfg.dt * b2.second, name="reservoir", namespace=ns,
         )
-        ne = cfg.n_exc
-        G.is_exc = f"i < {ne}"
+        G.is_exc = "i < n_exc"
         G.r = "rand()"
         G.a = "0.02 + (1 - int(is_exc))*0.08*r"
         G.b = "0.2 + (1 - int(is_exc))*(0.05 - 0.05*r)"
         G.c = "(-65 + int(is_exc)*15*r**2)*mV"
-        G.d = f"(int(is_exc)*(8 - 6*r**{cfg.neuron.d_exponent}) + (1 - int(is_exc))*2)*mV"
-        G.sigma_noise = f"(int(is_exc)*{cfg.noise_exc!r} + (1 - int(is_exc))*{cfg.noise_inh!r})*mV"
-        G.v = cfg.neuron.v_init * b2.mV
+        G.d = "(int(is_exc)*(8 - 6*r**d_exponent) + (1 - int(is_exc))*2)*mV"
+        G.sigma_noise = "int(is_exc)*noise_exc + (1 - int(is_exc))*noise_inh"
+        G.v = "v_init"
         G.u = "b*v"
         noise = G.run_regularly(
             "I_noise = sigma_noise*randn()", dt=cfg.noise_period * b2.second, when="start", name="thalamic_noise"
         )
-        S = b2.Synapses(G, G, "w : volt", on_pre="v_post += w", name="recurrent")
+        S = b2.Synapses(G, G, "w : volt", on_pre="v_post += w", name="recurrent", namespace=ns)
         if cfg.connectivity == "all":
             S.connect()
         elif cfg.connectivity == "prob":
-            S.connect(p=cfg.p_connect)
+            S.connect(p="p_connect")
         else:
-            S.connect(i=f"k for k in sample(N_pre, size={cfg.indegree})")
-        S.w = f"(int(i < {ne})*{cfg.w_exc!r} - int(i >= {ne})*{cfg.w_inh!r})*rand()*mV"
+            S.connect(i="k for k in sample(N_pre, size=indegree)")
+        # rand() first, then the Dale's-law scale (Brian2's numpy expression target
+        # mis-vectorises rand() inside a branch).
+        S.w = "rand()*mV"
+        S.w = "w/mV*(int(is_exc_pre)*w_exc - (1 - int(is_exc_pre))*w_inh)"
         objects = [G, noise, S, b2.SpikeMonitor(G, name="spikes")]
         if cfg.n_inputs > 0:
             if input_spikes is None:
@@ -292,10 +304,9 @@ class IzhikevichReservoir:
                     cfg.n_inputs, input_spikes.indices, input_spikes.times * b2.second,
                     dt=cfg.dt * b2.second, name="input",
                 )
-            S_in = b2.Synapses(inp, G, "w : volt", on_pre="v_post += w", name="input_synapses")
-            cond = f"j < {ne}" if cfg.input_target == "exc" else "True"
-            S_in.connect(condition=cond, p=cfg.p_input)
-            S_in.w = f"{cfg.w_input!r}*rand()*mV"
+            S_in = b2.Synapses(inp, G, "w : volt", on_pre="v_post += w", name="input_synapses", namespace=ns)
+            S_in.connect(condition="is_exc_post" if cfg.input_target == "exc" else "True", p="p_input")
+            S_in.w = "w_input*rand()"
             objects += [inp, S_in]
         return objects
 

@@ -1,0 +1,5 @@
+"""Shared test settings: quiet Brian2, headless matplotlib."""
+
+import matplotlib
+
+matplotlib.use("Agg")
