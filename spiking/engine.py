@@ -27,8 +27,10 @@ __all__ = ["BACKENDS", "configure", "seed_brian2", "brian_seed_from", "cache_dir
 
 #: Code-generation backends: runtime Cython (default), runtime NumPy (no compiler), C++ standalone.
 BACKENDS = ("cython", "numpy", "cpp_standalone")
-#: Environment variable read by standalone binaries to re-seed Brian2's RNG at start.
+#: Environment variables read by standalone binaries to re-seed Brian2's RNG: before the
+#: network's structure is drawn, and again before the simulation runs (trial noise).
 STANDALONE_SEED_ENV = "NEUROPLAST_BRIAN2_SEED"
+STANDALONE_TRIAL_SEED_ENV = "NEUROPLAST_BRIAN2_TRIAL_SEED"
 
 _cython_ok: bool | None = None
 
@@ -110,15 +112,16 @@ def structure_hash(*parts) -> str:
     return h.hexdigest()[:16]
 
 
-def standalone_seed_code() -> str:
-    """C++ inserted at the start of ``main`` that re-seeds Brian2's RNGs from :data:`STANDALONE_SEED_ENV`.
+def standalone_seed_code(env_name: str = STANDALONE_SEED_ENV) -> str:
+    """C++ for ``device.insert_code('main', ...)`` that re-seeds Brian2's RNG from ``env_name``.
 
-    This lets one compiled binary run with many seeds (connectivity, parameters
-    and noise are all drawn by Brian2's RNG inside the binary).
+    Inserted before the network's construction (structure seed) and before the
+    run (trial seed), it lets one compiled binary run with any seeds:
+    connectivity, parameters and noise are all drawn by Brian2's RNG inside it.
     """
     return (
         "{\n"
-        f'    const char* _np_seed = getenv("{STANDALONE_SEED_ENV}");\n'
+        f'    const char* _np_seed = getenv("{env_name}");\n'
         "    if (_np_seed != NULL) {\n"
         "        unsigned long _np_s = strtoul(_np_seed, NULL, 10);\n"
         "        brian::_random_generators[0].seed(_np_s);\n"

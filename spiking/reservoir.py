@@ -434,7 +434,7 @@ class IzhikevichReservoir:
     def _run_standalone(self, duration, input_spikes, trial_seed):
         import brian2 as b2
 
-        key = engine.structure_hash(self.config, duration, self.structure_seed, input_spikes and (
+        key = engine.structure_hash(self.config, duration, b2.__version__, input_spikes and (
             input_spikes.indices.tobytes(), input_spikes.times.tobytes()))
         directory = engine.cache_dir() / "standalone" / f"reservoir_{key}"
         if self._standalone_dir != directory:
@@ -443,19 +443,26 @@ class IzhikevichReservoir:
             b2.prefs.devices.cpp_standalone.openmp_threads = 0
             b2.device.insert_code("main", engine.standalone_seed_code())
             objs = self._create_objects(input_spikes=input_spikes)
+            b2.device.insert_code("main", engine.standalone_seed_code(engine.STANDALONE_TRIAL_SEED_ENV))
             net = b2.Network(*objs, name="reservoir_network")
             net.run(duration * b2.second)
-            b2.device.build(directory=str(directory), compile=True, run=False, with_output=False)
+            # A binary built earlier for this exact structure is reused: the code is
+            # regenerated (Brian2 needs its array bookkeeping) but not recompiled.
+            marker = directory / ".neuroplast_built"
+            compiled = marker.exists() and (directory / "main").exists()
+            b2.device.build(directory=str(directory), compile=not compiled, run=False, with_output=False)
+            marker.touch()
             self._standalone_dir = directory
             self._standalone_objs = {o.name: o for o in objs}
-        # Structure seed first (connectivity/weights), then the trial's noise seed:
-        # the binary re-seeds from the env var at start; noise differs by trial seed.
-        env_seed = (self.structure_seed * 1_000_003 + trial_seed) % (2**31 - 1)
-        os.environ[engine.STANDALONE_SEED_ENV] = str(env_seed)
+        # The binary seeds Brian2's RNG with the structure seed before building the
+        # network and with the trial seed before running it (see engine.standalone_seed_code).
+        os.environ[engine.STANDALONE_SEED_ENV] = str(self.structure_seed)
+        os.environ[engine.STANDALONE_TRIAL_SEED_ENV] = str(trial_seed)
         try:
             b2.device.run(directory=str(directory), with_output=False, run_args=[])
         finally:
             os.environ.pop(engine.STANDALONE_SEED_ENV, None)
+            os.environ.pop(engine.STANDALONE_TRIAL_SEED_ENV, None)
         mon = self._standalone_objs["spikes"]
         spikes = SpikeTrains(
             np.asarray(mon.i[:], dtype=np.int64), np.asarray(mon.t[:] / b2.second, dtype=np.float64),
