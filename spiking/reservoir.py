@@ -268,9 +268,12 @@ class IzhikevichReservoir:
             "v_init": cfg.neuron.v_init * b2.mV, "indegree": cfg.indegree,
             "p_connect": cfg.p_connect, "p_input": cfg.p_input,
         }
+        # One clock for every object: objects left on Brian2's 0.1 ms defaultclock
+        # would make the network step 10x more often than the neurons.
+        clock = b2.Clock(dt=cfg.dt * b2.second, name="reservoir_clock")
         G = b2.NeuronGroup(
             n, eqs, threshold=IZHIKEVICH_THRESHOLD, reset=IZHIKEVICH_RESET, method=HALF_STEP_EULER,
-            dt=cfg.dt * b2.second, name="reservoir", namespace=ns,
+            clock=clock, name="reservoir", namespace=ns,
         )
         G.is_exc = "i < n_exc"
         G.r = "rand()"
@@ -281,10 +284,12 @@ class IzhikevichReservoir:
         G.sigma_noise = "int(is_exc)*noise_exc + (1 - int(is_exc))*noise_inh"
         G.v = "v_init"
         G.u = "b*v"
+        same_period = np.isclose(cfg.noise_period, cfg.dt)
         noise = G.run_regularly(
-            "I_noise = sigma_noise*randn()", dt=cfg.noise_period * b2.second, when="start", name="thalamic_noise"
+            "I_noise = sigma_noise*randn()", dt=None if same_period else cfg.noise_period * b2.second,
+            when="start", name="thalamic_noise",
         )
-        S = b2.Synapses(G, G, "w : volt", on_pre="v_post += w", name="recurrent", namespace=ns)
+        S = b2.Synapses(G, G, "w : volt", on_pre="v_post += w", name="recurrent", namespace=ns, clock=clock)
         if cfg.connectivity == "all":
             S.connect()
         elif cfg.connectivity == "prob":
@@ -298,13 +303,14 @@ class IzhikevichReservoir:
         objects = [G, noise, S, b2.SpikeMonitor(G, name="spikes")]
         if cfg.n_inputs > 0:
             if input_spikes is None:
-                inp = b2.SpikeGeneratorGroup(cfg.n_inputs, [], [] * b2.second, dt=cfg.dt * b2.second, name="input")
+                inp = b2.SpikeGeneratorGroup(cfg.n_inputs, [], [] * b2.second, clock=clock, name="input")
             else:
                 inp = b2.SpikeGeneratorGroup(
                     cfg.n_inputs, input_spikes.indices, input_spikes.times * b2.second,
-                    dt=cfg.dt * b2.second, name="input",
+                    clock=clock, name="input",
                 )
-            S_in = b2.Synapses(inp, G, "w : volt", on_pre="v_post += w", name="input_synapses", namespace=ns)
+            S_in = b2.Synapses(inp, G, "w : volt", on_pre="v_post += w", name="input_synapses", namespace=ns,
+                               clock=clock)
             S_in.connect(condition="is_exc_post" if cfg.input_target == "exc" else "True", p="p_input")
             S_in.w = "w_input*rand()"
             objects += [inp, S_in]
