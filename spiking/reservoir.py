@@ -89,6 +89,11 @@ class ReservoirConfig:
         Input weight scale in mV (weights ``w_input * U(0,1)``).
     input_target : {'all', 'exc'}
         Which reservoir neurons inputs may reach.
+    tau_syn : float
+        Synaptic time constant in seconds. 0 (the paper): a spike adds its weight
+        to :math:`v` at once. > 0: it adds to an exponentially decaying current,
+        :math:`\tau_s \dot I_s = -I_s`, :math:`I_s \leftarrow I_s + w\,(1\,\mathrm{ms})/\tau_s`,
+        so each PSP keeps the same area while lasting :math:`\sim\tau_s` (longer memory).
     neuron : IzhikevichParams
     """
 
@@ -107,6 +112,7 @@ class ReservoirConfig:
     p_input: float = 0.1
     w_input: float = 10.0
     input_target: str = "all"
+    tau_syn: float = 0.0
     neuron: IzhikevichParams = field(default_factory=IzhikevichParams)
 
     def __post_init__(self):
@@ -125,6 +131,10 @@ class ReservoirConfig:
         check_int("n_inputs", self.n_inputs, minimum=0)
         check_probability("p_input", self.p_input)
         check_choice("input_target", self.input_target, INPUT_TARGETS)
+        check_nonnegative("tau_syn", self.tau_syn)
+        if 0 < self.tau_syn < 2 * self.dt:
+            raise ValueError(f"tau_syn must be 0 or >= 2*dt ({2 * self.dt!r} s) for stable integration, "
+                             f"got {self.tau_syn!r}")
         if not isinstance(self.neuron, IzhikevichParams):
             raise ValueError(f"neuron must be an IzhikevichParams, got {type(self.neuron).__name__}")
 
@@ -259,6 +269,10 @@ class IzhikevichReservoir:
         eqs = IZHIKEVICH_EQS
         if drive_dt is not None:
             eqs = eqs.replace("I_drive : volt", "I_drive = drive(t, i) : volt")
+        on_pre = "v_post += w"
+        if cfg.tau_syn > 0:
+            eqs = eqs.replace("I_drive)/ms", "I_drive + I_syn)/ms") + "dI_syn/dt = -I_syn/tau_syn : volt\n"
+            on_pre = "I_syn_post += w*ms/tau_syn"
         # Parameters go through the namespace, not into the code strings, so every
         # size and weight scale shares one set of compiled code objects.
         ns = {
@@ -266,7 +280,7 @@ class IzhikevichReservoir:
             "noise_exc": cfg.noise_exc * b2.mV, "noise_inh": cfg.noise_inh * b2.mV,
             "w_exc": cfg.w_exc * b2.mV, "w_inh": cfg.w_inh * b2.mV, "w_input": cfg.w_input * b2.mV,
             "v_init": cfg.neuron.v_init * b2.mV, "indegree": cfg.indegree,
-            "p_connect": cfg.p_connect, "p_input": cfg.p_input,
+            "p_connect": cfg.p_connect, "p_input": cfg.p_input, "tau_syn": cfg.tau_syn * b2.second,
         }
         # One clock for every object: objects left on Brian2's 0.1 ms defaultclock
         # would make the network step 10x more often than the neurons.
@@ -289,7 +303,7 @@ class IzhikevichReservoir:
             "I_noise = sigma_noise*randn()", dt=None if same_period else cfg.noise_period * b2.second,
             when="start", name="thalamic_noise",
         )
-        S = b2.Synapses(G, G, "w : volt", on_pre="v_post += w", name="recurrent", namespace=ns, clock=clock)
+        S = b2.Synapses(G, G, "w : volt", on_pre=on_pre, name="recurrent", namespace=ns, clock=clock)
         if cfg.connectivity == "all":
             S.connect()
         elif cfg.connectivity == "prob":
@@ -309,7 +323,7 @@ class IzhikevichReservoir:
                     cfg.n_inputs, input_spikes.indices, input_spikes.times * b2.second,
                     clock=clock, name="input",
                 )
-            S_in = b2.Synapses(inp, G, "w : volt", on_pre="v_post += w", name="input_synapses", namespace=ns,
+            S_in = b2.Synapses(inp, G, "w : volt", on_pre=on_pre, name="input_synapses", namespace=ns,
                                clock=clock)
             S_in.connect(condition="is_exc_post" if cfg.input_target == "exc" else "True", p="p_input")
             S_in.w = "w_input*rand()"

@@ -123,3 +123,16 @@ def test_bad_run_input(paper_net):
         paper_net.run(0.1, input_current=np.ones((10, 3)))
     with pytest.raises(ValueError, match="input_current contains 10 NaN"):
         paper_net.run(0.1, input_current=np.where(np.eye(10, 1000) > 0, np.nan, 0.0))
+
+
+def test_synaptic_time_constant_prolongs_input_effect():
+    """With tau_syn > 0 an input volley keeps driving the network for ~tau_syn after it."""
+    base = preset("izhikevich2003", n_neurons=100, noise_exc=0.0, noise_inh=0.0, n_inputs=20, p_input=0.5,
+                  w_input=20.0)
+    volley = poisson_encode(np.r_[np.full(50, 1000.0), np.zeros(250)][:, None] * np.ones((1, 20)), 0.3, seed=0)
+    fast = IzhikevichReservoir(base, seed=0).run(0.3, input_spikes=volley, seed=0)
+    slow = IzhikevichReservoir(base.replace(tau_syn=0.05), seed=0).run(0.3, input_spikes=volley, seed=0)
+    late = lambda r: np.sum(r.spikes.times > 0.07)  # noqa: E731 - spikes 20 ms after the volley ended
+    assert slow.spikes.n_spikes > 0 and late(slow) > late(fast)
+    with pytest.raises(ValueError, match="tau_syn must be 0 or >= 2\\*dt"):
+        base.replace(tau_syn=1e-3)
