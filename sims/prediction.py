@@ -1,0 +1,306 @@
+"""``neuroplast run prediction``: standard reservoir benchmarks on the spiking reservoir and an ESN.
+
+Tasks (:mod:`tasks.prediction`): Mackey-Glass (tau = 17) one-step prediction and
+multi-step prediction, NARMA10, linear memory capacity (Jaeger 2001). Both
+reservoirs have ``n_neurons`` units and are read out by the same readout class
+(``ridge``, ``three_factor`` or ``force``), trained on the first ``n_train``
+samples after a washout and scored on the next ``n_test``.
+
+* Spiking reservoir: the input series is injected as a current
+  (:func:`spiking.encoders.current_encode`), each sample held for ``step`` seconds,
+  all samples in one Brian2 ``run()``; states are filtered spike trains with
+  heterogeneous time constants sampled at the end of each sample
+  (:func:`sims.whatwhen.multi_tau_traces`).
+* ESN: :class:`spiking.esn.EchoStateNetwork`, one update per sample.
+
+Multi-step Mackey-Glass: for the ESN the readout is run **free** (its one-step
+output fed back as the next input) for ``horizon`` steps from the end of the
+training data; the spiking reservoir cannot be run closed-loop sample by sample
+at reasonable cost, so for it the ``horizon``-step prediction is **direct** (a
+readout trained on :math:`x(t + h)`); the ESN's direct ``h``-step NRMSE is
+reported too, for a like-for-like comparison.
+
+NRMSE is normalised by the standard deviation of the test target (see
+:func:`tasks.prediction.nrmse`). With ``ridge_select`` (default) the ridge
+penalty is chosen per reservoir and target on a validation tail of the training
+split (the spiking states are noisy and need far more regularisation than the ESN's).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from plasticity_rules._validation import (
+    check_int,
+    check_nonnegative,
+    check_positive,
+    check_probability,
+    make_rng,
+)
+from plasticity_rules.force import ForceReadout
+from plasticity_rules.readouts import RidgeReadout
+from plasticity_rules.three_factor import ThreeFactorReadout
+from tasks import prediction as tp
+
+from .registry import param, register
+from .whatwhen import multi_tau_traces, parse_taus
+
+__all__ = ["PredictionConfig", "run_prediction", "TASKS", "PRED_READOUTS"]
+
+TASKS = ("mackey-glass", "narma10", "memory-capacity")
+PRED_READOUTS = ("ridge", "three_factor", "force")
+
+
+@dataclass(frozen=True)
+class PredictionConfig:
+    task: str = param("mackey-glass", "benchmark", choices=TASKS)
+    readout: str = param("ridge", "readout (the same for both reservoirs)", choices=PRED_READOUTS)
+    reservoir: str = param("both", "which reservoir(s) to run", choices=("both", "spiking", "esn"))
+    n_neurons: int = param(500, "units of the spiking reservoir and of the ESN")
+    n_train: int = param(2000, "training samples")
+    n_test: int = param(1000, "test samples")
+    washout: int = param(100, "initial samples discarded")
+    horizon: int = param(84, "Mackey-Glass multi-step horizon (samples; 84 as in Jaeger & Haas 2004)")
+    max_delay: int = param(40, "memory capacity: largest delay k")
+    step: float = param(0.01, "spiking reservoir: seconds per input sample", unit="s")
+    input_gain: float = param(40.0, "spiking reservoir: input current gain (mV/ms per unit input)")
+    p_input: float = param(1.0, "spiking reservoir: probability that the input drives a neuron")
+    noise: float = param(2.0, "spiking reservoir: thalamic noise of excitatory neurons, mV")
+    reservoir_preset: str = param("sparse", "spiking reservoir preset", choices=("sparse", "izhikevich2003"))
+    trace_taus: str = param("0.02,0.05,0.1,0.2,0.4", "readout synaptic time constants, s (round-robin)")
+    esn_spectral_radius: float = param(0.9, "ESN spectral radius")
+    esn_input_scale: float = param(0.5, "ESN input scale")
+    esn_leak: float = param(1.0, "ESN leak rate")
+    ridge_alpha: float = param(1e-4, "ridge penalty (states are scaled to unit mean squared norm)")
+    ridge_select: bool = param(
+        True, "choose the ridge penalty from 1e-8..1e2 on the last 20 % of the training split, then refit"
+    )
+    eta: float = param(0.05, "three-factor learning rate (per sample)")
+    force_alpha: float = param(1.0, "FORCE: P(0) = I/alpha")
+    backend: str = param("cython", "Brian2 code generation", choices=("cython", "numpy"))
+
+    def __post_init__(self):
+        for name in ("n_neurons", "n_train", "n_test", "horizon", "max_delay"):
+            check_int(name, getattr(self, name))
+        check_int("washout", self.washout, minimum=0)
+        for name in ("step", "esn_spectral_radius", "eta", "force_alpha"):
+            check_positive(name, getattr(self, name))
+        for name in ("input_gain", "noise", "esn_input_scale", "ridge_alpha"):
+            check_nonnegative(name, getattr(self, name))
+        check_probability("p_input", self.p_input)
+        check_probability("esn_leak", self.esn_leak)
+        parse_taus(self.trace_taus)
+        if self.task == "memory-capacity" and self.max_delay >= self.n_train:
+            raise ValueError(f"max_delay ({self.max_delay}) must be smaller than n_train ({self.n_train})")
+        if self.task == "mackey-glass" and self.horizon >= self.n_test:
+            raise ValueError(f"horizon ({self.horizon}) must be smaller than n_test ({self.n_test})")
+
+
+# ----------------------------------------------------------------------------- data
+def make_task(config: PredictionConfig, rng):
+    """Return (input u fed to the reservoirs, targets dict name -> (n, k) array, raw series)."""
+    n = config.washout + config.n_train + config.n_test
+    if config.task == "mackey-glass":
+        x = tp.mackey_glass(n + config.horizon + 1, seed=rng)
+        mu, sd = x[: config.washout + config.n_train].mean(), x[: config.washout + config.n_train].std()
+        u = (x[:n] - mu) / sd * 0.5
+        targets = {
+            "one_step": x[1 : n + 1, None],
+            f"direct_{config.horizon}_step": x[config.horizon : n + config.horizon, None],
+        }
+        return u, targets, {"x": x, "mu": mu, "sd": sd}
+    if config.task == "narma10":
+        uu, y = tp.narma10(n, seed=rng)
+        return (uu - 0.25) * 4.0, {"narma10": y[:, None]}, {}
+    u = tp.memory_capacity_input(n, seed=rng)
+    return u, {"delays": tp.delayed_targets(u, config.max_delay)}, {}
+
+
+def spiking_states(config: PredictionConfig, u, rng, progress=False):
+    from spiking.encoders import current_encode
+    from spiking.reservoir import IzhikevichReservoir, preset
+
+    cfg = preset(
+        config.reservoir_preset,
+        n_neurons=config.n_neurons,
+        noise_exc=config.noise,
+        noise_inh=0.4 * config.noise,
+    )
+    current, _ = current_encode(u, cfg.n_neurons, gain=config.input_gain, p_connect=config.p_input, seed=rng)
+    res = IzhikevichReservoir(cfg, seed=rng, backend=config.backend)
+    duration = u.size * config.step
+    run = res.run(duration, input_current=current, current_dt=config.step, progress=progress)
+    sample_t = (np.arange(u.size) + 1) * config.step * (1 - 1e-9)
+    X = multi_tau_traces(
+        run.spikes.indices, run.spikes.times, cfg.n_neurons, sample_t, parse_taus(config.trace_taus)
+    )
+    return X, {"mean_rate_exc_hz": run.mean_rate("exc"), "simulated_s": duration}
+
+
+def esn_states(config: PredictionConfig, u, rng):
+    from spiking.esn import EchoStateNetwork, ESNConfig
+
+    esn = EchoStateNetwork(
+        ESNConfig(
+            n_units=config.n_neurons,
+            spectral_radius=config.esn_spectral_radius,
+            input_scale=config.esn_input_scale,
+            leak=config.esn_leak,
+        ),
+        n_inputs=1,
+        seed=rng,
+    )
+    return esn.run(u), esn
+
+
+def make_readout(config: PredictionConfig, n_outputs: int):
+    if config.readout == "ridge":
+        return RidgeReadout(alpha=config.ridge_alpha)
+    if config.readout == "three_factor":
+        return ThreeFactorReadout(eta=config.eta, dt=1.0, online=True)
+    return ForceReadout(alpha=config.force_alpha, update_every=1)
+
+
+def select_ridge_alpha(X, Y, grid=tuple(10.0**k for k in range(-8, 3))) -> float:
+    """Penalty with the lowest validation MSE: fit on the first 80 % of ``X``, score on the last 20 %."""
+    n_fit = int(0.8 * X.shape[0])
+    best, best_err = grid[0], np.inf
+    for a in grid:
+        m = RidgeReadout(alpha=a).fit(X[:n_fit], Y[:n_fit])
+        err = float(np.mean((m.predict(X[n_fit:]).reshape(Y[n_fit:].shape) - Y[n_fit:]) ** 2))
+        if err < best_err:
+            best, best_err = a, err
+    return best
+
+
+def _fit_predict(config, X, Y, tr, te):
+    if config.readout == "ridge" and config.ridge_select:
+        m = RidgeReadout(alpha=select_ridge_alpha(X[tr], Y[tr])).fit(X[tr], Y[tr])
+    else:
+        m = make_readout(config, Y.shape[1]).fit(X[tr], Y[tr])
+    return m, m.predict(X[te]).reshape(-1, Y.shape[1])
+
+
+def evaluate(config: PredictionConfig, X, targets: dict, extra: dict, esn=None) -> tuple[dict, dict]:
+    """Train on the train split, score on the test split; returns (metrics, curves for plots)."""
+    w, ntr = config.washout, config.n_train
+    tr, te = slice(w, w + ntr), slice(w + ntr, w + ntr + config.n_test)
+    scale = float(np.sqrt(np.mean(np.sum(X[tr] ** 2, axis=1))))
+    X = X / (scale if scale > 0 else 1.0)
+    res, curves = {}, {}
+    for name, Y in targets.items():
+        m, P = _fit_predict(config, X, Y, tr, te)
+        if isinstance(m, RidgeReadout):
+            res[f"ridge_alpha_{name}"] = float(m.alpha)
+        if config.task == "memory-capacity":
+            mc, mck = tp.memory_capacity(Y[te], P)
+            res["memory_capacity"] = mc
+            res["memory_capacity_per_delay"] = mck.tolist()
+            curves["mc_k"] = mck
+            curves["pred"], curves["target"] = P[:, 0], Y[te][:, 0]
+        else:
+            res[f"nrmse_{name}"] = tp.nrmse(Y[te][:, 0], P[:, 0])
+            curves[name] = (Y[te][:, 0], P[:, 0])
+            if name == "one_step" and esn is not None:
+                # free-running: feed the (normalised) one-step prediction back as input
+                mu, sd = extra["mu"], extra["sd"]
+
+                class _Fed:
+                    def __init__(self, model, scale, mu, sd):
+                        self.model, self.scale, self.mu, self.sd = model, scale, mu, sd
+
+                    def predict(self, x):
+                        return (self.model.predict(x / self.scale).reshape(-1) - self.mu) / self.sd * 0.5
+
+                x_last = X[te.start - 1] * scale
+                u0 = (m.predict(X[te.start - 1 : te.start]).reshape(-1) - mu) / sd * 0.5
+                gen = esn.run_closed_loop(_Fed(m, scale, mu, sd), x_last, u0, config.horizon)
+                gen_x = gen[:, 0] / 0.5 * sd + mu
+                truth = Y[te.start - 1 : te.start - 1 + config.horizon, 0]
+                res[f"nrmse_freerun_{config.horizon}_step"] = float(
+                    np.sqrt(np.mean((gen_x - truth) ** 2) / np.var(Y[te][:, 0]))
+                )
+                curves["freerun"] = (truth, gen_x)
+    res["state_scale"] = scale
+    return res, curves
+
+
+def _plot(out, config, curves_by_res: dict) -> list[str]:
+    from .plots import figure, save
+
+    files = []
+    n_show = min(300, config.n_test)
+    rows = [(r, k) for r, cv in curves_by_res.items() for k in cv if k not in ("mc_k", "pred", "target")]
+    if config.task == "memory-capacity":
+        fig, axes = figure(1, 2, figsize=(10, 3.5), squeeze=False)
+        for r, cv in curves_by_res.items():
+            axes[0, 0].plot(
+                np.arange(1, cv["mc_k"].size + 1), cv["mc_k"], label=f"{r} (MC={cv['mc_k'].sum():.2f})"
+            )
+            axes[0, 1].plot(cv["target"][:100], "k", lw=0.8) if r == list(curves_by_res)[0] else None
+            axes[0, 1].plot(cv["pred"][:100], label=r)
+        axes[0, 0].set_xlabel("delay k")
+        axes[0, 0].set_ylabel("MC_k (squared correlation)")
+        axes[0, 0].legend(fontsize=8)
+        axes[0, 1].set_title("delay 1: target (black) and readouts", fontsize=9)
+        axes[0, 1].legend(fontsize=8)
+        files.append(str(save(fig, out / "prediction.png")))
+        return files
+    fig, axes = figure(len(rows), 1, figsize=(9, 2.3 * len(rows)), squeeze=False)
+    for ax, (r, k) in zip(axes[:, 0], rows, strict=True):
+        y, p = curves_by_res[r][k]
+        n = min(n_show, y.size)
+        ax.plot(y[:n], "k", lw=1, label="target")
+        ax.plot(p[:n], "tab:red", lw=1, label="prediction")
+        ax.set_title(f"{r}: {k} (test)", fontsize=9)
+    axes[0, 0].legend(fontsize=8)
+    axes[-1, 0].set_xlabel("test sample")
+    fig.subplots_adjust(hspace=0.5)
+    files.append(str(save(fig, out / "prediction.png")))
+    return files
+
+
+@register(
+    "prediction",
+    PredictionConfig,
+    help="Reservoir prediction benchmarks (Mackey-Glass tau=17, NARMA10, linear memory capacity) on the "
+    "spiking "
+    "Izhikevich reservoir and a same-size echo state network, with the same readout.",
+)
+def run_prediction(config: PredictionConfig, *, seed: int, out=None, progress: bool = False) -> dict:
+    rng = make_rng(seed)
+    u, targets, extra = make_task(config, rng)
+    results, curves, timings = {}, {}, {}
+    if config.reservoir in ("both", "spiking"):
+        t0 = time.perf_counter()
+        X, info = spiking_states(config, u, rng, progress)
+        t1 = time.perf_counter()
+        results["spiking"], curves["spiking"] = evaluate(config, X, targets, extra)
+        results["spiking"].update(info)
+        timings["spiking_reservoir_s"], timings["spiking_readout_s"] = t1 - t0, time.perf_counter() - t1
+    if config.reservoir in ("both", "esn"):
+        t0 = time.perf_counter()
+        X, esn = esn_states(config, u, rng)
+        t1 = time.perf_counter()
+        results["esn"], curves["esn"] = evaluate(config, X, targets, extra, esn=esn)
+        timings["esn_reservoir_s"], timings["esn_readout_s"] = t1 - t0, time.perf_counter() - t1
+    primary = results.get("spiking", results.get("esn"))
+    summary = {"task": config.task, "readout": config.readout, "results": results, **timings}
+    if config.task == "memory-capacity":
+        summary["memory_capacity"] = primary["memory_capacity"]
+        if "esn" in results:
+            summary["esn_memory_capacity"] = results["esn"]["memory_capacity"]
+    else:
+        key = next(k for k in primary if k.startswith("nrmse_"))
+        summary["nrmse"] = primary[key]
+        summary["nrmse_normalisation"] = "sqrt(mean((y_pred - y)^2) / var(y)) on the test set"
+        for r, v in results.items():
+            for k, val in v.items():
+                if k.startswith("nrmse_"):
+                    summary[f"{r}_{k}"] = val
+    if out is not None:
+        summary["plots"] = _plot(out, config, curves)
+    return summary

@@ -1,0 +1,435 @@
+"""``neuroplast run whatwhen``: "what"/"when" prediction readouts on an Izhikevich reservoir.
+
+Pipeline (Yamada & Chao 2025, arXiv:2510.14382, as reconstructed in
+:mod:`plasticity_rules.three_factor` and :mod:`tasks.whatwhen`):
+
+1. generate a session of blocks of cue -> latency -> stimulus trials (:func:`tasks.whatwhen.generate`);
+2. encode cue and stimulus channels as Poisson spike trains (:func:`spiking.encoders.poisson_encode`);
+3. run the Brian2 Izhikevich reservoir **once** over the whole session, all trials
+   back to back in one ``run()`` (the reservoir does not depend on the readout);
+4. sample exponentially filtered spike traces every ``dt`` (:func:`spiking.states.filtered_traces`).
+   The readout synapses have heterogeneous time constants (``trace_taus``, assigned to
+   neurons round-robin): with delta synapses the reservoir's cue response fades within
+   ~100 ms, and slow synaptic filtering is what carries elapsed time to the latencies;
+5. train the requested readout (and, with ``compare``, all four on the *same* traces) with
+   the Numba kernels, online through the session, and score the outputs produced while learning.
+
+Readouts: ``three_factor`` ("when" online, "what" consolidated at each trial end),
+``force`` (RLS, no reset), ``force_reset`` (P reset to I/alpha at every block switch) and
+``ridge`` (closed-form least squares refit on all trials so far at each trial end; trial
+``n`` is predicted with the weights of trials ``< n``).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from plasticity_rules._validation import (
+    check_choice,
+    check_int,
+    check_nonnegative,
+    check_positive,
+    check_probability,
+    make_rng,
+)
+from plasticity_rules.force import ForceReadout
+from plasticity_rules.readouts import RidgeReadout
+from plasticity_rules.three_factor import ThreeFactorReadout
+from tasks import whatwhen as ww
+
+from .registry import param, register
+
+__all__ = ["WhatWhenConfig", "run_whatwhen", "parse_taus", "multi_tau_traces", "READOUTS"]
+
+READOUTS = ("three_factor", "force", "force_reset", "ridge")
+
+
+def parse_taus(spec) -> tuple[float, ...]:
+    """Parse ``"0.02,0.05,0.1"`` (seconds) into a tuple of positive floats."""
+    try:
+        taus = tuple(float(x) for x in str(spec).split(",") if x.strip())
+    except ValueError:
+        raise ValueError(
+            f"trace_taus must be comma-separated seconds such as '0.02,0.1', got {spec!r}"
+        ) from None
+    if not taus:
+        raise ValueError(f"trace_taus must list at least one time constant, got {spec!r}")
+    for t in taus:
+        check_positive("trace_taus", t)
+    return taus
+
+
+def multi_tau_traces(indices, times, n_units: int, sample_times, taus) -> np.ndarray:
+    """Filtered rates with per-neuron time constants ``taus[i % len(taus)]``.
+
+    Returns :math:`x_i(t) = \\frac{1}{\\tau_i}\\sum_f e^{-(t - t_i^f)/\\tau_i}` (Hz), shape
+    ``(n_samples, n_units)``; computed with :func:`spiking.states.filtered_traces`.
+    """
+    from spiking.states import filtered_traces
+
+    indices = np.asarray(indices, dtype=np.int64)
+    times = np.asarray(times, dtype=np.float64)
+    out = np.zeros((len(sample_times), n_units))
+    group = np.arange(n_units) % len(taus)
+    for g, tau in enumerate(taus):
+        units = np.flatnonzero(group == g)
+        sel = np.isin(indices, units)
+        tr = filtered_traces(indices[sel], times[sel], n_units, sample_times, tau)
+        out[:, units] = tr[:, units] / tau
+    return out
+
+
+@dataclass(frozen=True)
+class WhatWhenConfig:
+    readout: str = param("three_factor", "readout whose metrics are reported", choices=READOUTS)
+    compare: bool = param(
+        True, "also train the other readouts on the same reservoir traces (summary['comparison'])"
+    )
+    blocks: str = param(
+        "40:0.15:0.6,0.3,0.1; 40:0.25:0.6,0.3,0.1; 40:0.25:0.1,0.3,0.6",
+        "blocks 'n_trials:latency_s:p1,p2,...' separated by ';' (a new block is a switch)",
+    )
+    trial_duration: float = param(0.5, "trial length", unit="s")
+    cue_time: float = param(0.1, "cue onset within the trial", unit="s")
+    cue_duration: float = param(0.05, "cue length", unit="s")
+    stimulus_duration: float = param(0.05, "stimulus length", unit="s")
+    target_width: float = param(0.03, "sigma of the target bump", unit="s")
+    dt: float = param(0.005, "readout time step (trace sampling and updates)", unit="s")
+    probe_fraction: float = param(
+        0.25, "fraction of probe trials (stimulus omitted, no learning; timing/amplitude read there)"
+    )
+    n_neurons: int = param(500, "reservoir neurons (80 % excitatory)")
+    reservoir_preset: str = param("sparse", "reservoir preset", choices=("sparse", "izhikevich2003"))
+    noise: float = param(2.0, "thalamic noise of excitatory neurons, mV (inhibitory: 0.4x)")
+    recurrent_scale: float = param(0.5, "scale of the preset's recurrent weights (1: the preset)")
+    input_rate: float = param(100.0, "firing rate of active input neurons, Hz")
+    input_per_channel: int = param(20, "input neurons per channel (cue, each stimulus)")
+    p_input: float = param(0.2, "input -> reservoir connection probability")
+    w_input: float = param(10.0, "input weight scale, mV")
+    trace_taus: str = param(
+        "0.02,0.05,0.1,0.2,0.4", "readout synaptic time constants, s (round-robin over neurons)"
+    )
+    eta_when: float = param(0.02, "three-factor learning rate of the online 'when' readout (per step)")
+    eta_what: float = param(
+        0.001, "three-factor learning rate of the offline 'what' readouts (per step, applied at trial end)"
+    )
+    eligibility_tau: float = param(
+        0.0, "presynaptic eligibility-trace time constant (0: the rate itself)", unit="s"
+    )
+    gate_shape: str = param(
+        "boxcar", "attention gate shape", choices=("constant", "boxcar", "ramp", "gaussian")
+    )
+    gate_floor: float = param(0.1, "attention gate outside the attended window, in [0, 1]")
+    force_alpha: float = param(1.0, "FORCE: P(0) = I/alpha")
+    force_every: int = param(2, "FORCE: update every k steps")
+    ridge_alpha: float = param(1.0, "ridge penalty")
+    eval_trials: int = param(5, "probe trials at the end of each block used for timing and amplitude metrics")
+    recovery_factor: float = param(
+        1.2, "recovered when the 3-trial mean error is <= factor x pre-switch median"
+    )
+    timing_tolerance: float = param(0.015, "timing recovery: |peak time - onset| at most this", unit="s")
+    backend: str = param("cython", "Brian2 code generation", choices=("cython", "numpy"))
+
+    def __post_init__(self):
+        check_choice("readout", self.readout, READOUTS)
+        check_int("n_neurons", self.n_neurons, minimum=2)
+        for name in ("noise", "input_rate", "w_input", "eligibility_tau", "recurrent_scale"):
+            check_nonnegative(name, getattr(self, name))
+        for name in ("eta_when", "eta_what", "force_alpha", "recovery_factor", "timing_tolerance"):
+            check_positive(name, getattr(self, name))
+        check_nonnegative("ridge_alpha", self.ridge_alpha)
+        check_int("input_per_channel", self.input_per_channel)
+        check_int("force_every", self.force_every)
+        check_int("eval_trials", self.eval_trials)
+        check_probability("p_input", self.p_input)
+        parse_taus(self.trace_taus)
+        self.paradigm()  # validates blocks and timing
+
+    def paradigm(self) -> ww.WhatWhenParadigm:
+        return ww.WhatWhenParadigm(
+            blocks=ww.parse_blocks(self.blocks),
+            trial_duration=self.trial_duration,
+            cue_time=self.cue_time,
+            cue_duration=self.cue_duration,
+            stimulus_duration=self.stimulus_duration,
+            target_width=self.target_width,
+            dt=self.dt,
+            gate_shape=self.gate_shape,
+            gate_floor=self.gate_floor,
+            probe_fraction=self.probe_fraction,
+        )
+
+
+# ----------------------------------------------------------------------------- pipeline pieces
+def simulate_reservoir(config: WhatWhenConfig, session: ww.WhatWhenSession, rng, progress=False):
+    """Encode the session's inputs, run the reservoir once, return ``(states, run, timings)``."""
+    from spiking.encoders import poisson_encode
+    from spiking.reservoir import IzhikevichReservoir, preset
+
+    t0 = time.perf_counter()
+    rates = np.repeat(session.input_rates(1e-3, rate=config.input_rate), config.input_per_channel, axis=1)
+    spikes = poisson_encode(rates, session.duration, dt=1e-3, seed=rng)
+    base = preset(config.reservoir_preset, n_neurons=config.n_neurons)
+    cfg = base.replace(
+        n_inputs=rates.shape[1],
+        p_input=config.p_input,
+        w_input=config.w_input,
+        noise_exc=config.noise,
+        noise_inh=0.4 * config.noise,
+        w_exc=base.w_exc * config.recurrent_scale,
+        w_inh=base.w_inh * config.recurrent_scale,
+    )
+    res = IzhikevichReservoir(cfg, seed=rng, backend=config.backend)
+    t1 = time.perf_counter()
+    run = res.run(session.duration, input_spikes=spikes, progress=progress)
+    t2 = time.perf_counter()
+    # sample at the end of each step (the state that has seen the step's input)
+    X = multi_tau_traces(
+        run.spikes.indices,
+        run.spikes.times,
+        cfg.n_neurons,
+        session.times + session.paradigm.dt * (1 - 1e-9),
+        parse_taus(config.trace_taus),
+    )
+    # one global scale so that the mean squared norm of a state is 1 (learning rates are per unit power)
+    scale = float(np.sqrt(np.mean(np.sum(X**2, axis=1))))
+    X /= scale if scale > 0 else 1.0
+    t3 = time.perf_counter()
+    return X, run, {"build_s": t1 - t0, "reservoir_s": t2 - t1, "states_s": t3 - t2, "state_scale_hz": scale}
+
+
+def train_readout(
+    name: str, config: WhatWhenConfig, session: ww.WhatWhenSession, X
+) -> tuple[np.ndarray, object]:
+    """Train readout ``name`` through the session; return (outputs produced while learning, readout)."""
+    Y = session.targets
+    spt = session.paradigm.steps_per_trial
+    if name == "three_factor":
+        k = session.paradigm.n_stimuli
+        m = ThreeFactorReadout(
+            eta=[config.eta_when] + [config.eta_what] * k,
+            trace_tau=config.eligibility_tau,
+            dt=config.dt,
+            online=np.array([True] + [False] * k),
+        )
+        m.fit(X, Y, gate=session.gate, segment_ends=session.trial_end)
+        return m.train_predictions_, m
+    if name in ("force", "force_reset"):
+        m = ForceReadout(alpha=config.force_alpha, update_every=config.force_every)
+        reset = session.switch_trials * spt if name == "force_reset" else None
+        m.fit(X, Y, reset_at=reset, learn=session.learn)
+        return m.train_predictions_, m
+    if name == "ridge":
+        m = RidgeReadout(alpha=config.ridge_alpha)
+        out = np.zeros_like(Y)
+        for i in range(session.n_trials):
+            sl = slice(i * spt, (i + 1) * spt)
+            if hasattr(m, "coef_"):  # trials before the first teaching trial output 0
+                out[sl] = m.predict(X[sl])
+            if not session.probe[i]:
+                m.partial_fit(X[sl], Y[sl])
+        return out, m
+    raise ValueError(f"unknown readout {name!r}; allowed: {', '.join(READOUTS)}")
+
+
+def score(config: WhatWhenConfig, session: ww.WhatWhenSession, pred, readout) -> dict:
+    """Metrics of one readout (see :mod:`tasks.whatwhen`)."""
+    n_eval = config.eval_trials
+    probes = bool(np.all([np.any(session.probe[session.block == b]) for b in np.unique(session.block)]))
+    te = ww.timing_errors(session, pred, output=0)
+    last = np.concatenate(ww.evaluation_trials(session, n_eval, probes=probes))
+    fit = ww.amplitude_probability_fit(session, pred, last_n=n_eval, probes=probes)
+    err = ww.trial_errors(session, pred)
+    rec = (
+        ww.recovery_after_switches(err, session.switch_trials, factor=config.recovery_factor)
+        if len(session.switch_trials)
+        else []
+    )
+    timing_rec = []
+    for s_i, s in enumerate(session.switch_trials):
+        end = session.switch_trials[s_i + 1] if s_i + 1 < len(session.switch_trials) else session.n_trials
+        trials = np.arange(s, end)
+        if probes:
+            trials = trials[session.probe[trials]]
+        ok = np.abs(te[trials]) <= config.timing_tolerance + 1e-12  # single probe trials
+        n = next((i for i in range(ok.size) if ok[i : i + 2].all()), None)
+        timing_rec.append(int(trials[n] - s) if n is not None else int(end - s))
+    W = readout.coef_
+    try:
+        cos = ww.subspace_cosine(W[:1], W[1:])
+    except ValueError:
+        cos = {"max_cosine": float("nan"), "mean_row_cosine": float("nan"), "angles_deg": np.array([np.nan])}
+    # peak time of the "when" readout vs latency, per block (last eval trials)
+    peak_vs_latency, mean_te = [], []
+    for b, idx in zip(
+        np.unique(session.block), ww.evaluation_trials(session, n_eval, probes=probes), strict=True
+    ):
+        m_te = ww.mean_response_timing(session, pred, idx)
+        mean_te.append(m_te)
+        peak_vs_latency.append(
+            {
+                "block": int(b),
+                "latency_ms": float(session.latency[idx[0]] * 1e3),
+                "mean_response_peak_after_cue_ms": float((session.latency[idx[0]] + m_te) * 1e3),
+                "single_trial_peak_after_cue_ms": float((session.latency[idx] + te[idx]).mean() * 1e3),
+            }
+        )
+    # the same measure on teaching trials (includes the stimulus-evoked response after the onset)
+    teach_te = [
+        ww.mean_response_timing(session, pred, idx)
+        for idx in ww.evaluation_trials(session, n_eval, probes=False)
+    ]
+    return {
+        "timing_error_ms": float(np.mean(np.abs(mean_te)) * 1e3),
+        "teaching_trial_timing_error_ms": float(np.mean(np.abs(teach_te)) * 1e3),
+        "single_trial_timing_error_ms": float(np.mean(np.abs(te[last])) * 1e3),
+        "timing_bias_ms": float(np.mean(mean_te) * 1e3),
+        "peak_vs_latency": peak_vs_latency,
+        "amplitude_probability_corr": fit["corr"],
+        "amplitude_probability_slope": fit["slope"],
+        "amplitude_pairs": {
+            "probability": fit["probabilities"].tolist(),
+            "amplitude": fit["amplitudes"].tolist(),
+        },
+        "recovery_trials": [r["recovery_trials"] for r in rec],
+        "recovered": [r["recovered"] for r in rec],
+        "worst_error_after_switch": [r["worst_error"] for r in rec],
+        "mean_error_10_trials_after_switch": [
+            float(err[sw : sw + 10].mean()) for sw in session.switch_trials
+        ],
+        "mean_error_10_trials_before_switch": [
+            float(err[max(0, sw - 10) : sw].mean()) for sw in session.switch_trials
+        ],
+        "recovery_threshold": [r["threshold"] for r in rec],
+        "timing_recovery_trials": timing_rec,
+        "evaluated_on": "probe trials" if probes else "teaching trials",
+        "final_error": float(np.mean(err[last])),
+        "what_when_cosine": cos["max_cosine"],
+        "what_when_mean_row_cosine": cos["mean_row_cosine"],
+        "what_when_angles_deg": np.asarray(cos["angles_deg"]).tolist(),
+        "trial_errors": err.tolist(),
+    }
+
+
+# ----------------------------------------------------------------------------- plots
+def _plots(out, config, session, preds: dict, scores: dict, primary: str) -> list[str]:
+    from .plots import figure, save
+
+    files = []
+    par = session.paradigm
+    rel = np.arange(par.steps_per_trial) * par.dt * 1e3
+    P = ww.trial_view(session, preds[primary])
+    E = ww.trial_view(session, session.expected_targets)
+    sw = list(session.switch_trials)
+    windows = []
+    for s in sw:
+        windows.append((f"before switch at trial {s}", np.arange(max(0, s - 5), s)))
+        windows.append((f"after switch (trials {s}-{s + 4})", np.arange(s, min(session.n_trials, s + 5))))
+    if not windows:
+        windows = [("last 5 trials", np.arange(max(0, session.n_trials - 5), session.n_trials))]
+    fig, axes = figure(len(windows), 1, figsize=(8, 2.2 * len(windows)), sharex=True, squeeze=False)
+    names = ["when"] + [f"what {k}" for k in range(par.n_stimuli)]
+    colors = ["k", "tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple"]
+    for ax, (title, trials) in zip(axes[:, 0], windows, strict=True):
+        for o in range(P.shape[2]):
+            c = colors[o % len(colors)]
+            ax.plot(rel, P[trials, :, o].mean(0), color=c, label=names[o])
+            ax.plot(rel, E[trials[-1], :, o], color=c, ls="--", lw=0.8)
+        ax.set_title(f"{primary}: {title} (mean output, dashed: expected target)", fontsize=9)
+        ax.set_ylabel("output")
+    axes[0, 0].legend(fontsize=7, ncol=4)
+    axes[-1, 0].set_xlabel("time in trial (ms)")
+    fig.subplots_adjust(hspace=0.4)
+    files.append(str(save(fig, out / "readout_traces.png")))
+
+    fig, ax = figure(figsize=(8, 3.5))
+    for name, sc in scores.items():
+        e = np.asarray(sc["trial_errors"])
+        k = 3
+        sm = np.convolve(e, np.ones(k) / k, mode="valid")
+        ax.plot(np.arange(sm.size) + (k - 1) / 2, sm, label=name, lw=2 if name == primary else 1)
+    for s in sw:
+        ax.axvline(s, color="gray", ls=":")
+    ax.set_yscale("log")
+    ax.set_xlabel("trial")
+    ax.set_ylabel("anticipatory error (3-trial mean)")
+    ax.set_title("learning curves (dotted: block switches)")
+    ax.legend(fontsize=8)
+    files.append(str(save(fig, out / "learning_curves.png")))
+
+    fig, ax = figure(figsize=(4, 4))
+    for name, sc in scores.items():
+        pairs = sc["amplitude_pairs"]
+        ax.plot(
+            pairs["probability"],
+            pairs["amplitude"],
+            "o",
+            label=f"{name} (r={sc['amplitude_probability_corr']:.2f})",
+        )
+    ax.plot([0, 1], [0, 1], "k:", lw=0.8)
+    ax.set_xlabel("stimulus probability")
+    ax.set_ylabel("anticipatory peak amplitude")
+    ax.legend(fontsize=7)
+    files.append(str(save(fig, out / "amplitude_vs_probability.png")))
+    return files
+
+
+# ----------------------------------------------------------------------------- entry point
+@register(
+    "whatwhen",
+    WhatWhenConfig,
+    help="What/when prediction (Yamada & Chao 2025): three-factor, FORCE and ridge readouts of one "
+    "Izhikevich reservoir run; timing error, amplitude-probability correlation, recovery after switches, "
+    "what/when cosine.",
+)
+def run_whatwhen(config: WhatWhenConfig, *, seed: int, out=None, progress: bool = False) -> dict:
+    rng = make_rng(seed)
+    session = ww.generate(config.paradigm(), seed=rng)
+    X, res_run, timings = simulate_reservoir(config, session, rng, progress=progress)
+    names = READOUTS if config.compare else (config.readout,)
+    preds, scores, readout_s = {}, {}, {}
+    for name in names:
+        t0 = time.perf_counter()
+        pred, model = train_readout(name, config, session, X)
+        readout_s[name] = time.perf_counter() - t0
+        preds[name] = pred
+        scores[name] = score(config, session, pred, model)
+    main = scores[config.readout]
+    summary = {
+        "readout": config.readout,
+        **{k: v for k, v in main.items() if k != "trial_errors"},
+        "n_trials": session.n_trials,
+        "switch_trials": session.switch_trials.tolist(),
+        "n_neurons": config.n_neurons,
+        "mean_rate_exc_hz": res_run.mean_rate("exc"),
+        "mean_rate_inh_hz": res_run.mean_rate("inh"),
+        "simulated_s": session.duration,
+        **timings,
+        "readout_train_s": readout_s,
+        "learning_curve": main["trial_errors"],
+    }
+    if config.compare:
+        keys = (
+            "timing_error_ms",
+            "teaching_trial_timing_error_ms",
+            "single_trial_timing_error_ms",
+            "timing_bias_ms",
+            "amplitude_probability_corr",
+            "amplitude_probability_slope",
+            "recovery_trials",
+            "recovered",
+            "worst_error_after_switch",
+            "mean_error_10_trials_before_switch",
+            "mean_error_10_trials_after_switch",
+            "timing_recovery_trials",
+            "final_error",
+            "what_when_cosine",
+            "what_when_mean_row_cosine",
+        )
+        summary["comparison"] = {n: {k: sc[k] for k in keys} for n, sc in scores.items()}
+    if out is not None:
+        summary["plots"] = _plots(out, config, session, preds, scores, config.readout)
+    return summary

@@ -1,0 +1,656 @@
+"""The "what"/"when" prediction paradigm and its metrics (after Yamada & Chao 2025).
+
+Each trial of duration :math:`T` starts with a cue at ``cue_time``; after a
+latency :math:`L` one of ``K`` stimuli appears, stimulus ``k`` with probability
+:math:`p_k`. Trials come in blocks; a block fixes ``L`` and ``p``, so a block
+boundary is a *switch* of timing and/or probabilities.
+
+Readouts and targets (``n_outputs = 1 + K``, column 0 is "when"):
+
+* "when": :math:`y^*_0(t) = B(t)`, a Gaussian bump of width :math:`\\sigma`
+  centred at the stimulus onset :math:`t_{on} = t_{cue} + L`,
+  :math:`B(t) = \\exp(-(t - t_{on})^2 / 2\\sigma^2)`;
+* "what" ``k``: :math:`y^*_k(t) = [s = k]\\, B(t)`, present only in trials of stimulus ``k``.
+
+Before the onset the reservoir cannot know which stimulus comes, so the best
+anticipatory "what" output is the expectation :math:`E[y^*_k] = p_k B(t)`
+(``expected_targets``); the "when" readout is identity-free. A model encodes
+the complete prediction object when its readouts peak at :math:`t_{on}`
+(when) with peak amplitudes :math:`\\propto p_k` (what).
+
+Metrics (all on outputs produced *during* learning, so they are learning curves):
+
+* :func:`timing_errors` — peak time of a readout minus the onset, per trial;
+* :func:`anticipatory_amplitudes` and :func:`amplitude_probability_fit` —
+  peak of each "what" readout in the anticipatory window ``[cue, onset]``,
+  and the Pearson correlation and slope of these amplitudes against :math:`p_k`;
+* :func:`trial_errors` — per-trial normalised squared error against the
+  expected targets; :func:`recovery_after_switches` — trials until it is back
+  under a threshold after each switch, and the worst error after the switch;
+* :func:`subspace_cosine` — principal angles between the "what" and "when"
+  weight subspaces (Björck & Golub 1973).
+
+Reference: Y. Yamada & Z. C. Chao (2025), "Joint encoding of 'what' and 'when'
+predictions through error-modulated plasticity in reservoir spiking networks",
+arXiv:2510.14382. The exact trial timings of the paper were not available;
+every quantity here is a parameter.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from plasticity_rules._validation import (
+    check_array,
+    check_choice,
+    check_int,
+    check_nonnegative,
+    check_positive,
+    check_probability,
+    make_rng,
+)
+from plasticity_rules.three_factor import attention_gate
+
+__all__ = [
+    "Block",
+    "WhatWhenParadigm",
+    "WhatWhenSession",
+    "generate",
+    "parse_blocks",
+    "trial_view",
+    "timing_errors",
+    "mean_response_timing",
+    "anticipatory_amplitudes",
+    "amplitude_probability_fit",
+    "evaluation_trials",
+    "trial_errors",
+    "recovery_after_switches",
+    "subspace_cosine",
+]
+
+_PROB_TOL = 1e-6
+
+
+@dataclass(frozen=True)
+class Block:
+    """A block of trials with fixed latency and stimulus probabilities.
+
+    Parameters
+    ----------
+    n_trials : int
+        Trials in the block (>= 1).
+    latency : float
+        Cue onset to stimulus onset (s, > 0).
+    probabilities : tuple of float
+        :math:`p_k` of each stimulus; non-negative, summing to 1.
+    """
+
+    n_trials: int
+    latency: float
+    probabilities: tuple
+
+    def __post_init__(self):
+        check_int("block n_trials", self.n_trials, minimum=1)
+        check_positive("latency", self.latency)
+        p = tuple(float(x) for x in self.probabilities)
+        object.__setattr__(self, "probabilities", p)
+        if len(p) < 1:
+            raise ValueError("probabilities must list at least one stimulus")
+        for k, x in enumerate(p):
+            if not math.isfinite(x) or x < 0:
+                raise ValueError(f"probabilities[{k}] must be a finite number >= 0, got {x!r}")
+        if abs(sum(p) - 1.0) > _PROB_TOL:
+            raise ValueError(f"probabilities must sum to 1, got {p!r} (sum {sum(p)!r})")
+
+
+def parse_blocks(spec: str) -> tuple[Block, ...]:
+    """Parse ``"40:0.3:0.7,0.2,0.1; 40:0.5:0.7,0.2,0.1"`` (trials:latency_s:probabilities per block)."""
+    blocks = []
+    for k, part in enumerate(p for p in str(spec).split(";") if p.strip()):
+        fields = part.strip().split(":")
+        if len(fields) != 3:
+            raise ValueError(f"blocks entry {k} ({part.strip()!r}) must be 'n_trials:latency_s:p1,p2,...'")
+        try:
+            n, lat, probs = int(fields[0]), float(fields[1]), tuple(float(x) for x in fields[2].split(","))
+        except ValueError:
+            raise ValueError(
+                f"blocks entry {k} ({part.strip()!r}) must be 'n_trials:latency_s:p1,p2,...'"
+            ) from None
+        blocks.append(Block(n, lat, probs))
+    if not blocks:
+        raise ValueError(f"blocks must describe at least one block, got {spec!r}")
+    return tuple(blocks)
+
+
+_DEFAULT_BLOCKS = (
+    Block(30, 0.30, (0.6, 0.3, 0.1)),
+    Block(30, 0.45, (0.6, 0.3, 0.1)),
+    Block(30, 0.45, (0.1, 0.3, 0.6)),
+)
+
+
+@dataclass(frozen=True)
+class WhatWhenParadigm:
+    """Timing of the what/when paradigm (all times in seconds).
+
+    Parameters
+    ----------
+    blocks : tuple of Block
+        The blocks, in order; all with the same number of stimuli.
+    trial_duration : float
+        Length of a trial (cue, latency, stimulus and the rest until the next cue).
+    cue_time, cue_duration : float
+        Cue onset within the trial and its length.
+    stimulus_duration : float
+        Length of the stimulus.
+    target_width : float
+        :math:`\\sigma` of the target bump.
+    dt : float
+        Step of targets, gates and readout updates.
+    gate_shape : {"constant", "boxcar", "ramp", "gaussian"}
+        Shape of the attention gate (see :func:`plasticity_rules.three_factor.attention_gate`);
+        it opens from the cue to ``3 sigma`` after the stimulus offset.
+    gate_floor : float
+        Gate outside the attended window, in [0, 1].
+    gate_rise : float
+        Rise time of the ramp/Gaussian gates.
+    probe_fraction : float
+        Probability that a trial is a probe (peak-interval procedure): the stimulus is
+        omitted and nothing is learned (gate 0), so the readouts' peaks in probe trials
+        show the *anticipated* time and amplitude without any stimulus-evoked response.
+    """
+
+    blocks: tuple = _DEFAULT_BLOCKS
+    trial_duration: float = 0.8
+    cue_time: float = 0.1
+    cue_duration: float = 0.05
+    stimulus_duration: float = 0.05
+    target_width: float = 0.03
+    dt: float = 0.005
+    gate_shape: str = "boxcar"
+    gate_floor: float = 0.1
+    gate_rise: float = 0.05
+    probe_fraction: float = 0.2
+
+    def __post_init__(self):
+        blocks = tuple(self.blocks)
+        if not blocks or not all(isinstance(b, Block) for b in blocks):
+            raise ValueError("blocks must be a non-empty sequence of Block")
+        object.__setattr__(self, "blocks", blocks)
+        for name in (
+            "trial_duration",
+            "cue_duration",
+            "stimulus_duration",
+            "target_width",
+            "dt",
+            "gate_rise",
+        ):
+            check_positive(name, getattr(self, name))
+        check_nonnegative("cue_time", self.cue_time)
+        check_choice("gate_shape", self.gate_shape, ("constant", "boxcar", "ramp", "gaussian"))
+        check_probability("gate_floor", self.gate_floor)
+        check_probability("probe_fraction", self.probe_fraction)
+        if self.probe_fraction >= 1:
+            raise ValueError(
+                f"probe_fraction must be < 1 (some trials must teach), got {self.probe_fraction!r}"
+            )
+        k = len(blocks[0].probabilities)
+        for i, b in enumerate(blocks):
+            if len(b.probabilities) != k:
+                raise ValueError(
+                    f"blocks[{i}] has {len(b.probabilities)} probabilities, expected {k} like blocks[0]"
+                )
+            end = self.cue_time + b.latency + self.stimulus_duration
+            if end > self.trial_duration + 1e-12:
+                raise ValueError(
+                    f"latency of blocks[{i}] ({b.latency!r} s) is beyond the trial: cue_time + latency + "
+                    f"stimulus_duration = {end:.4g} s > trial_duration = {self.trial_duration!r} s"
+                )
+            if b.latency < self.cue_duration:
+                raise ValueError(
+                    f"latency of blocks[{i}] ({b.latency!r} s) must be >= cue_duration "
+                    f"({self.cue_duration!r} s)"
+                )
+        steps = self.trial_duration / self.dt
+        if abs(steps - round(steps)) > 1e-6:
+            raise ValueError(
+                f"trial_duration ({self.trial_duration!r} s) must be a whole number of dt ({self.dt!r} s)"
+            )
+
+    @property
+    def n_stimuli(self) -> int:
+        return len(self.blocks[0].probabilities)
+
+    @property
+    def n_trials(self) -> int:
+        return sum(b.n_trials for b in self.blocks)
+
+    @property
+    def steps_per_trial(self) -> int:
+        return int(round(self.trial_duration / self.dt))
+
+
+@dataclass(frozen=True)
+class WhatWhenSession:
+    """One generated session. Arrays are per step (``n_steps = n_trials * steps_per_trial``) or per trial.
+
+    Attributes
+    ----------
+    paradigm : WhatWhenParadigm
+    stimulus : ndarray of int, shape (n_trials,)
+        Identity of each trial's stimulus.
+    latency : ndarray, shape (n_trials,)
+    probabilities : ndarray, shape (n_trials, n_stimuli)
+    block : ndarray of int, shape (n_trials,)
+    probe : ndarray of bool, shape (n_trials,)
+        Probe trials: stimulus omitted, gate 0 (no learning).
+    trial_start, cue_onset, stimulus_onset : ndarray, shape (n_trials,)
+        Absolute times (s).
+    times : ndarray, shape (n_steps,)
+        Sample times (s); sample ``i`` is at ``i * dt``.
+    targets, expected_targets : ndarray, shape (n_steps, 1 + n_stimuli)
+        Column 0 "when", columns 1.. "what".
+    gate : ndarray, shape (n_steps, 1 + n_stimuli)
+    trial_end : ndarray of bool, shape (n_steps,)
+        Last step of each trial (offline consolidation points).
+    learn : ndarray of bool, shape (n_steps,)
+        Steps of non-probe trials (where a teacher is present).
+    switch_trials : ndarray of int
+        First trial of every block after the first.
+    """
+
+    paradigm: WhatWhenParadigm
+    stimulus: np.ndarray
+    latency: np.ndarray
+    probabilities: np.ndarray
+    block: np.ndarray
+    probe: np.ndarray
+    trial_start: np.ndarray
+    cue_onset: np.ndarray
+    stimulus_onset: np.ndarray
+    times: np.ndarray
+    targets: np.ndarray
+    expected_targets: np.ndarray
+    gate: np.ndarray
+    trial_end: np.ndarray
+    learn: np.ndarray
+    switch_trials: np.ndarray
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def n_trials(self) -> int:
+        return int(self.stimulus.size)
+
+    @property
+    def duration(self) -> float:
+        return self.n_trials * self.paradigm.trial_duration
+
+    def input_rates(self, dt: float, *, rate: float = 100.0, background: float = 0.0) -> np.ndarray:
+        """Rates (Hz) of the input channels per step of ``dt``: column 0 the cue, 1.. the stimuli.
+
+        Returns
+        -------
+        ndarray, shape (round(duration / dt), 1 + n_stimuli)
+        """
+        check_positive("dt", dt)
+        check_nonnegative("rate", rate)
+        check_nonnegative("background", background)
+        par = self.paradigm
+        n = int(round(self.duration / dt))
+        t = (np.arange(n) + 0.5) * dt
+        out = np.full((n, 1 + par.n_stimuli), float(background))
+        for i in range(self.n_trials):
+            c0 = self.cue_onset[i]
+            out[(t >= c0) & (t < c0 + par.cue_duration), 0] = rate
+            if self.probe[i]:
+                continue
+            s0 = self.stimulus_onset[i]
+            out[(t >= s0) & (t < s0 + par.stimulus_duration), 1 + self.stimulus[i]] = rate
+        return out
+
+
+def generate(paradigm: WhatWhenParadigm | None = None, *, seed=None) -> WhatWhenSession:
+    """Draw stimulus identities and build targets, expected targets and gates for a session.
+
+    Parameters
+    ----------
+    paradigm : WhatWhenParadigm, optional
+    seed : int, Generator or None
+        Seeds the stimulus draws.
+    """
+    par = WhatWhenParadigm() if paradigm is None else paradigm
+    rng = make_rng(seed)
+    K = par.n_stimuli
+    n_tr = par.n_trials
+    spt = par.steps_per_trial
+    stim, lat, prob, blk = [], [], [], []
+    for b_i, b in enumerate(par.blocks):
+        p = np.asarray(b.probabilities)
+        stim.append(rng.choice(K, size=b.n_trials, p=p / p.sum()))
+        lat.append(np.full(b.n_trials, b.latency))
+        prob.append(np.tile(p, (b.n_trials, 1)))
+        blk.append(np.full(b.n_trials, b_i))
+    stim, lat, prob, blk = (np.concatenate(a) for a in (stim, lat, prob, blk))
+    probe = rng.random(n_tr) < par.probe_fraction
+    trial_start = np.arange(n_tr) * par.trial_duration
+    cue_on = trial_start + par.cue_time
+    onset = cue_on + lat
+    times = np.arange(n_tr * spt) * par.dt
+    tt = times.reshape(n_tr, spt) - onset[:, None]
+    bump = np.exp(-0.5 * (tt / par.target_width) ** 2)
+    targets = np.zeros((n_tr, spt, 1 + K))
+    expected = np.zeros_like(targets)
+    targets[:, :, 0] = bump
+    expected[:, :, 0] = bump
+    for k in range(K):
+        targets[:, :, 1 + k] = bump * (stim == k)[:, None]
+        expected[:, :, 1 + k] = bump * prob[:, k][:, None]
+    win_end = onset + par.stimulus_duration + 3 * par.target_width
+    g = attention_gate(
+        n_tr * spt, par.dt, cue_on, win_end, shape=par.gate_shape, floor=par.gate_floor, rise=par.gate_rise
+    )
+    trial_end = np.zeros(n_tr * spt, dtype=bool)
+    trial_end[spt - 1 :: spt] = True
+    learn = np.repeat(~probe, spt)
+    gate = np.tile(g[:, None], (1, 1 + K)) * learn[:, None]
+    switch = np.cumsum([b.n_trials for b in par.blocks])[:-1].astype(np.int64)
+    return WhatWhenSession(
+        paradigm=par,
+        stimulus=stim.astype(np.int64),
+        latency=lat,
+        probabilities=prob,
+        block=blk.astype(np.int64),
+        probe=probe,
+        trial_start=trial_start,
+        cue_onset=cue_on,
+        stimulus_onset=onset,
+        times=times,
+        targets=targets.reshape(n_tr * spt, 1 + K),
+        expected_targets=expected.reshape(n_tr * spt, 1 + K),
+        gate=gate,
+        trial_end=trial_end,
+        learn=learn,
+        switch_trials=switch,
+    )
+
+
+# ----------------------------------------------------------------------------- metrics
+def _check_pred(session: WhatWhenSession, predictions) -> np.ndarray:
+    n_out = 1 + session.paradigm.n_stimuli
+    return check_array("predictions", predictions, shape=(session.times.size, n_out))
+
+
+def trial_view(session: WhatWhenSession, array) -> np.ndarray:
+    """Reshape a per-step array ``(n_steps, ...)`` to ``(n_trials, steps_per_trial, ...)``."""
+    a = np.asarray(array)
+    spt = session.paradigm.steps_per_trial
+    if a.shape[0] != session.n_trials * spt:
+        raise ValueError(f"array must have {session.n_trials * spt} rows (one per step), got shape {a.shape}")
+    return a.reshape((session.n_trials, spt) + a.shape[1:])
+
+
+def _rel_times(session: WhatWhenSession) -> np.ndarray:
+    return np.arange(session.paradigm.steps_per_trial) * session.paradigm.dt
+
+
+def _peak_window(session: WhatWhenSession, window_factor: float) -> np.ndarray:
+    """Mask ``(n_trials, steps_per_trial)`` of the peak search window ``[cue offset, cue + f * latency]``."""
+    check_positive("window_factor", window_factor)
+    par = session.paradigm
+    rel = _rel_times(session)
+    end = par.cue_time + window_factor * session.latency[:, None] + 1e-12
+    return (rel[None, :] >= par.cue_time + par.cue_duration) & (rel[None, :] <= end)
+
+
+def timing_errors(
+    session: WhatWhenSession, predictions, output: int = 0, *, window_factor: float = 2.0
+) -> np.ndarray:
+    """Peak time of readout ``output`` minus the stimulus onset, per trial (s).
+
+    The peak is searched from the cue offset to ``window_factor`` latencies after the
+    cue onset (as in the peak-interval procedure, where probe trials last a multiple
+    of the trained interval), or to the trial end if that comes first.
+
+    Returns
+    -------
+    ndarray, shape (n_trials,)
+    """
+    pred = trial_view(session, _check_pred(session, predictions))[:, :, output]
+    rel = _rel_times(session)
+    mask = _peak_window(session, window_factor)
+    idx = np.argmax(np.where(mask, pred, -np.inf), axis=1)
+    return rel[idx] - (session.paradigm.cue_time + session.latency)
+
+
+def mean_response_timing(
+    session: WhatWhenSession, predictions, trials, output: int = 0, *, window_factor: float = 2.0
+) -> float:
+    """Peak time of the readout averaged over ``trials`` (all of one latency) minus the onset (s).
+
+    This is the peak-interval measure: the response is averaged over probe trials
+    first, then its peak is located.
+    """
+    trials = np.asarray(trials, dtype=np.int64)
+    if trials.size == 0:
+        raise ValueError("trials must not be empty")
+    lat = session.latency[trials]
+    if np.ptp(lat) > 0:
+        raise ValueError("trials must share one latency")
+    pred = trial_view(session, _check_pred(session, predictions))[trials, :, output].mean(axis=0)
+    rel = _rel_times(session)
+    mask = _peak_window(session, window_factor)[trials[0]]
+    return float(rel[np.argmax(np.where(mask, pred, -np.inf))] - (session.paradigm.cue_time + lat[0]))
+
+
+def anticipatory_amplitudes(
+    session: WhatWhenSession, predictions, window: str = "anticipatory"
+) -> np.ndarray:
+    """Peak of each "what" readout per trial.
+
+    Parameters
+    ----------
+    window : {"anticipatory", "post_cue"}
+        ``[cue onset, stimulus onset]`` (before the stimulus can be seen), or from the
+        cue onset to the trial end (meaningful on probe trials, where no stimulus comes).
+
+    Returns
+    -------
+    ndarray, shape (n_trials, n_stimuli)
+    """
+    check_choice("window", window, ("anticipatory", "post_cue"))
+    pred = trial_view(session, _check_pred(session, predictions))[:, :, 1:]
+    par = session.paradigm
+    rel = _rel_times(session)
+    out = np.empty((session.n_trials, par.n_stimuli))
+    for i in range(session.n_trials):
+        end = par.cue_time + session.latency[i] + 1e-12 if window == "anticipatory" else np.inf
+        m = (rel >= par.cue_time) & (rel <= end)
+        out[i] = pred[i, m].max(axis=0)
+    return out
+
+
+def evaluation_trials(session: WhatWhenSession, last_n: int, *, probes: bool) -> list[np.ndarray]:
+    """Per block, the last ``last_n`` probe trials (``probes=True``) or teaching trials."""
+    check_int("last_n", last_n, minimum=1)
+    out = []
+    for b in np.unique(session.block):
+        sel = (session.block == b) & (session.probe if probes else ~session.probe)
+        idx = np.flatnonzero(sel)[-last_n:]
+        if idx.size == 0:
+            raise ValueError(f"block {b} has no {'probe' if probes else 'teaching'} trials to evaluate")
+        out.append(idx)
+    return out
+
+
+def amplitude_probability_fit(
+    session: WhatWhenSession, predictions, last_n: int = 10, *, probes: bool | None = None
+) -> dict:
+    """Correlation and slope of anticipatory "what" amplitude against probability.
+
+    For every block, amplitudes are averaged over its last ``last_n`` probe trials
+    (peak after the cue; default when the session has probes in every block) or
+    teaching trials (peak in ``[cue, onset]``), giving one (probability, amplitude)
+    pair per block and stimulus.
+
+    Returns
+    -------
+    dict with ``corr`` (Pearson r), ``slope``, ``intercept``, ``probabilities`` and
+    ``amplitudes`` (flattened pairs).
+    """
+    if probes is None:
+        probes = all(np.any(session.probe[session.block == b]) for b in np.unique(session.block))
+    amp = anticipatory_amplitudes(session, predictions, "post_cue" if probes else "anticipatory")
+    ps, amps = [], []
+    for trials in evaluation_trials(session, last_n, probes=probes):
+        ps.append(session.probabilities[trials[0]])
+        amps.append(amp[trials].mean(axis=0))
+    ps, amps = np.concatenate(ps), np.concatenate(amps)
+    if np.ptp(ps) == 0 or np.ptp(amps) == 0:
+        corr = float("nan")
+    else:
+        corr = float(np.corrcoef(ps, amps)[0, 1])
+    slope, intercept = np.polyfit(ps, amps, 1) if np.ptp(ps) > 0 else (float("nan"), float("nan"))
+    return {
+        "corr": corr,
+        "slope": float(slope),
+        "intercept": float(intercept),
+        "probabilities": ps,
+        "amplitudes": amps,
+    }
+
+
+def trial_errors(session: WhatWhenSession, predictions, window: str = "anticipatory") -> np.ndarray:
+    """Per-trial normalised squared error against the expected targets.
+
+    .. math:: \\varepsilon_n = \\frac{\\sum_{t \\in W_n} \\lVert \\hat y(t) - E[y^*(t)] \\rVert^2}
+                                     {\\sum_{t \\in W_n} \\lVert E[y^*(t)] \\rVert^2}
+
+    Parameters
+    ----------
+    window : {"anticipatory", "trial"}
+        :math:`W_n`: from the cue onset to the stimulus onset (the prediction proper; after
+        the onset the stimulus itself reveals the identity, so the expected target is no
+        longer the best output), or the whole trial.
+
+    Returns
+    -------
+    ndarray, shape (n_trials,)
+    """
+    check_choice("window", window, ("anticipatory", "trial"))
+    pred = trial_view(session, _check_pred(session, predictions))
+    exp = trial_view(session, session.expected_targets)
+    sq = ((pred - exp) ** 2).sum(axis=2)
+    ref = (exp**2).sum(axis=2)
+    if window == "trial":
+        return sq.sum(axis=1) / ref.sum(axis=1)
+    par = session.paradigm
+    rel = _rel_times(session)
+    m = (rel[None, :] >= par.cue_time) & (rel[None, :] <= par.cue_time + session.latency[:, None] + 1e-12)
+    return (sq * m).sum(axis=1) / (ref * m).sum(axis=1)
+
+
+def recovery_after_switches(
+    errors,
+    switch_trials,
+    *,
+    threshold: float | None = None,
+    factor: float = 1.5,
+    baseline_trials: int = 5,
+    consecutive: int = 3,
+) -> list[dict]:
+    """Trials needed to recover after each switch, and the worst error after it.
+
+    After switch ``s`` (first trial of a new block) the readout has recovered at
+    the first trial ``n`` from which ``consecutive`` trials in a row have an
+    error at or below the threshold. The threshold is ``threshold`` if given,
+    else ``factor`` times the median error of the ``baseline_trials`` trials
+    before the switch. ``recovery_trials = n - s``; when it never recovers
+    within the block, ``recovered`` is False and ``recovery_trials`` is the
+    block length (a censored count).
+
+    Returns
+    -------
+    list of dict (one per switch) with ``switch_trial``, ``threshold``,
+    ``recovery_trials``, ``recovered``, ``worst_error``, ``worst_trial_offset``.
+    """
+    err = check_array("errors", errors, ndim=1)
+    switch = np.asarray(switch_trials, dtype=np.int64)
+    check_positive("factor", factor)
+    check_int("baseline_trials", baseline_trials, minimum=1)
+    check_int("consecutive", consecutive, minimum=1)
+    ends = list(switch[1:]) + [err.size]
+    out = []
+    for s, e in zip(switch, ends, strict=True):
+        if not (0 < s < err.size):
+            raise ValueError(f"switch trial {s} is outside the session of {err.size} trials")
+        thr = (
+            float(threshold)
+            if threshold is not None
+            else factor * float(np.median(err[max(0, s - baseline_trials) : s]))
+        )
+        seg = err[s:e]
+        ok = seg <= thr
+        n_rec = None
+        for i in range(seg.size - consecutive + 1):
+            if ok[i : i + consecutive].all():
+                n_rec = i
+                break
+        out.append(
+            {
+                "switch_trial": int(s),
+                "threshold": thr,
+                "recovery_trials": int(n_rec if n_rec is not None else seg.size),
+                "recovered": n_rec is not None,
+                "worst_error": float(seg.max()),
+                "worst_trial_offset": int(np.argmax(seg)),
+            }
+        )
+    return out
+
+
+def subspace_cosine(A, B) -> dict:
+    """Principal angles between the row spaces of two weight matrices.
+
+    For orthonormal bases :math:`Q_A, Q_B` of the row spaces, the cosines of the
+    principal angles are the singular values of :math:`Q_A^\\top Q_B`
+    (Björck & Golub 1973). 0 means orthogonal subspaces, 1 a shared direction.
+
+    Parameters
+    ----------
+    A : array_like, shape (n_a, n_features)
+        E.g. the "when" weights (one row).
+    B : array_like, shape (n_b, n_features)
+        E.g. the "what" weights (one row per stimulus).
+
+    Returns
+    -------
+    dict with ``max_cosine`` (cosine of the smallest principal angle),
+    ``cosines`` (all, descending), ``angles_deg`` and ``mean_row_cosine``
+    (mean absolute cosine between every row of A and every row of B).
+    """
+    A = check_array("A", A, ndim=(1, 2))
+    B = check_array("B", B, ndim=(1, 2))
+    A, B = np.atleast_2d(A), np.atleast_2d(B)
+    if A.shape[1] != B.shape[1]:
+        raise ValueError(f"A and B must have the same number of features, got {A.shape} and {B.shape}")
+    na, nb = np.linalg.norm(A, axis=1), np.linalg.norm(B, axis=1)
+    if np.any(na == 0) or np.any(nb == 0):
+        raise ValueError("A and B must not contain all-zero weight vectors")
+
+    def basis(M):
+        u, s, vt = np.linalg.svd(M, full_matrices=False)
+        r = int(np.sum(s > s[0] * 1e-10))
+        return vt[:r].T
+
+    qa, qb = basis(A), basis(B)
+    cos = np.clip(np.linalg.svd(qa.T @ qb, compute_uv=False), 0.0, 1.0)
+    rows = np.abs((A / na[:, None]) @ (B / nb[:, None]).T)
+    return {
+        "max_cosine": float(cos.max()),
+        "cosines": cos,
+        "angles_deg": np.degrees(np.arccos(cos)),
+        "mean_row_cosine": float(rows.mean()),
+    }

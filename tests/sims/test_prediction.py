@@ -1,0 +1,67 @@
+"""``neuroplast run prediction`` with tiny settings."""
+
+import json
+
+import numpy as np
+import pytest
+
+from sims.runner import execute
+
+TINY = {
+    "n_neurons": 30,
+    "n_train": 200,
+    "n_test": 100,
+    "washout": 20,
+    "step": "5ms",
+    "backend": "numpy",
+    "horizon": 10,
+    "max_delay": 10,
+}
+
+
+@pytest.mark.parametrize("task", ["mackey-glass", "narma10", "memory-capacity"])
+def test_tasks_run_and_write_summary(task, tmp_path):
+    s = execute("prediction", {**TINY, "task": task}, seed=1, out=tmp_path)
+    on_disk = json.loads((tmp_path / "summary.json").read_text())
+    assert set(on_disk["results"]) == {"spiking", "esn"}
+    assert (tmp_path / "prediction.png").stat().st_size > 1000
+    if task == "memory-capacity":
+        assert 0 <= s["memory_capacity"] <= 10 and 0 <= s["esn_memory_capacity"] <= 10
+    else:
+        assert np.isfinite(s["nrmse"]) and s["nrmse"] > 0
+        assert "var(y)" in s["nrmse_normalisation"]
+    if task == "mackey-glass":
+        assert "esn_nrmse_freerun_10_step" in s and "spiking_nrmse_direct_10_step" in s
+
+
+@pytest.mark.parametrize("readout", ["three_factor", "force"])
+def test_online_readouts_on_esn(readout):
+    s = execute(
+        "prediction",
+        {**TINY, "reservoir": "esn", "readout": readout, "n_neurons": 50, "n_train": 600},
+        seed=0,
+    )
+    assert s["nrmse"] < 0.6  # Mackey-Glass one step is easy for any working readout
+
+
+def test_esn_one_step_mackey_glass_is_accurate():
+    s = execute("prediction", {**TINY, "reservoir": "esn", "n_neurons": 100, "n_train": 800}, seed=0)
+    assert s["nrmse"] < 0.05
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match="unknown task"):
+        execute("prediction", {"task": "lorenz"}, seed=0)
+    with pytest.raises(ValueError, match="max_delay"):
+        execute("prediction", {"task": "memory-capacity", "n_train": 10, "max_delay": 40}, seed=0)
+
+
+def test_ridge_penalty_selection_prefers_regularisation_on_noisy_features():
+    from sims.prediction import select_ridge_alpha
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 200))
+    y = X[:, :1] * 0.5
+    assert select_ridge_alpha(X, y) <= 1e-6  # exact linear map: no penalty needed
+    noisy = y + rng.normal(size=y.shape)
+    assert select_ridge_alpha(X, noisy) >= 1.0  # 200 features, 240 samples, noise: shrink

@@ -1,0 +1,114 @@
+"""``neuroplast run whatwhen`` with tiny settings."""
+
+import json
+
+import numpy as np
+import pytest
+
+from sims import cli
+from sims.runner import execute
+
+TINY = {
+    "blocks": "6:0.1:0.7,0.3; 6:0.15:0.3,0.7",
+    "trial_duration": "0.3s",
+    "n_neurons": 40,
+    "probe_fraction": 0.3,
+    "eval_trials": 2,
+    "backend": "numpy",
+}
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("ww")
+    summary = execute("whatwhen", TINY, seed=3, out=out)
+    return out, summary
+
+
+def test_summary_and_plots(tiny_run):
+    out, s = tiny_run
+    on_disk = json.loads((out / "summary.json").read_text())
+    for key in (
+        "readout",
+        "timing_error_ms",
+        "amplitude_probability_corr",
+        "recovery_trials",
+        "what_when_cosine",
+        "seed",
+        "wall_time_s",
+        "worst_error_after_switch",
+        "learning_curve",
+    ):
+        assert key in on_disk, key
+    assert on_disk["readout"] == "three_factor" and on_disk["seed"] == 3
+    assert len(on_disk["recovery_trials"]) == 1 == len(on_disk["switch_trials"])
+    assert len(on_disk["learning_curve"]) == 12
+    assert set(on_disk["comparison"]) == {"three_factor", "force", "force_reset", "ridge"}
+    assert 0 <= on_disk["what_when_cosine"] <= 1
+    for name in ("readout_traces.png", "learning_curves.png", "amplitude_vs_probability.png"):
+        assert (out / name).stat().st_size > 1000
+
+
+def test_same_seed_same_result(tiny_run):
+    _, s = tiny_run
+    again = execute("whatwhen", {**TINY, "compare": False}, seed=3)
+    assert again["learning_curve"] == s["learning_curve"]
+    assert again["timing_error_ms"] == s["timing_error_ms"]
+
+
+def test_force_reset_differs_from_force_only_after_switch(tiny_run):
+    _, s = tiny_run
+    from sims import whatwhen as sw
+    from tasks import whatwhen as ww
+
+    c = sw.WhatWhenConfig(**{k: v for k, v in TINY.items() if k != "trial_duration"}, trial_duration=0.3)
+    sess = ww.generate(c.paradigm(), seed=0)
+    X = np.random.default_rng(0).random((sess.times.size, 10))
+    a, _ = sw.train_readout("force", c, sess, X)
+    b, _ = sw.train_readout("force_reset", c, sess, X)
+    k = sess.switch_trials[0] * sess.paradigm.steps_per_trial
+    np.testing.assert_array_equal(a[:k], b[:k])
+    assert not np.allclose(a[k:], b[k:])
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"blocks": "5:0.1:0.5,0.6"}, "probabilities must sum to 1"),
+        ({"blocks": "5:0.1:1.2,-0.2"}, "probabilities\\[1\\]"),
+        ({"blocks": "5:0.6:0.5,0.5"}, "beyond the trial"),
+        ({"gate_floor": 1.5}, "gate_floor"),
+        ({"readout": "lms"}, "unknown readout"),
+        ({"trace_taus": "0.1,-1"}, "trace_taus"),
+    ],
+)
+def test_bad_input(params, match):
+    with pytest.raises(ValueError, match=match):
+        execute("whatwhen", params, seed=0)
+
+
+def test_cli_error_is_one_line(capsys):
+    code = cli.main(["run", "whatwhen", "--blocks", "5:0.1:0.5,0.6"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("neuroplast: error:") and "probabilities" in err and err.count("\n") == 1
+
+
+@pytest.mark.slow
+def test_default_session_force_reset_adapts_faster_than_force():
+    """At the defaults (minutes): after each switch, resetting P lowers FORCE's error.
+
+    The issue's other claims (three-factor amplitude correlation >= 0.9, faster
+    recovery than FORCE, near-orthogonal what/when weights) are measured and
+    reported by the simulation; they are not asserted here.
+    """
+    s = execute("whatwhen", {}, seed=0)
+    comp = s["comparison"]
+    assert set(comp) == {"three_factor", "force", "force_reset", "ridge"}
+    curve = {}
+    for name in ("force", "force_reset"):
+        again = execute("whatwhen", {"readout": name, "compare": False}, seed=0)
+        curve[name] = np.asarray(again["learning_curve"])
+    for sw in s["switch_trials"]:
+        after = slice(sw, sw + 20)
+        assert curve["force_reset"][after].mean() < curve["force"][after].mean()
