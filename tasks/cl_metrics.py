@@ -1,0 +1,152 @@
+"""Continual-learning metrics as pure functions of accuracy matrices.
+
+``R`` is the accuracy matrix, ``R[i, j]`` = accuracy on task ``j`` after
+training on tasks ``0..i`` (shape ``(T, T)``). With ``b[j]`` the accuracy of
+the untrained model on task ``j``:
+
+.. math::
+
+    \\mathrm{ACC} = \\frac1T \\sum_{j} R_{T-1,j},\\qquad
+    \\mathrm{BWT} = \\frac{1}{T-1} \\sum_{j<T-1} (R_{T-1,j} - R_{j,j}),\\qquad
+    \\mathrm{FWT} = \\frac{1}{T-1} \\sum_{j\\ge 1} (R_{j-1,j} - b_j)
+
+(Lopez-Paz & Ranzato 2017), and the average forgetting (Chaudhry et al. 2018)
+
+.. math::
+
+    F = \\frac{1}{T-1} \\sum_{j<T-1} \\max_{l \\in \\{j..T-2\\}} (R_{l,j} - R_{T-1,j}).
+
+Continual evaluation (De Lange et al. 2023) evaluates every task every few
+training iterations: ``A[n, j]`` is the accuracy on task ``j`` at evaluation
+``n`` and ``phase[n]`` the task being trained at that moment. For a task
+``j`` learned before the last one, its worst accuracy after it was learned is
+``min_{n: phase[n] > j} A[n, j]``, and
+
+.. math::
+
+    \\text{min-ACC} = \\frac{1}{T-1} \\sum_{j<T-1} \\min_{n:\\,\\text{phase}_n > j} A_{n,j},
+    \\qquad
+    \\text{WC-ACC} = \\frac1T R_{T-1,T-1} + \\left(1 - \\frac1T\\right) \\text{min-ACC}.
+
+All functions return plain floats in the units of the input (fractions in,
+fractions out); a stream of one task has no BWT/FWT/forgetting/min-ACC and
+returns ``nan`` for them.
+
+References
+----------
+D. Lopez-Paz, M. Ranzato. "Gradient Episodic Memory for Continual Learning", NeurIPS 2017.
+A. Chaudhry, P. Dokania, T. Ajanthan, P. Torr. "Riemannian Walk for Incremental Learning", ECCV 2018.
+M. De Lange, G. van de Ven, T. Tuytelaars. "Continual evaluation for lifelong learning:
+identifying the stability gap", ICLR 2023.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from plasticity_rules._validation import check_array
+
+__all__ = ["average_accuracy", "backward_transfer", "forward_transfer", "forgetting", "min_acc", "wc_acc",
+           "summarize"]
+
+
+def _matrix(R) -> np.ndarray:
+    R = check_array("accuracy matrix", R, ndim=2)
+    if R.shape[0] != R.shape[1]:
+        raise ValueError(f"accuracy matrix must be square (T, T), got shape {R.shape}")
+    return R
+
+
+def average_accuracy(R) -> float:
+    """ACC: mean accuracy over all tasks after the last task."""
+    R = _matrix(R)
+    return float(R[-1].mean())
+
+
+def backward_transfer(R) -> float:
+    """BWT (Lopez-Paz & Ranzato 2017); negative values mean forgetting."""
+    R = _matrix(R)
+    T = R.shape[0]
+    if T < 2:
+        return float("nan")
+    return float(np.mean(R[-1, :-1] - np.diag(R)[:-1]))
+
+
+def forward_transfer(R, baseline) -> float:
+    """FWT (Lopez-Paz & Ranzato 2017) against the untrained-model accuracies ``baseline`` ``(T,)``."""
+    R = _matrix(R)
+    T = R.shape[0]
+    b = check_array("baseline accuracies", baseline, shape=(T,))
+    if T < 2:
+        return float("nan")
+    return float(np.mean([R[j - 1, j] - b[j] for j in range(1, T)]))
+
+
+def forgetting(R) -> float:
+    """Average forgetting (Chaudhry et al. 2018): best earlier accuracy minus final accuracy."""
+    R = _matrix(R)
+    T = R.shape[0]
+    if T < 2:
+        return float("nan")
+    return float(np.mean([np.max(R[j : T - 1, j]) - R[-1, j] for j in range(T - 1)]))
+
+
+def _curve(A, phase, n_tasks):
+    A = check_array("per-iteration accuracies", A, ndim=2, finite=False)
+    phase = np.asarray(phase)
+    if phase.ndim != 1 or phase.shape[0] != A.shape[0]:
+        raise ValueError(f"phase must have one entry per evaluation ({A.shape[0]}), got shape {phase.shape}")
+    if A.shape[1] != n_tasks:
+        raise ValueError(f"per-iteration accuracies must have {n_tasks} columns, got shape {A.shape}")
+    return A, phase
+
+
+def min_acc(A, phase, n_tasks: int | None = None) -> float:
+    """min-ACC (De Lange et al. 2023): mean over earlier tasks of their worst accuracy after learning.
+
+    Parameters
+    ----------
+    A : ndarray, shape (n_evals, T)
+        Accuracy on every task at every evaluation.
+    phase : ndarray of int, shape (n_evals,)
+        Index of the task being trained at each evaluation (evaluations after the end
+        of task ``j``'s training have ``phase > j``; a final evaluation after the last
+        task may use ``phase = T``).
+    """
+    n_tasks = np.asarray(A).shape[1] if n_tasks is None else n_tasks
+    A, phase = _curve(A, phase, n_tasks)
+    if n_tasks < 2:
+        return float("nan")
+    mins = []
+    for j in range(n_tasks - 1):
+        sel = phase > j
+        if not np.any(sel):
+            raise ValueError(f"no evaluation after task {j} was learned; cannot compute min-ACC")
+        vals = A[sel, j]
+        if not np.all(np.isfinite(vals)):
+            raise ValueError(f"per-iteration accuracies of task {j} after it was learned contain NaN")
+        mins.append(np.min(vals))
+    return float(np.mean(mins))
+
+
+def wc_acc(R, A, phase) -> float:
+    """Worst-case accuracy WC-ACC (De Lange et al. 2023) after the last task."""
+    R = _matrix(R)
+    T = R.shape[0]
+    if T < 2:
+        return float(R[-1, -1])
+    return float(R[-1, -1] / T + (1.0 - 1.0 / T) * min_acc(A, phase, T))
+
+
+def summarize(R, A=None, phase=None, baseline=None) -> dict:
+    """All metrics as a dict of floats (``fwt`` needs ``baseline``, stability metrics need ``A``)."""
+    out = {
+        "acc": average_accuracy(R),
+        "bwt": backward_transfer(R),
+        "forgetting": forgetting(R),
+        "fwt": forward_transfer(R, baseline) if baseline is not None else float("nan"),
+    }
+    if A is not None:
+        out["min_acc"] = min_acc(A, phase, np.asarray(R).shape[0])
+        out["wc_acc"] = wc_acc(R, A, phase)
+    return out
