@@ -50,14 +50,21 @@ print(json.dumps({"first": first, "runs": runs, "rate_exc": rates}))
 
 def run_variant(variant: str, duration: float, repeats: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
-        env = dict(os.environ, NUMBA_CACHE_DIR=os.path.join(tmp, "numba"), NEUROPLAST_CACHE=os.path.join(tmp, "np"))
+        env = dict(
+            os.environ, NUMBA_CACHE_DIR=os.path.join(tmp, "numba"), NEUROPLAST_CACHE=os.path.join(tmp, "np")
+        )
         # Brian2 keeps its Cython cache in a preference; point it at the empty dir.
         code = (
             "import brian2; brian2.prefs.codegen.runtime.cython.cache_dir = "
             f"{os.path.join(tmp, 'cython')!r}\n" + _CHILD
         )
-        out = subprocess.run([sys.executable, "-c", code, variant, str(duration), str(repeats)],
-                             env=env, capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, "-c", code, variant, str(duration), str(repeats)],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -74,15 +81,21 @@ def main(argv=None):
         results[v] = run_variant(v, args.duration, args.repeats)
         results[v]["process_s"] = time.perf_counter() - t
     ref = results.get("numba")
-    print(f"Izhikevich 2003 network, 1000 neurons, {args.duration:g} s biological time, "
-          f"{args.repeats} repeated runs, {os.cpu_count()} cores")
-    print(f"{'variant':16s} {'first run (s)':>14s} {'repeated (s)':>13s} {'s per bio-s':>12s} "
-          f"{'E rate (Hz)':>12s} {'first/ref':>10s} {'repeat/ref':>11s}")
+    print(
+        f"Izhikevich 2003 network, 1000 neurons, {args.duration:g} s biological time, "
+        f"{args.repeats} repeated runs, {os.cpu_count()} cores"
+    )
+    print(
+        f"{'variant':16s} {'first run (s)':>14s} {'repeated (s)':>13s} {'s per bio-s':>12s} "
+        f"{'E rate (Hz)':>12s} {'first/ref':>10s} {'repeat/ref':>11s}"
+    )
     for v, r in results.items():
         rep = sorted(r["runs"])[len(r["runs"]) // 2]
         r["repeated_median"] = rep
-        line = (f"{v:16s} {r['first']:14.2f} {rep:13.3f} {rep / args.duration:12.4f} "
-                f"{sum(r['rate_exc']) / len(r['rate_exc']):12.2f}")
+        line = (
+            f"{v:16s} {r['first']:14.2f} {rep:13.3f} {rep / args.duration:12.4f} "
+            f"{sum(r['rate_exc']) / len(r['rate_exc']):12.2f}"
+        )
         if ref:
             ref_rep = sorted(ref["runs"])[len(ref["runs"]) // 2]
             r["ratio_first"] = r["first"] / ref["first"]

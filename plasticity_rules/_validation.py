@@ -122,7 +122,10 @@ def check_array(
                 f"{name} must have {' or '.join(map(str, allowed))} dimension(s), got shape {arr.shape}"
             )
     if shape is not None:
-        if arr.ndim != len(shape) or any(s is not None and s != a for s, a in zip(shape, arr.shape)):
+        mismatch = arr.ndim != len(shape) or any(
+            s is not None and s != a for s, a in zip(shape, arr.shape, strict=True)
+        )
+        if mismatch:
             expected = "(" + ", ".join("any" if s is None else str(s) for s in shape) + ")"
             raise ValueError(f"{name} must have shape {expected}, got {arr.shape}")
     if not allow_empty and arr.size == 0:

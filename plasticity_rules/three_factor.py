@@ -25,6 +25,20 @@ choices we made where the text is silent are listed):
   (with :math:`\\tau_e = 0` the trace is the rate itself, :math:`\\bar e = r`,
   and the rule is the gated delta/LMS rule). The bias learns with
   :math:`\\bar e = 1`.
+* Optionally the rule is **normalised** by the instantaneous presynaptic power
+  (normalised LMS, Nagumo & Noda 1967; Widrow & Lehr 1990),
+
+  .. math::
+
+      \\Delta w_{oj}(t) = \\frac{\\eta \\, g_o(t) \\, e_o(t) \\, \\bar e_j(t)}
+                               {\\epsilon + \\lVert \\bar e(t) \\rVert^2 \\; (+1 \\text{ with a bias})},
+
+  so the step size no longer depends on how many reservoir neurons are active
+  (the cue transient is several times stronger than the delay activity, which
+  otherwise dominates learning) and :math:`0 < \\eta < 2` is stable whatever the
+  state scale. The normaliser is a single scalar per step, a quantity a neuron
+  can obtain from the summed presynaptic drive (a divisive, homeostatic factor),
+  so the rule stays local in the synapse indices.
 * "When" is learned **online**: the update is applied at every time step.
 * "What" is **consolidated offline**: during a trial (or block) the weights
   are frozen, the updates are only accumulated,
@@ -58,7 +72,9 @@ __all__ = [
 
 
 @njit(cache=True)
-def three_factor_train(W, b, X, Y, G, eta, decay, online, seg_end, trace0, acc_w0, acc_b0, learn_bias):
+def three_factor_train(
+    W, b, X, Y, G, eta, decay, online, seg_end, trace0, acc_w0, acc_b0, learn_bias, normalize=False, eps=1e-3
+):
     """Train linear readouts with the gated three-factor rule over a recorded run.
 
     Parameters
@@ -87,6 +103,11 @@ def three_factor_train(W, b, X, Y, G, eta, decay, online, seg_end, trace0, acc_w
         Offline updates accumulated but not yet applied.
     learn_bias : bool
         Learn ``b`` too.
+    normalize : bool
+        Normalised rule (NLMS): divide each step's update by
+        :math:`\\epsilon + \\lVert \\bar e(t) \\rVert^2` (+1 with a learned bias).
+    eps : float
+        :math:`\\epsilon > 0` of the normalisation.
 
     Returns
     -------
@@ -106,14 +127,17 @@ def three_factor_train(W, b, X, Y, G, eta, decay, online, seg_end, trace0, acc_w
     acc_b = acc_b0.copy()
     Yhat = np.empty((n_steps, n_out))
     for t in range(n_steps):
+        power = eps + (1.0 if learn_bias else 0.0)
         for j in range(n_in):
             trace[j] = decay * trace[j] + (1.0 - decay) * X[t, j]
+            power += trace[j] * trace[j]
+        scale = 1.0 / power if normalize else 1.0
         for o in range(n_out):
             y = b[o]
             for j in range(n_in):
                 y += W[o, j] * X[t, j]
             Yhat[t, o] = y
-            f = eta[o] * G[t, o] * (Y[t, o] - y)
+            f = scale * eta[o] * G[t, o] * (Y[t, o] - y)
             if f == 0.0:
                 continue
             if online[o]:
@@ -138,7 +162,7 @@ def three_factor_train(W, b, X, Y, G, eta, decay, online, seg_end, trace0, acc_w
 
 
 def three_factor_train_reference(
-    W, b, X, Y, G, eta, decay, online, seg_end, trace0, acc_w0, acc_b0, learn_bias
+    W, b, X, Y, G, eta, decay, online, seg_end, trace0, acc_w0, acc_b0, learn_bias, normalize=False, eps=1e-3
 ):
     """NumPy reference of :func:`three_factor_train` (same arguments and returns), vectorised over units."""
     W = np.array(W, dtype=float)
@@ -154,6 +178,8 @@ def three_factor_train_reference(
         y = W @ X[t] + b
         Yhat[t] = y
         f = eta * G[t] * (Y[t] - y)
+        if normalize:
+            f = f / (eps + float(learn_bias) + trace @ trace)
         dW = np.outer(f, trace)
         W[online] += dW[online]
         acc_w[off] += dW[off]
@@ -277,6 +303,11 @@ class ThreeFactorReadout(Readout):
     w_init : float
         Standard deviation of the initial weights times ``sqrt(n_features)``
         (0: start from zero weights).
+    normalize : bool
+        Normalised rule: divide every update by :math:`\\epsilon + \\lVert\\bar e(t)\\rVert^2`
+        (see the module docstring); ``eta`` is then dimensionless (stable for ``0 < eta < 2``).
+    eps : float
+        :math:`\\epsilon` of the normalisation (> 0).
     seed : int or None
         Seed of the initial weights.
 
@@ -300,6 +331,8 @@ class ThreeFactorReadout(Readout):
         online=True,
         fit_intercept: bool = True,
         w_init: float = 0.0,
+        normalize: bool = False,
+        eps: float = 1e-3,
         seed=None,
     ):
         self.eta = eta
@@ -308,6 +341,8 @@ class ThreeFactorReadout(Readout):
         self.online = online
         self.fit_intercept = fit_intercept
         self.w_init = w_init
+        self.normalize = normalize
+        self.eps = eps
         self.seed = seed
 
     def _validate_params(self) -> None:
@@ -316,6 +351,7 @@ class ThreeFactorReadout(Readout):
         check_nonnegative("trace_tau", self.trace_tau)
         check_positive("dt", self.dt)
         check_nonnegative("w_init", self.w_init)
+        check_positive("eps", self.eps)
 
     @property
     def decay_(self) -> float:
@@ -372,6 +408,8 @@ class ThreeFactorReadout(Readout):
             self.pending_coef_,
             self.pending_intercept_,
             bool(self.fit_intercept),
+            bool(self.normalize),
+            float(self.eps),
         )
         self.coef_, self.intercept_, self.trace_ = W, b, tr
         self.pending_coef_, self.pending_intercept_ = aw, ab

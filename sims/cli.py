@@ -52,7 +52,9 @@ def _add_sim_parser(subparsers, sim: registry.Simulation) -> None:
         p.add_argument(flag, **kwargs)
     p.add_argument("--seed", type=int, default=0, help="seed of NumPy and Brian2 (same seed, same result)")
     p.add_argument("--out", default=None, help="output directory for summary.json and plots")
-    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True, help="show a progress bar")
+    p.add_argument(
+        "--progress", action=argparse.BooleanOptionalAction, default=True, help="show a progress bar"
+    )
     p.set_defaults(func=_cmd_run, sim_name=sim.name)
 
 

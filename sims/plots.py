@@ -30,8 +30,17 @@ def save(fig, path: str | Path) -> Path:
     return path
 
 
-def raster(indices, times, n_exc: int, n_units: int, duration: float, *, title: str = "", bin_width: float = 5e-3,
-           max_time: float | None = 2.0):
+def raster(
+    indices,
+    times,
+    n_exc: int,
+    n_units: int,
+    duration: float,
+    *,
+    title: str = "",
+    bin_width: float = 5e-3,
+    max_time: float | None = 2.0,
+):
     """Raster (excitatory blue, inhibitory red) above the population rate.
 
     Parameters

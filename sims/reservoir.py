@@ -53,7 +53,9 @@ class ReservoirSimConfig:
         )
 
 
-@register("reservoir", ReservoirSimConfig, help="Simulate a heterogeneous Izhikevich (2003) spiking reservoir.")
+@register(
+    "reservoir", ReservoirSimConfig, help="Simulate a heterogeneous Izhikevich (2003) spiking reservoir."
+)
 def run_reservoir(config: ReservoirSimConfig, *, seed: int, out=None, progress: bool = False) -> dict:
     """Build the reservoir, run it for ``config.duration`` and summarise its activity."""
     rng = make_rng(seed)
@@ -61,8 +63,9 @@ def run_reservoir(config: ReservoirSimConfig, *, seed: int, out=None, progress: 
     res = IzhikevichReservoir(config.reservoir_config(), seed=rng, backend=config.backend)
     inputs = None
     if config.n_inputs:
-        inputs = poisson_encode(np.full(config.n_inputs, config.input_rate), config.duration,
-                                dt=res.config.dt, seed=rng)
+        inputs = poisson_encode(
+            np.full(config.n_inputs, config.input_rate), config.duration, dt=res.config.dt, seed=rng
+        )
     t_build = time.perf_counter() - t0
     t0 = time.perf_counter()
     run = res.run(config.duration, input_spikes=inputs, progress=progress)
@@ -83,7 +86,13 @@ def run_reservoir(config: ReservoirSimConfig, *, seed: int, out=None, progress: 
     if out is not None:
         from .plots import raster, save
 
-        fig = raster(run.spikes.indices, run.spikes.times, res.config.n_exc, res.config.n_neurons,
-                     config.duration, title=f"{config.preset}, {res.config.n_neurons} neurons, seed {seed}")
+        fig = raster(
+            run.spikes.indices,
+            run.spikes.times,
+            res.config.n_exc,
+            res.config.n_neurons,
+            config.duration,
+            title=f"{config.preset}, {res.config.n_neurons} neurons, seed {seed}",
+        )
         save(fig, out / "raster.png")
     return summary

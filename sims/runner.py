@@ -21,7 +21,11 @@ def versions() -> dict:
     from importlib.metadata import PackageNotFoundError, version
 
     out = {}
-    for dist, key in (("neuroplast", "package_version"), ("brian2", "brian2_version"), ("numba", "numba_version")):
+    for dist, key in (
+        ("neuroplast", "package_version"),
+        ("brian2", "brian2_version"),
+        ("numba", "numba_version"),
+    ):
         try:
             out[key] = version(dist)
         except PackageNotFoundError:

@@ -9,10 +9,30 @@ Pipeline (Yamada & Chao 2025, arXiv:2510.14382, as reconstructed in
    back to back in one ``run()`` (the reservoir does not depend on the readout);
 4. sample exponentially filtered spike traces every ``dt`` (:func:`spiking.states.filtered_traces`).
    The readout synapses have heterogeneous time constants (``trace_taus``, assigned to
-   neurons round-robin): with delta synapses the reservoir's cue response fades within
-   ~100 ms, and slow synaptic filtering is what carries elapsed time to the latencies;
+   neurons round-robin);
 5. train the requested readout (and, with ``compare``, all four on the *same* traces) with
-   the Numba kernels, online through the session, and score the outputs produced while learning.
+   the Numba kernels, online through the session, and score the outputs produced while learning;
+6. measure how well the states carry elapsed time since the cue (:func:`time_decoding`,
+   held-out ridge fit of time bumps on stimulus-free activity; ``summary['time_decoding_r2']``).
+
+Reservoir regime. With the paper's instantaneous synapses (``tau_syn=0``) and the
+previous defaults (recurrent scale 0.5, input 10 mV, noise 2 mV) the cue response
+fades within ~100 ms: held-out bumps 100/150/200/250 ms after the cue are decoded
+with R^2 0.67/0.47/0.34/0.29 (seed 0), and no readout could time the 250 ms latency.
+Exponential synaptic currents (``tau_syn`` = 30 ms, PSP area kept) lengthen each
+PSP; with recurrent weights x4, input 30 mV and noise 3 mV (mean excitatory rate
+~35-50 Hz; x8 runs away) the same R^2 become 0.89-0.97/0.72-0.86/0.44-0.65/0.32-0.40
+over seeds 0-2, so time is carried to ~200 ms and fades by 250 ms.
+
+Three-factor defaults: no bias (``three_factor_bias=False``: the readout is a pure
+sum of plastic synapses; with a learned bias the consolidated "what" updates go
+mostly into the bias, a tonic offset ~ p_k with little cue-locked modulation —
+``amplitude_probability_corr_above_baseline`` 0.37-0.50 instead of 0.56-0.78 over
+seeds 0-2), the normalised rule (``normalize``: update divided by
+:math:`\\epsilon + \\lVert\\bar e\\rVert^2`, so the cue transient does not dominate the
+step size) and a "what" gate that opens around the stimulus onset (``what_gate='onset'``,
+attention to the moment the identity is revealed) while "when" learns over the whole
+cue-to-stimulus window.
 
 Readouts: ``three_factor`` ("when" online, "what" consolidated at each trial end),
 ``force`` (RLS, no reset), ``force_reset`` (P reset to I/alpha at every block switch) and
@@ -103,18 +123,27 @@ class WhatWhenConfig:
     )
     n_neurons: int = param(500, "reservoir neurons (80 % excitatory)")
     reservoir_preset: str = param("sparse", "reservoir preset", choices=("sparse", "izhikevich2003"))
-    noise: float = param(2.0, "thalamic noise of excitatory neurons, mV (inhibitory: 0.4x)")
-    recurrent_scale: float = param(0.5, "scale of the preset's recurrent weights (1: the preset)")
+    tau_syn: float = param(
+        0.03, "reservoir synaptic time constant (0: the paper's instantaneous synapses)", unit="s"
+    )
+    noise: float = param(3.0, "thalamic noise of excitatory neurons, mV (inhibitory: 0.4x)")
+    recurrent_scale: float = param(4.0, "scale of the preset's recurrent weights (1: the preset)")
     input_rate: float = param(100.0, "firing rate of active input neurons, Hz")
     input_per_channel: int = param(20, "input neurons per channel (cue, each stimulus)")
     p_input: float = param(0.2, "input -> reservoir connection probability")
-    w_input: float = param(10.0, "input weight scale, mV")
+    w_input: float = param(30.0, "input weight scale, mV")
     trace_taus: str = param(
         "0.02,0.05,0.1,0.2,0.4", "readout synaptic time constants, s (round-robin over neurons)"
     )
-    eta_when: float = param(0.02, "three-factor learning rate of the online 'when' readout (per step)")
+    eta_when: float = param(0.1, "three-factor learning rate of the online 'when' readout (per step)")
     eta_what: float = param(
-        0.001, "three-factor learning rate of the offline 'what' readouts (per step, applied at trial end)"
+        0.005, "three-factor learning rate of the offline 'what' readouts (per step, applied at trial end)"
+    )
+    normalize: bool = param(
+        True, "three-factor: normalised rule (update / (eps + |trace|^2)); eta_* are then dimensionless"
+    )
+    three_factor_bias: bool = param(
+        False, "three-factor: learn a bias per readout (off: the output is a pure synaptic sum)"
     )
     eligibility_tau: float = param(
         0.0, "presynaptic eligibility-trace time constant (0: the rate itself)", unit="s"
@@ -123,6 +152,11 @@ class WhatWhenConfig:
         "boxcar", "attention gate shape", choices=("constant", "boxcar", "ramp", "gaussian")
     )
     gate_floor: float = param(0.1, "attention gate outside the attended window, in [0, 1]")
+    what_gate: str = param(
+        "onset",
+        "gate of the 'what' readouts: the 'when' window, or a Gaussian around the stimulus onset",
+        choices=("window", "onset"),
+    )
     force_alpha: float = param(1.0, "FORCE: P(0) = I/alpha")
     force_every: int = param(2, "FORCE: update every k steps")
     ridge_alpha: float = param(1.0, "ridge penalty")
@@ -136,7 +170,7 @@ class WhatWhenConfig:
     def __post_init__(self):
         check_choice("readout", self.readout, READOUTS)
         check_int("n_neurons", self.n_neurons, minimum=2)
-        for name in ("noise", "input_rate", "w_input", "eligibility_tau", "recurrent_scale"):
+        for name in ("noise", "input_rate", "w_input", "eligibility_tau", "recurrent_scale", "tau_syn"):
             check_nonnegative(name, getattr(self, name))
         for name in ("eta_when", "eta_what", "force_alpha", "recovery_factor", "timing_tolerance"):
             check_positive(name, getattr(self, name))
@@ -160,7 +194,42 @@ class WhatWhenConfig:
             gate_shape=self.gate_shape,
             gate_floor=self.gate_floor,
             probe_fraction=self.probe_fraction,
+            what_gate=self.what_gate,
         )
+
+
+def time_decoding(session: ww.WhatWhenSession, X, *, alpha: float = 1.0, spacing: float = 0.05) -> dict:
+    """How well the reservoir states carry elapsed time since the cue (held-out ridge fit).
+
+    Targets are Gaussian bumps of width ``target_width`` centred ``c = spacing, 2 spacing, ...``
+    up to the longest latency after the cue onset, :math:`B_c(t) = \\exp(-(t - t_{cue} - c)^2 /
+    2\\sigma^2)`. Only stimulus-free activity is used: from the cue onset to the stimulus onset
+    in teaching trials and to the trial end in probe trials, so a bump can only be produced
+    from the reservoir's memory of the cue. A :class:`~plasticity_rules.readouts.RidgeReadout`
+    is fitted on the even trials and scored on the odd ones:
+    :math:`R^2_c = 1 - \\sum (\\hat B_c - B_c)^2 / \\sum (B_c - \\bar B_c)^2`.
+
+    Returns
+    -------
+    dict with ``centres_ms`` and ``r2`` (one per centre).
+    """
+    par = session.paradigm
+    spt = par.steps_per_trial
+    rel = np.arange(spt) * par.dt - par.cue_time
+    centres = np.arange(spacing, session.latency.max() + 1e-9, spacing)
+    Xt = ww.trial_view(session, X)
+    rows_tr, rows_te, y_tr, y_te = [], [], [], []
+    for i in range(session.n_trials):
+        end = np.inf if session.probe[i] else session.latency[i]
+        m = (rel >= 0) & (rel < end - 1e-12)
+        y = np.exp(-0.5 * ((rel[m][:, None] - centres[None, :]) / par.target_width) ** 2)
+        (rows_tr if i % 2 == 0 else rows_te).append(Xt[i, m])
+        (y_tr if i % 2 == 0 else y_te).append(y)
+    model = RidgeReadout(alpha=alpha).fit(np.concatenate(rows_tr), np.concatenate(y_tr))
+    Y = np.concatenate(y_te)
+    P = model.predict(np.concatenate(rows_te))
+    r2 = 1.0 - ((P - Y) ** 2).sum(axis=0) / ((Y - Y.mean(axis=0)) ** 2).sum(axis=0)
+    return {"centres_ms": (centres * 1e3).round(3).tolist(), "r2": np.asarray(r2).tolist()}
 
 
 # ----------------------------------------------------------------------------- pipeline pieces
@@ -181,6 +250,7 @@ def simulate_reservoir(config: WhatWhenConfig, session: ww.WhatWhenSession, rng,
         noise_inh=0.4 * config.noise,
         w_exc=base.w_exc * config.recurrent_scale,
         w_inh=base.w_inh * config.recurrent_scale,
+        tau_syn=config.tau_syn,
     )
     res = IzhikevichReservoir(cfg, seed=rng, backend=config.backend)
     t1 = time.perf_counter()
@@ -214,6 +284,8 @@ def train_readout(
             trace_tau=config.eligibility_tau,
             dt=config.dt,
             online=np.array([True] + [False] * k),
+            normalize=config.normalize,
+            fit_intercept=config.three_factor_bias,
         )
         m.fit(X, Y, gate=session.gate, segment_ends=session.trial_end)
         return m.train_predictions_, m
@@ -242,6 +314,8 @@ def score(config: WhatWhenConfig, session: ww.WhatWhenSession, pred, readout) ->
     te = ww.timing_errors(session, pred, output=0)
     last = np.concatenate(ww.evaluation_trials(session, n_eval, probes=probes))
     fit = ww.amplitude_probability_fit(session, pred, last_n=n_eval, probes=probes)
+    fit_peaks = ww.amplitude_probability_fit(session, pred, last_n=n_eval, probes=probes, average="peaks")
+    fit_mod = ww.amplitude_probability_fit(session, pred, last_n=n_eval, probes=probes, baseline=True)
     err = ww.trial_errors(session, pred)
     rec = (
         ww.recovery_after_switches(err, session.switch_trials, factor=config.recovery_factor)
@@ -277,6 +351,12 @@ def score(config: WhatWhenConfig, session: ww.WhatWhenSession, pred, readout) ->
                 "single_trial_peak_after_cue_ms": float((session.latency[idx] + te[idx]).mean() * 1e3),
             }
         )
+    # the same peak-interval measure for every "what" readout (their peaks should be at the onset too)
+    what_te = [
+        ww.mean_response_timing(session, pred, idx, output=o)
+        for idx in ww.evaluation_trials(session, n_eval, probes=probes)
+        for o in range(1, 1 + session.paradigm.n_stimuli)
+    ]
     # the same measure on teaching trials (includes the stimulus-evoked response after the onset)
     teach_te = [
         ww.mean_response_timing(session, pred, idx)
@@ -287,9 +367,15 @@ def score(config: WhatWhenConfig, session: ww.WhatWhenSession, pred, readout) ->
         "teaching_trial_timing_error_ms": float(np.mean(np.abs(teach_te)) * 1e3),
         "single_trial_timing_error_ms": float(np.mean(np.abs(te[last])) * 1e3),
         "timing_bias_ms": float(np.mean(mean_te) * 1e3),
+        "what_timing_error_ms": float(np.mean(np.abs(what_te)) * 1e3),
+        "what_timing_bias_ms": float(np.mean(what_te) * 1e3),
         "peak_vs_latency": peak_vs_latency,
         "amplitude_probability_corr": fit["corr"],
         "amplitude_probability_slope": fit["slope"],
+        "amplitude_probability_corr_single_trial_peaks": fit_peaks["corr"],
+        "amplitude_probability_slope_single_trial_peaks": fit_peaks["slope"],
+        "amplitude_probability_corr_above_baseline": fit_mod["corr"],
+        "amplitude_probability_slope_above_baseline": fit_mod["slope"],
         "amplitude_pairs": {
             "probability": fit["probabilities"].tolist(),
             "amplitude": fit["amplitudes"].tolist(),
@@ -398,6 +484,7 @@ def run_whatwhen(config: WhatWhenConfig, *, seed: int, out=None, progress: bool 
         preds[name] = pred
         scores[name] = score(config, session, pred, model)
     main = scores[config.readout]
+    decoding = time_decoding(session, X, alpha=config.ridge_alpha)
     summary = {
         "readout": config.readout,
         **{k: v for k, v in main.items() if k != "trial_errors"},
@@ -406,6 +493,8 @@ def run_whatwhen(config: WhatWhenConfig, *, seed: int, out=None, progress: bool 
         "n_neurons": config.n_neurons,
         "mean_rate_exc_hz": res_run.mean_rate("exc"),
         "mean_rate_inh_hz": res_run.mean_rate("inh"),
+        "time_decoding_centres_ms": decoding["centres_ms"],
+        "time_decoding_r2": decoding["r2"],
         "simulated_s": session.duration,
         **timings,
         "readout_train_s": readout_s,
@@ -417,8 +506,13 @@ def run_whatwhen(config: WhatWhenConfig, *, seed: int, out=None, progress: bool 
             "teaching_trial_timing_error_ms",
             "single_trial_timing_error_ms",
             "timing_bias_ms",
+            "what_timing_error_ms",
+            "what_timing_bias_ms",
             "amplitude_probability_corr",
             "amplitude_probability_slope",
+            "amplitude_probability_corr_single_trial_peaks",
+            "amplitude_probability_corr_above_baseline",
+            "amplitude_probability_slope_above_baseline",
             "recovery_trials",
             "recovered",
             "worst_error_after_switch",

@@ -50,7 +50,9 @@ class SpikeTrains:
                 f"indices and times must have the same shape, got {self.indices.shape} and {self.times.shape}"
             )
         if self.indices.size and (self.indices.min() < 0 or self.indices.max() >= self.n_units):
-            raise ValueError(f"indices must lie in [0, {self.n_units}), got [{self.indices.min()}, {self.indices.max()}]")
+            raise ValueError(
+                f"indices must lie in [0, {self.n_units}), got [{self.indices.min()}, {self.indices.max()}]"
+            )
 
     @property
     def n_spikes(self) -> int:
@@ -63,7 +65,9 @@ class SpikeTrains:
 
 def _sorted(indices, times, n_units, duration) -> SpikeTrains:
     order = np.lexsort((indices, times))
-    return SpikeTrains(indices[order].astype(np.int64), times[order].astype(np.float64), int(n_units), float(duration))
+    return SpikeTrains(
+        indices[order].astype(np.int64), times[order].astype(np.float64), int(n_units), float(duration)
+    )
 
 
 def poisson_encode(rates, duration: float, *, dt: float = 1e-3, seed=None) -> SpikeTrains:

@@ -135,8 +135,15 @@ def simulate_neuron(pattern: str, current, duration: float, *, dt: float = 0.25e
         raise ValueError(f"current must be finite, got {current!r}")
     check_positive("duration", duration)
     check_positive("dt", dt)
-    G = b2.NeuronGroup(1, IZHIKEVICH_EQS, threshold=IZHIKEVICH_THRESHOLD, reset=IZHIKEVICH_RESET,
-                       method=HALF_STEP_EULER, dt=dt * b2.second, name="single_neuron")
+    G = b2.NeuronGroup(
+        1,
+        IZHIKEVICH_EQS,
+        threshold=IZHIKEVICH_THRESHOLD,
+        reset=IZHIKEVICH_RESET,
+        method=HALF_STEP_EULER,
+        dt=dt * b2.second,
+        name="single_neuron",
+    )
     G.a, G.b, G.c, G.d = a_, b_, c_ * b2.mV, d_ * b2.mV
     G.v = v_init * b2.mV
     G.u = b_ * v_init * b2.mV

@@ -92,8 +92,8 @@ class ReservoirConfig:
     tau_syn : float
         Synaptic time constant in seconds. 0 (the paper): a spike adds its weight
         to :math:`v` at once. > 0: it adds to an exponentially decaying current,
-        :math:`\tau_s \dot I_s = -I_s`, :math:`I_s \leftarrow I_s + w\,(1\,\mathrm{ms})/\tau_s`,
-        so each PSP keeps the same area while lasting :math:`\sim\tau_s` (longer memory).
+        :math:`\\tau_s \\dot I_s = -I_s`, :math:`I_s \\leftarrow I_s + w\\,(1\\,\\mathrm{ms})/\\tau_s`,
+        so each PSP keeps the same area while lasting :math:`\\sim\\tau_s` (longer memory).
     neuron : IzhikevichParams
     """
 
@@ -120,8 +120,12 @@ class ReservoirConfig:
         check_int("n_inh", self.n_inh, minimum=0)
         check_choice("connectivity", self.connectivity, CONNECTIVITY)
         check_probability("p_connect", self.p_connect)
-        check_int("indegree", self.indegree, minimum=1,
-                  maximum=self.n_neurons if self.connectivity == "indegree" else None)
+        check_int(
+            "indegree",
+            self.indegree,
+            minimum=1,
+            maximum=self.n_neurons if self.connectivity == "indegree" else None,
+        )
         for name in ("w_exc", "w_inh", "noise_exc", "noise_inh", "w_input"):
             check_nonnegative(name, getattr(self, name))
         check_positive("noise_period", self.noise_period)
@@ -133,8 +137,10 @@ class ReservoirConfig:
         check_choice("input_target", self.input_target, INPUT_TARGETS)
         check_nonnegative("tau_syn", self.tau_syn)
         if 0 < self.tau_syn < 2 * self.dt:
-            raise ValueError(f"tau_syn must be 0 or >= 2*dt ({2 * self.dt!r} s) for stable integration, "
-                             f"got {self.tau_syn!r}")
+            raise ValueError(
+                f"tau_syn must be 0 or >= 2*dt ({2 * self.dt!r} s) for stable integration, "
+                f"got {self.tau_syn!r}"
+            )
         if not isinstance(self.neuron, IzhikevichParams):
             raise ValueError(f"neuron must be an IzhikevichParams, got {type(self.neuron).__name__}")
 
@@ -213,7 +219,9 @@ class ReservoirRun:
 
     def population_rate(self, bin_width: float = 1e-3) -> np.ndarray:
         """Population rate (Hz per neuron) in bins of ``bin_width`` s, shape ``(n_bins,)``."""
-        counts = bin_counts(self.spikes.indices, self.spikes.times, self.n_exc + self.n_inh, bin_width, self.duration)
+        counts = bin_counts(
+            self.spikes.indices, self.spikes.times, self.n_exc + self.n_inh, bin_width, self.duration
+        )
         return counts.sum(axis=1) / (bin_width * (self.n_exc + self.n_inh))
 
     def counts(self, starts, stops) -> np.ndarray:
@@ -222,7 +230,9 @@ class ReservoirRun:
 
     def traces(self, sample_times, tau: float) -> np.ndarray:
         """Exponentially filtered traces sampled at ``sample_times``, shape ``(n_samples, n_neurons)``."""
-        return filtered_traces(self.spikes.indices, self.spikes.times, self.n_exc + self.n_inh, sample_times, tau)
+        return filtered_traces(
+            self.spikes.indices, self.spikes.times, self.n_exc + self.n_inh, sample_times, tau
+        )
 
 
 class IzhikevichReservoir:
@@ -276,18 +286,31 @@ class IzhikevichReservoir:
         # Parameters go through the namespace, not into the code strings, so every
         # size and weight scale shares one set of compiled code objects.
         ns = {
-            "n_exc": cfg.n_exc, "d_exponent": float(cfg.neuron.d_exponent),
-            "noise_exc": cfg.noise_exc * b2.mV, "noise_inh": cfg.noise_inh * b2.mV,
-            "w_exc": cfg.w_exc * b2.mV, "w_inh": cfg.w_inh * b2.mV, "w_input": cfg.w_input * b2.mV,
-            "v_init": cfg.neuron.v_init * b2.mV, "indegree": cfg.indegree,
-            "p_connect": cfg.p_connect, "p_input": cfg.p_input, "tau_syn": cfg.tau_syn * b2.second,
+            "n_exc": cfg.n_exc,
+            "d_exponent": float(cfg.neuron.d_exponent),
+            "noise_exc": cfg.noise_exc * b2.mV,
+            "noise_inh": cfg.noise_inh * b2.mV,
+            "w_exc": cfg.w_exc * b2.mV,
+            "w_inh": cfg.w_inh * b2.mV,
+            "w_input": cfg.w_input * b2.mV,
+            "v_init": cfg.neuron.v_init * b2.mV,
+            "indegree": cfg.indegree,
+            "p_connect": cfg.p_connect,
+            "p_input": cfg.p_input,
+            "tau_syn": cfg.tau_syn * b2.second,
         }
         # One clock for every object: objects left on Brian2's 0.1 ms defaultclock
         # would make the network step 10x more often than the neurons.
         clock = b2.Clock(dt=cfg.dt * b2.second, name="reservoir_clock")
         G = b2.NeuronGroup(
-            n, eqs, threshold=IZHIKEVICH_THRESHOLD, reset=IZHIKEVICH_RESET, method=HALF_STEP_EULER,
-            clock=clock, name="reservoir", namespace=ns,
+            n,
+            eqs,
+            threshold=IZHIKEVICH_THRESHOLD,
+            reset=IZHIKEVICH_RESET,
+            method=HALF_STEP_EULER,
+            clock=clock,
+            name="reservoir",
+            namespace=ns,
         )
         G.is_exc = "i < n_exc"
         G.r = "rand()"
@@ -300,8 +323,10 @@ class IzhikevichReservoir:
         G.u = "b*v"
         same_period = np.isclose(cfg.noise_period, cfg.dt)
         noise = G.run_regularly(
-            "I_noise = sigma_noise*randn()", dt=None if same_period else cfg.noise_period * b2.second,
-            when="start", name="thalamic_noise",
+            "I_noise = sigma_noise*randn()",
+            dt=None if same_period else cfg.noise_period * b2.second,
+            when="start",
+            name="thalamic_noise",
         )
         S = b2.Synapses(G, G, "w : volt", on_pre=on_pre, name="recurrent", namespace=ns, clock=clock)
         if cfg.connectivity == "all":
@@ -320,11 +345,15 @@ class IzhikevichReservoir:
                 inp = b2.SpikeGeneratorGroup(cfg.n_inputs, [], [] * b2.second, clock=clock, name="input")
             else:
                 inp = b2.SpikeGeneratorGroup(
-                    cfg.n_inputs, input_spikes.indices, input_spikes.times * b2.second,
-                    clock=clock, name="input",
+                    cfg.n_inputs,
+                    input_spikes.indices,
+                    input_spikes.times * b2.second,
+                    clock=clock,
+                    name="input",
                 )
-            S_in = b2.Synapses(inp, G, "w : volt", on_pre=on_pre, name="input_synapses", namespace=ns,
-                               clock=clock)
+            S_in = b2.Synapses(
+                inp, G, "w : volt", on_pre=on_pre, name="input_synapses", namespace=ns, clock=clock
+            )
             S_in.connect(condition="is_exc_post" if cfg.input_target == "exc" else "True", p="p_input")
             S_in.w = "w_input*rand()"
             objects += [inp, S_in]
@@ -446,16 +475,22 @@ class IzhikevichReservoir:
                 bar.close()
         mon = objs["spikes"]
         spikes = SpikeTrains(
-            np.asarray(mon.i[:], dtype=np.int64), np.asarray(mon.t[:] / b2.second, dtype=np.float64),
-            self.config.n_neurons, duration,
+            np.asarray(mon.i[:], dtype=np.int64),
+            np.asarray(mon.t[:] / b2.second, dtype=np.float64),
+            self.config.n_neurons,
+            duration,
         )
         return ReservoirRun(spikes, self.config.n_exc, self.config.n_inh, duration, trial_seed)
 
     def _run_standalone(self, duration, input_spikes, trial_seed):
         import brian2 as b2
 
-        key = engine.structure_hash(self.config, duration, b2.__version__, input_spikes and (
-            input_spikes.indices.tobytes(), input_spikes.times.tobytes()))
+        key = engine.structure_hash(
+            self.config,
+            duration,
+            b2.__version__,
+            input_spikes and (input_spikes.indices.tobytes(), input_spikes.times.tobytes()),
+        )
         directory = engine.cache_dir() / "standalone" / f"reservoir_{key}"
         if self._standalone_dir != directory:
             b2.set_device("cpp_standalone", directory=str(directory), build_on_run=False)
@@ -485,8 +520,10 @@ class IzhikevichReservoir:
             os.environ.pop(engine.STANDALONE_TRIAL_SEED_ENV, None)
         mon = self._standalone_objs["spikes"]
         spikes = SpikeTrains(
-            np.asarray(mon.i[:], dtype=np.int64), np.asarray(mon.t[:] / b2.second, dtype=np.float64),
-            self.config.n_neurons, duration,
+            np.asarray(mon.i[:], dtype=np.int64),
+            np.asarray(mon.t[:] / b2.second, dtype=np.float64),
+            self.config.n_neurons,
+            duration,
         )
         return ReservoirRun(spikes, self.config.n_exc, self.config.n_inh, duration, trial_seed)
 
@@ -498,5 +535,3 @@ class IzhikevichReservoir:
             b2.device.reinit()
             b2.set_device("runtime")
             self._standalone_dir = None
-
-

@@ -47,7 +47,7 @@ def _window_counts_kernel(idx, times, n_units, starts, stops):
 def window_counts_reference(idx, times, n_units, starts, stops):
     """NumPy reference of :func:`window_counts` (same arguments)."""
     out = np.zeros((len(starts), n_units))
-    for w, (a, b) in enumerate(zip(starts, stops)):
+    for w, (a, b) in enumerate(zip(starts, stops, strict=True)):
         sel = (times >= a) & (times < b)
         out[w] = np.bincount(idx[sel], minlength=n_units)
     return out

@@ -161,6 +161,12 @@ class WhatWhenParadigm:
         Probability that a trial is a probe (peak-interval procedure): the stimulus is
         omitted and nothing is learned (gate 0), so the readouts' peaks in probe trials
         show the *anticipated* time and amplitude without any stimulus-evoked response.
+    what_gate : {"window", "onset"}
+        Gate of the "what" readouts. ``window``: the same gate as "when". ``onset``:
+        attention is drawn to the moment the identity is revealed, a Gaussian
+        :math:`g(t) = \\exp(-(t - t_{on})^2 / 2 r^2)` around the stimulus onset with
+        :math:`r` = ``gate_rise`` (plus ``gate_floor``); "when" keeps the ``gate_shape``
+        window from cue to stimulus offset.
     """
 
     blocks: tuple = _DEFAULT_BLOCKS
@@ -174,6 +180,7 @@ class WhatWhenParadigm:
     gate_floor: float = 0.1
     gate_rise: float = 0.05
     probe_fraction: float = 0.2
+    what_gate: str = "window"
 
     def __post_init__(self):
         blocks = tuple(self.blocks)
@@ -191,6 +198,7 @@ class WhatWhenParadigm:
             check_positive(name, getattr(self, name))
         check_nonnegative("cue_time", self.cue_time)
         check_choice("gate_shape", self.gate_shape, ("constant", "boxcar", "ramp", "gaussian"))
+        check_choice("what_gate", self.what_gate, ("window", "onset"))
         check_probability("gate_floor", self.gate_floor)
         check_probability("probe_fraction", self.probe_fraction)
         if self.probe_fraction >= 1:
@@ -355,7 +363,12 @@ def generate(paradigm: WhatWhenParadigm | None = None, *, seed=None) -> WhatWhen
     trial_end = np.zeros(n_tr * spt, dtype=bool)
     trial_end[spt - 1 :: spt] = True
     learn = np.repeat(~probe, spt)
-    gate = np.tile(g[:, None], (1, 1 + K)) * learn[:, None]
+    gate = np.tile(g[:, None], (1, 1 + K))
+    if par.what_gate == "onset":
+        gate[:, 1:] = attention_gate(
+            n_tr * spt, par.dt, onset, onset, shape="gaussian", floor=par.gate_floor, rise=par.gate_rise
+        )[:, None]
+    gate *= learn[:, None]
     switch = np.cumsum([b.n_trials for b in par.blocks])[:-1].astype(np.int64)
     return WhatWhenSession(
         paradigm=par,
@@ -486,27 +499,64 @@ def evaluation_trials(session: WhatWhenSession, last_n: int, *, probes: bool) ->
 
 
 def amplitude_probability_fit(
-    session: WhatWhenSession, predictions, last_n: int = 10, *, probes: bool | None = None
+    session: WhatWhenSession,
+    predictions,
+    last_n: int = 10,
+    *,
+    probes: bool | None = None,
+    average: str = "response",
+    baseline: bool = False,
 ) -> dict:
     """Correlation and slope of anticipatory "what" amplitude against probability.
 
-    For every block, amplitudes are averaged over its last ``last_n`` probe trials
-    (peak after the cue; default when the session has probes in every block) or
-    teaching trials (peak in ``[cue, onset]``), giving one (probability, amplitude)
-    pair per block and stimulus.
+    For every block, its last ``last_n`` probe trials (default when the session has
+    probes in every block; peak searched after the cue) or teaching trials (peak in
+    ``[cue, onset]``) give one (probability, amplitude) pair per block and stimulus.
+
+    Parameters
+    ----------
+    average : {"response", "peaks"}
+        ``response`` (peak-interval procedure): average each readout's response over the
+        trials first, then take its peak, :math:`A_k = \\max_t \\langle y_k(t) \\rangle_n`;
+        ``peaks``: average the single-trial peaks, :math:`\\langle \\max_t y_k(t) \\rangle_n`
+        (biased upwards by trial-to-trial noise, most for small amplitudes, which
+        flattens the slope).
+    baseline : bool
+        With ``average="response"``: subtract the mean of the averaged response before
+        the cue, :math:`A_k = \\max_t \\langle y_k \\rangle - \\langle y_k \\rangle_{t < t_{cue}}`,
+        so that only the cue-locked modulation counts, not a tonic offset (a readout
+        that encodes :math:`p_k` as a constant level through its bias scores 0).
 
     Returns
     -------
     dict with ``corr`` (Pearson r), ``slope``, ``intercept``, ``probabilities`` and
     ``amplitudes`` (flattened pairs).
     """
+    check_choice("average", average, ("response", "peaks"))
+    if baseline and average != "response":
+        raise ValueError("baseline subtraction needs average='response'")
     if probes is None:
         probes = all(np.any(session.probe[session.block == b]) for b in np.unique(session.block))
-    amp = anticipatory_amplitudes(session, predictions, "post_cue" if probes else "anticipatory")
+    window = "post_cue" if probes else "anticipatory"
     ps, amps = [], []
+    if average == "peaks":
+        amp = anticipatory_amplitudes(session, predictions, window)
+    else:
+        pred = trial_view(session, _check_pred(session, predictions))[:, :, 1:]
+        par = session.paradigm
+        rel = _rel_times(session)
     for trials in evaluation_trials(session, last_n, probes=probes):
         ps.append(session.probabilities[trials[0]])
-        amps.append(amp[trials].mean(axis=0))
+        if average == "peaks":
+            amps.append(amp[trials].mean(axis=0))
+        else:
+            end = par.cue_time + session.latency[trials[0]] + 1e-12 if window == "anticipatory" else np.inf
+            m = (rel >= par.cue_time) & (rel <= end)
+            mean_resp = pred[trials].mean(axis=0)
+            a = mean_resp[m].max(axis=0)
+            if baseline:
+                a = a - mean_resp[rel < par.cue_time].mean(axis=0)
+            amps.append(a)
     ps, amps = np.concatenate(ps), np.concatenate(amps)
     if np.ptp(ps) == 0 or np.ptp(amps) == 0:
         corr = float("nan")
@@ -617,6 +667,15 @@ def subspace_cosine(A, B) -> dict:
     For orthonormal bases :math:`Q_A, Q_B` of the row spaces, the cosines of the
     principal angles are the singular values of :math:`Q_A^\\top Q_B`
     (Björck & Golub 1973). 0 means orthogonal subspaces, 1 a shared direction.
+
+    Note on the what/when readouts: the "when" target is the sum of the "what"
+    targets, :math:`y^*_0 = \\sum_k y^*_k`. Any readout whose weights are linear in
+    the targets with one rule for all outputs (ridge, FORCE/RLS from zero weights,
+    the three-factor rule with equal gates, rates and modes) therefore has
+    :math:`w_0 = \\sum_k w_k`, inside the "what" subspace: ``max_cosine`` is 1 by
+    construction. Values below 1 can only come from the outputs learning
+    differently (online vs consolidated, different gates or rates);
+    ``mean_row_cosine`` compares the individual vectors.
 
     Parameters
     ----------

@@ -46,6 +46,47 @@ def test_three_factor_kernel_matches_reference(decay, learn_bias):
     ref = three_factor_train_reference(*args)
     for g, r in zip(got, ref, strict=True):
         np.testing.assert_allclose(g, r, rtol=1e-12, atol=1e-12)
+    # the normalised rule: kernel and reference agree, and differ from the plain rule
+    got_n = three_factor_train(*args, True, 0.01)
+    ref_n = three_factor_train_reference(*args, True, 0.01)
+    for g, r in zip(got_n, ref_n, strict=True):
+        np.testing.assert_allclose(g, r, rtol=1e-12, atol=1e-12)
+    assert not np.allclose(got_n[0], got[0])
+
+
+def test_normalised_rule_single_step_and_scale_invariance():
+    x = np.array([[1.0, 2.0]])
+    args = (
+        np.zeros((1, 2)),
+        np.zeros(1),
+        x,
+        np.array([[3.0]]),
+        np.array([[0.5]]),
+        np.array([0.1]),
+        0.0,
+        np.ones(1, bool),
+        np.zeros(1, bool),
+        np.zeros(2),
+        np.zeros((1, 2)),
+        np.zeros(1),
+    )
+    W, b, *_ = three_factor_train(*args, True, True, 0.5)
+    # dw = eta g e x / (eps + 1 + |x|^2) = 0.15 x / 6.5
+    np.testing.assert_allclose(W, [[0.15 / 6.5, 0.3 / 6.5]])
+    np.testing.assert_allclose(b, [0.15 / 6.5])
+    # eta = g = 1, no bias, eps -> 0: one step solves the sample exactly (NLMS projection)
+    W, _, *_ = three_factor_train(*args[:4], np.ones((1, 1)), np.ones(1), *args[6:], False, True, 1e-12)
+    np.testing.assert_allclose(W @ x[0], 3.0, rtol=1e-9)
+    # learning with states scaled x100 gives the same outputs when the weights scale back
+    rng = np.random.default_rng(3)
+    X, Y, _, _ = _linear_data(rng, n=500, d=8, k=1)
+    a = ThreeFactorReadout(eta=0.5, normalize=True, fit_intercept=False, eps=1e-9).fit(X, Y)
+    c = ThreeFactorReadout(eta=0.5, normalize=True, fit_intercept=False, eps=1e-9).fit(100 * X, Y)
+    np.testing.assert_allclose(a.train_predictions_, c.train_predictions_, rtol=1e-6, atol=1e-9)
+    # the plain rule with the same eta diverges at x100 (LMS stability needs eta |x|^2 < 2)
+    with np.errstate(all="ignore"):
+        d = ThreeFactorReadout(eta=0.5, fit_intercept=False).fit(100 * X, Y)
+    assert not np.all(np.abs(d.train_predictions_[-50:] - Y[-50:]) < 1.0)
 
 
 def test_three_factor_kernel_edge_cases():

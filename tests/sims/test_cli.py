@@ -9,14 +9,37 @@ from sims.cli import main
 
 def test_run_reservoir_writes_summary_and_raster(tmp_path):
     out = tmp_path / "res"
-    code = main(["run", "reservoir", "--n-neurons", "100", "--duration", "200ms", "--seed", "3",
-                 "--out", str(out), "--no-progress"])
+    code = main(
+        [
+            "run",
+            "reservoir",
+            "--n-neurons",
+            "100",
+            "--duration",
+            "200ms",
+            "--seed",
+            "3",
+            "--out",
+            str(out),
+            "--no-progress",
+        ]
+    )
     assert code == 0
     summary = json.loads((out / "summary.json").read_text())
-    for key in ("n_neurons", "duration_s", "seed", "mean_rate_exc_hz", "mean_rate_inh_hz", "wall_time_s",
-                "brian2_version", "package_version"):
+    for key in (
+        "n_neurons",
+        "duration_s",
+        "seed",
+        "mean_rate_exc_hz",
+        "mean_rate_inh_hz",
+        "wall_time_s",
+        "brian2_version",
+        "package_version",
+    ):
         assert key in summary
-    assert summary["n_neurons"] == 100 and summary["duration_s"] == pytest.approx(0.2) and summary["seed"] == 3
+    assert (
+        summary["n_neurons"] == 100 and summary["duration_s"] == pytest.approx(0.2) and summary["seed"] == 3
+    )
     assert summary["brian2_version"] == "2.9.0"
     assert summary["mean_rate_exc_hz"] > 0
     png = (out / "raster.png").read_bytes()
@@ -41,16 +64,22 @@ def test_bad_input_is_one_line_exit_2(args, match, capsys, tmp_path):
 
 
 def test_unknown_choice_and_help():
-    proc = subprocess.run([sys.executable, "-m", "sims.cli", "run", "reservoir", "--preset", "nope"],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "sims.cli", "run", "reservoir", "--preset", "nope"],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 2 and "invalid choice: 'nope'" in proc.stderr and "Traceback" not in proc.stderr
-    proc = subprocess.run([sys.executable, "-m", "sims.cli", "run", "reservoir", "--help"],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "sims.cli", "run", "reservoir", "--help"], capture_output=True, text=True
+    )
     assert proc.returncode == 0 and "--n-neurons" in proc.stdout and "--seed" in proc.stdout
 
 
 def test_unwritable_out(tmp_path, capsys):
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    code = main(["run", "reservoir", "--n-neurons", "10", "--duration", "10ms", "--out", str(blocker / "sub")])
+    code = main(
+        ["run", "reservoir", "--n-neurons", "10", "--duration", "10ms", "--out", str(blocker / "sub")]
+    )
     assert code == 2 and "cannot create output directory" in capsys.readouterr().err

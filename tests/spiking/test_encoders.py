@@ -63,10 +63,16 @@ def test_concatenate():
         (lambda: poisson_encode([1.0], 0.0), "duration must be > 0"),
         (lambda: poisson_encode(np.ones((5, 2)), 1.0), "expected duration/dt = 1000"),
         (lambda: latency_encode([1.5], 0.1), r"values must lie in \[0, 1\]"),
-        (lambda: current_encode(np.ones(5), 10, p_connect=2.0), r"p_connect must be a probability in \[0, 1\]"),
+        (
+            lambda: current_encode(np.ones(5), 10, p_connect=2.0),
+            r"p_connect must be a probability in \[0, 1\]",
+        ),
         (lambda: current_encode(np.ones((2, 2, 2)), 10), "series must have 1 or 2 dimension"),
         (lambda: encode("rank", [1.0], 1.0), "unknown encoder 'rank'"),
-        (lambda: concatenate_trains([SpikeTrains(np.array([0]), np.array([0.5]), 1, 1.0)], 0.2), "at or after"),
+        (
+            lambda: concatenate_trains([SpikeTrains(np.array([0]), np.array([0.5]), 1, 1.0)], 0.2),
+            "at or after",
+        ),
     ],
 )
 def test_bad_input(call, match):

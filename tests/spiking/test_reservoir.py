@@ -102,11 +102,20 @@ def test_preset_scaling():
         (lambda: ReservoirConfig(n_exc=0), "n_exc must be >= 1, got 0"),
         (lambda: ReservoirConfig(p_connect=1.5), r"p_connect must be a probability in \[0, 1\], got 1.5"),
         (lambda: ReservoirConfig(dt=-1e-3), "dt must be > 0"),
-        (lambda: ReservoirConfig(connectivity="ring"), "unknown connectivity 'ring'; allowed: all, prob, indegree"),
-        (lambda: ReservoirConfig(n_exc=8, n_inh=2, connectivity="indegree", indegree=11), "indegree must be <= 10"),
+        (
+            lambda: ReservoirConfig(connectivity="ring"),
+            "unknown connectivity 'ring'; allowed: all, prob, indegree",
+        ),
+        (
+            lambda: ReservoirConfig(n_exc=8, n_inh=2, connectivity="indegree", indegree=11),
+            "indegree must be <= 10",
+        ),
         (lambda: preset("brunel"), "unknown preset 'brunel'"),
         (lambda: preset(n_neurons=-5), "n_neurons must be >= 2"),
-        (lambda: IzhikevichReservoir(ReservoirConfig(n_exc=8, n_inh=2), backend="gpu"), "unknown backend 'gpu'"),
+        (
+            lambda: IzhikevichReservoir(ReservoirConfig(n_exc=8, n_inh=2), backend="gpu"),
+            "unknown backend 'gpu'",
+        ),
     ],
 )
 def test_bad_config(call, match):
@@ -127,9 +136,12 @@ def test_bad_run_input(paper_net):
 
 def test_synaptic_time_constant_prolongs_input_effect():
     """With tau_syn > 0 an input volley keeps driving the network for ~tau_syn after it."""
-    base = preset("izhikevich2003", n_neurons=100, noise_exc=0.0, noise_inh=0.0, n_inputs=20, p_input=0.5,
-                  w_input=20.0)
-    volley = poisson_encode(np.r_[np.full(50, 1000.0), np.zeros(250)][:, None] * np.ones((1, 20)), 0.3, seed=0)
+    base = preset(
+        "izhikevich2003", n_neurons=100, noise_exc=0.0, noise_inh=0.0, n_inputs=20, p_input=0.5, w_input=20.0
+    )
+    volley = poisson_encode(
+        np.r_[np.full(50, 1000.0), np.zeros(250)][:, None] * np.ones((1, 20)), 0.3, seed=0
+    )
     fast = IzhikevichReservoir(base, seed=0).run(0.3, input_spikes=volley, seed=0)
     slow = IzhikevichReservoir(base.replace(tau_syn=0.05), seed=0).run(0.3, input_spikes=volley, seed=0)
     late = lambda r: np.sum(r.spikes.times > 0.07)  # noqa: E731 - spikes 20 ms after the volley ended

@@ -11,7 +11,8 @@ import sys
 _CHILD = r"""
 import json, sys
 from spiking.reservoir import IzhikevichReservoir, preset
-res = IzhikevichReservoir(preset("izhikevich2003", n_neurons=100), seed=int(sys.argv[1]), backend="cpp_standalone")
+cfg = preset("izhikevich2003", n_neurons=100)
+res = IzhikevichReservoir(cfg, seed=int(sys.argv[1]), backend="cpp_standalone")
 runs = [res.run(0.2, seed=s) for s in (7, 7, 8)]
 res.close()
 print(json.dumps({"spikes": [[r.spikes.indices.tolist(), r.spikes.times.tolist()] for r in runs]}))
@@ -20,8 +21,9 @@ print(json.dumps({"spikes": [[r.spikes.indices.tolist(), r.spikes.times.tolist()
 
 def _run(seed, cache):
     env = dict(os.environ, NEUROPLAST_CACHE=str(cache))
-    out = subprocess.run([sys.executable, "-c", _CHILD, str(seed)], env=env, capture_output=True, text=True,
-                         check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", _CHILD, str(seed)], env=env, capture_output=True, text=True, check=True
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])["spikes"]
 
 

@@ -36,7 +36,8 @@ def test_filtered_traces_matches_reference(seed):
     np.testing.assert_allclose(
         filtered_traces(idx, times, n, samples, 0.02),
         filtered_traces_reference(idx, times, n, samples, 0.02),
-        rtol=1e-10, atol=1e-12,
+        rtol=1e-10,
+        atol=1e-12,
     )
 
 

@@ -71,6 +71,50 @@ def test_metrics_on_ideal_predictor():
     assert ww.mean_response_timing(s, ideal, trials) == pytest.approx(0.0, abs=par.dt / 2)
 
 
+def test_what_gate_onset_is_gaussian_around_the_onset():
+    par = _par(probe_fraction=0.0, what_gate="onset", gate_floor=0.1, gate_rise=0.02)
+    s = ww.generate(par, seed=2)
+    same = ww.generate(_par(probe_fraction=0.0, gate_floor=0.1, gate_rise=0.02), seed=2)
+    np.testing.assert_array_equal(s.gate[:, 0], same.gate[:, 0])  # "when" keeps the window gate
+    # the gate at time t is set by the nearest onset (the Gaussians of all trials, maximum)
+    d = np.min(np.abs(s.times[:, None] - s.stimulus_onset[None, :]), axis=1)
+    expect = 0.1 + 0.9 * np.exp(-0.5 * (d / 0.02) ** 2)
+    for k in (1, 2, 3):
+        np.testing.assert_allclose(s.gate[:, k], expect, atol=1e-12)
+    assert np.all(s.gate[np.searchsorted(s.times, s.stimulus_onset - 1e-9), 1:] > 0.99)
+    with pytest.raises(ValueError, match="what_gate"):
+        _par(what_gate="stimulus")
+
+
+def test_amplitude_fit_response_average_removes_peak_noise_bias():
+    par = _par(probe_fraction=0.0)
+    s = ww.generate(par, seed=6)
+    noisy = s.expected_targets + np.random.default_rng(0).normal(0, 0.2, s.expected_targets.shape)
+    resp = ww.amplitude_probability_fit(s, noisy, last_n=6, probes=False)
+    peaks = ww.amplitude_probability_fit(s, noisy, last_n=6, probes=False, average="peaks")
+    # the max of single noisy trials is biased upwards; averaging the response first is not (as much)
+    assert np.all(peaks["amplitudes"] > resp["amplitudes"])
+    assert abs(resp["slope"] - 1.0) < abs(peaks["slope"] - 1.0)
+    # on noise-free predictions both agree exactly
+    a = ww.amplitude_probability_fit(s, s.expected_targets, last_n=6, probes=False)
+    b = ww.amplitude_probability_fit(s, s.expected_targets, last_n=6, probes=False, average="peaks")
+    np.testing.assert_allclose(a["amplitudes"], b["amplitudes"])
+    with pytest.raises(ValueError, match="average"):
+        ww.amplitude_probability_fit(s, noisy, average="mean")
+    # a tonic code (constant level p_k, no cue-locked modulation) passes the plain fit
+    # but not the baseline-subtracted one; the ideal bumps pass both
+    tonic = s.expected_targets.copy()
+    tonic[:, 1:] = s.probabilities[np.repeat(np.arange(s.n_trials), par.steps_per_trial)]
+    assert ww.amplitude_probability_fit(s, tonic, last_n=6, probes=False)["corr"] == pytest.approx(1.0)
+    assert np.allclose(
+        ww.amplitude_probability_fit(s, tonic, last_n=6, probes=False, baseline=True)["amplitudes"], 0.0
+    )
+    ideal = ww.amplitude_probability_fit(s, s.expected_targets, last_n=6, probes=False, baseline=True)
+    assert ideal["corr"] == pytest.approx(1.0) and ideal["slope"] == pytest.approx(1.0, abs=0.02)
+    with pytest.raises(ValueError, match="baseline"):
+        ww.amplitude_probability_fit(s, noisy, average="peaks", baseline=True)
+
+
 def test_metrics_detect_wrong_predictions():
     par = _par(probe_fraction=0.0)
     s = ww.generate(par, seed=5)
