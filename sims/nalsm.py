@@ -1,0 +1,395 @@
+"""``neuroplast run nalsm``: liquid state machine with astrocyte-modulated STDP (NALSM).
+
+Protocol (Ivanov & Michmizos, NeurIPS 2021; reference code combra-lab/NALSM)
+1. **Liquid initialisation**: ``n_init`` random training samples, ``init_ms``
+   each, plasticity on without decay (``stdp``, ``nalsm``; skipped for ``lsm``).
+2. **Feature generation**: every train/validation/test sample is presented for
+   ``sample_ms`` starting from the initialised weights, with :math:`\\eta_+`,
+   ``A``, :math:`w_\\mathrm{astro}`, :math:`b_A` decaying by ``lr_decay`` per step;
+   liquid spike counts are the features.
+3. **Readout**: a linear softmax layer on spike counts normalised as in the
+   reference (each sample by its L1 norm, then all by the largest training
+   value), trained by mini-batch Adam; the test accuracy is taken at the epoch
+   with the best validation accuracy.
+
+Models share one code path: ``lsm`` is :math:`\\eta_+ = 0` with initial weights
+``w_scale * w_max``; ``stdp`` is :math:`w_\\mathrm{astro} = 0` (A stays
+:math:`\\eta_+`); ``nalsm`` uses the astrocyte with ``w_astro``. With
+``--sweep true`` the same liquid (same seed) is run for every LSM weight scale
+of ``lsm_scales``, for STDP, and for every NALSM ``w_astro`` of
+``astro_values``; the summary lists all of them and ``accuracy_vs_bf.png``
+plots accuracy against branching factor.
+
+``--engine numba`` runs the same liquid on its hand-written Numba twin
+(:mod:`spiking.liquid_numba`, bit-identical spike trains for deterministic
+inputs in the tests), for sweeps too long for Brian2 on a small machine.
+
+Measurements: branching factor (:func:`tasks.liquid_metrics.branching_factor`)
+on the first ``n_record`` validation samples, kernel quality and
+generalisation rank (ranks of spike-count matrices on clean and noisy test
+inputs), accuracy and confusion matrix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from plasticity_rules._validation import (
+    check_choice,
+    check_int,
+    check_nonnegative,
+    check_positive,
+    check_probability,
+    make_rng,
+)
+
+from .registry import param, register
+
+__all__ = ["NALSMConfig", "run_nalsm", "SoftmaxReadout", "normalise_counts", "parse_grid", "parse_floats"]
+
+MODELS = ("lsm", "stdp", "nalsm")
+
+
+def parse_grid(text: str) -> tuple[int, int, int]:
+    """``'10x10x10'`` -> ``(10, 10, 10)``; sizes must be integers >= 1."""
+    parts = str(text).lower().replace(",", "x").split("x")
+    try:
+        shape = tuple(int(p) for p in parts)
+    except ValueError:
+        raise ValueError(f"grid must look like '10x10x10', got {text!r}") from None
+    if len(shape) != 3 or any(s < 1 for s in shape):
+        raise ValueError(f"grid must be three sizes >= 1 such as '10x10x10', got {text!r}")
+    return shape
+
+
+def parse_floats(name: str, text: str) -> list[float]:
+    """``'0.2,0.5,1'`` -> ``[0.2, 0.5, 1.0]`` (non-empty, finite)."""
+    try:
+        vals = [float(v) for v in str(text).split(",") if v.strip()]
+    except ValueError:
+        raise ValueError(f"{name} must be comma-separated numbers, got {text!r}") from None
+    if not vals or not all(np.isfinite(vals)):
+        raise ValueError(f"{name} must be comma-separated finite numbers, got {text!r}")
+    return vals
+
+
+@dataclass(frozen=True)
+class NALSMConfig:
+    dataset: str = param("digits", "image dataset", choices=("digits", "mnist", "fashion-mnist"))
+    data_path: str = param("", "directory of the MNIST/Fashion-MNIST IDX files (default: search)")
+    model: str = param("nalsm", "liquid model", choices=MODELS)
+    grid: str = param("10x10x10", "liquid grid shape, e.g. 10x10x10")
+    n_train: int = param(0, "training samples used (0 = all)")
+    n_val: int = param(0, "validation samples used (0 = all)")
+    n_test: int = param(0, "test samples used (0 = all)")
+    n_init: int = param(1000, "samples of the liquid-initialisation phase")
+    init_ms: int = param(20, "duration of one initialisation sample in ms")
+    sample_ms: int = param(250, "duration of one feature-generation sample in ms")
+    eta: float = param(0.15, "STDP potentiation rate eta_+ (stdp, nalsm)")
+    w_astro: float = param(0.01, "astrocyte weight w_astro (nalsm), scaled by layer sizes")
+    w_scale: float = param(1.0, "initial |w| / w_max of the fixed-weight LSM")
+    lr_decay: float = param(0.99, "per-step decay of plasticity during feature generation")
+    sweep: bool = param(False, "run the LSM weight-scale sweep, STDP and the NALSM w_astro sweep")
+    lsm_scales: str = param("0.4,0.6,0.8,1.0", "weight scales of the LSM sweep", scan=False)
+    astro_values: str = param("0.005,0.01,0.02,0.04", "w_astro values of the NALSM sweep", scan=False)
+    n_record: int = param(20, "validation samples recorded for branching factor and raster")
+    noise: float = param(0.1, "std of Gaussian pixel noise for the generalisation rank")
+    epochs: int = param(150, "readout training epochs")
+    engine: str = param(
+        "brian2", "simulator: the Brian2 model or its hand-written Numba twin", choices=("brian2", "numba")
+    )
+    backend: str = param("cython", "Brian2 code-generation target", choices=("cython", "numpy"))
+
+    def __post_init__(self):
+        check_choice("dataset", self.dataset, ("digits", "mnist", "fashion-mnist"))
+        check_choice("model", self.model, MODELS)
+        parse_grid(self.grid)
+        for name in ("n_train", "n_val", "n_test"):
+            check_int(name, getattr(self, name), minimum=0)
+        check_int("n_init", self.n_init, minimum=1)
+        check_int("init_ms", self.init_ms, minimum=1)
+        check_int("sample_ms", self.sample_ms, minimum=1)
+        if self.sample_ms <= 2 * 25 + 2 * 4:
+            raise ValueError(
+                f"sample_ms must be > 58 (25 ms buffers and 4 ms windows of the branching factor), "
+                f"got {self.sample_ms}"
+            )
+        check_nonnegative("eta", self.eta)
+        check_nonnegative("w_astro", self.w_astro)
+        check_probability("w_scale", self.w_scale)
+        check_probability("lr_decay", self.lr_decay)
+        parse_floats("lsm_scales", self.lsm_scales)
+        for v in parse_floats("astro_values", self.astro_values):
+            check_nonnegative("astro_values", v)
+        for v in parse_floats("lsm_scales", self.lsm_scales):
+            check_probability("lsm_scales", v)
+        check_int("n_record", self.n_record, minimum=1)
+        check_nonnegative("noise", self.noise)
+        check_int("epochs", self.epochs, minimum=1)
+        check_choice("backend", self.backend, ("cython", "numpy"))
+        check_choice("engine", self.engine, ("brian2", "numba"))
+
+
+def normalise_counts(counts: np.ndarray, scale: float | None = None) -> tuple[np.ndarray, float]:
+    """Reference normalisation of spike counts: row L1 norm, then division by ``scale`` (max of result)."""
+    counts = np.asarray(counts, dtype=np.float64)
+    s = counts.sum(axis=1, keepdims=True)
+    x = np.divide(counts, s, out=np.zeros_like(counts), where=s > 0)
+    if scale is None:
+        scale = float(x.max()) if x.max() > 0 else 1.0
+    return x / scale, scale
+
+
+class SoftmaxReadout:
+    """Linear softmax classifier trained by mini-batch Adam (scikit-learn style).
+
+    ``fit(X, y, X_val=..., y_val=...)`` keeps the weights of the epoch with the
+    best validation accuracy (``best_epoch_``, ``val_accuracy_``).
+    """
+
+    def __init__(self, n_classes=10, epochs=150, lr=0.01, batch_size=32, l2=1e-5, seed=None):
+        self.n_classes = n_classes
+        self.epochs = epochs
+        self.lr = lr
+        self.batch_size = batch_size
+        self.l2 = l2
+        self.seed = seed
+
+    def _logits(self, X, W, b):
+        return X @ W + b
+
+    def fit(self, X, y, X_val=None, y_val=None):
+        X = np.asarray(X, dtype=np.float64)
+        y = np.asarray(y, dtype=np.int64)
+        check_int("epochs", self.epochs, minimum=1)
+        check_positive("lr", self.lr)
+        rng = make_rng(self.seed)
+        n, d = X.shape
+        k = self.n_classes
+        W = np.zeros((d, k))
+        b = np.zeros(k)
+        mW, vW, mb, vb = np.zeros_like(W), np.zeros_like(W), np.zeros_like(b), np.zeros_like(b)
+        Y = np.eye(k)[y]
+        t = 0
+        best = (-1.0, 0, W.copy(), b.copy())
+        self.val_curve_ = []
+        for epoch in range(self.epochs):
+            for idx in np.array_split(rng.permutation(n), max(1, n // self.batch_size)):
+                z = self._logits(X[idx], W, b)
+                z -= z.max(axis=1, keepdims=True)
+                p = np.exp(z)
+                p /= p.sum(axis=1, keepdims=True)
+                g = (p - Y[idx]) / len(idx)
+                gW = X[idx].T @ g + self.l2 * W
+                gb = g.sum(axis=0)
+                t += 1
+                for P, G, M, V in ((W, gW, mW, vW), (b, gb, mb, vb)):
+                    M *= 0.9
+                    M += 0.1 * G
+                    V *= 0.999
+                    V += 0.001 * G * G
+                    P -= self.lr * (M / (1 - 0.9**t)) / (np.sqrt(V / (1 - 0.999**t)) + 1e-8)
+            if X_val is not None:
+                acc = float(np.mean(np.argmax(self._logits(X_val, W, b), axis=1) == y_val))
+                self.val_curve_.append(acc)
+                if acc > best[0]:
+                    best = (acc, epoch, W.copy(), b.copy())
+        if X_val is not None:
+            self.val_accuracy_, self.best_epoch_, W, b = best
+        self.coef_, self.intercept_ = W, b
+        return self
+
+    def predict(self, X):
+        return np.argmax(self._logits(np.asarray(X, dtype=np.float64), self.coef_, self.intercept_), axis=1)
+
+
+def _variants(config):
+    """(model, eta, w_astro, w_scale, label) of every run."""
+    if not config.sweep:
+        eta = 0.0 if config.model == "lsm" else config.eta
+        wa = config.w_astro if config.model == "nalsm" else 0.0
+        ws = config.w_scale if config.model == "lsm" else 1.0
+        return [(config.model, eta, wa, ws)]
+    out = [("lsm", 0.0, 0.0, s) for s in parse_floats("lsm_scales", config.lsm_scales)]
+    out.append(("stdp", config.eta, 0.0, 1.0))
+    out += [("nalsm", config.eta, a, 1.0) for a in parse_floats("astro_values", config.astro_values)]
+    return out
+
+
+def _evaluate_variant(liq, data, model, eta, w_astro, w_scale, config, rng, progress):
+    from tasks.liquid_metrics import branching_factor, confusion_matrix, kernel_quality
+
+    c = liq.config
+    if model == "lsm":
+        liq.w_init_ = liq.conn.w0 * w_scale
+    else:
+        init_idx = rng.integers(0, data.x_train.shape[0], config.n_init)
+        liq.initialise(data.x_train[init_idx], eta=eta, w_astro=w_astro)
+    val = liq.features(data.x_val, eta=eta, w_astro=w_astro, n_record=config.n_record)
+    train = liq.features(data.x_train, eta=eta, w_astro=w_astro)["counts"]
+    test = liq.features(data.x_test, eta=eta, w_astro=w_astro)["counts"]
+    nls = liq.conn.n_liquid_syn
+    bf = branching_factor(
+        val["spike_samples"],
+        val["spike_steps"],
+        val["spike_neurons"],
+        min(config.n_record, data.x_val.shape[0]),
+        liq.conn.n_liquid,
+        c.sample_steps,
+        liq.conn.pre[:nls],
+        liq.conn.post[:nls],
+    )
+    Xtr, scale = normalise_counts(train)
+    Xva, _ = normalise_counts(val["counts"], scale)
+    Xte, _ = normalise_counts(test, scale)
+    ro = SoftmaxReadout(epochs=config.epochs, seed=int(rng.integers(2**31 - 1))).fit(
+        Xtr, data.y_train, Xva, data.y_val
+    )
+    pred = ro.predict(Xte)
+    # kernel quality on clean test inputs, generalisation rank on the same inputs with pixel noise
+    n_pc = max(1, min(20, np.bincount(data.y_test).min()))
+    kq = kernel_quality(test, data.y_test, n_per_class=n_pc, n_draws=10, seed=rng)
+    sub = np.concatenate([np.flatnonzero(data.y_test == k)[:n_pc] for k in np.unique(data.y_test)])
+    noisy = np.clip(data.x_test[sub] + config.noise * rng.standard_normal(data.x_test[sub].shape), 0, 1)
+    noisy_counts = liq.features(noisy, eta=eta, w_astro=w_astro)["counts"]
+    gr = kernel_quality(noisy_counts, data.y_test[sub], n_per_class=n_pc, n_draws=10, seed=rng)
+    w_now = liq.w_init_
+    res = {
+        "model": model,
+        "eta": float(eta),
+        "w_astro": float(w_astro),
+        "w_scale": float(w_scale),
+        "validation_accuracy": float(ro.val_accuracy_),
+        "test_accuracy": float(np.mean(pred == data.y_test)),
+        "best_epoch": int(ro.best_epoch_),
+        "branching_factor": float(bf),
+        "kernel_quality": float(kq),
+        "generalisation_rank": float(gr),
+        "mean_rate_hz": float(val["counts"].mean() / (c.sample_steps * 1e-3)),
+        "mean_abs_weight_liquid": float(np.mean(np.abs(w_now[:nls]))),
+        "confusion_matrix": confusion_matrix(data.y_test, pred, 10).tolist(),
+    }
+    return res, val
+
+
+def _plots(out: Path, results, chosen, val, liq, config):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    c = liq.config
+    fig, ax = plt.subplots(figsize=(5, 4))
+    colours = {"lsm": "tab:blue", "stdp": "tab:red", "nalsm": "tab:green"}
+    for model in MODELS:
+        rs = [r for r in results if r["model"] == model]
+        if rs:
+            ax.scatter(
+                [r["branching_factor"] for r in rs],
+                [r["test_accuracy"] for r in rs],
+                c=colours[model],
+                label=model.upper(),
+            )
+    ax.axvline(1.0, color="k", lw=0.5, ls="--")
+    ax.set_xlabel("branching factor")
+    ax.set_ylabel("test accuracy")
+    ax.set_title(f"{config.dataset}, {c.n_liquid} neurons")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(out / "accuracy_vs_bf.png", dpi=100)
+    plt.close(fig)
+
+    n_show = min(3, config.n_record)
+    T = c.sample_steps
+    fig, (a1, a2) = plt.subplots(2, 1, figsize=(7, 5), sharex=True, gridspec_kw={"height_ratios": [3, 1]})
+    m = val["spike_samples"] < n_show
+    a1.plot(val["spike_samples"][m] * T + val["spike_steps"][m], val["spike_neurons"][m], ",k")
+    mi = val["input_samples"] < n_show
+    a1.plot(
+        val["input_samples"][mi] * T + val["input_steps"][mi],
+        c.n_liquid + val["input_neurons"][mi],
+        ",",
+        color="tab:orange",
+    )
+    a1.set_ylabel("neuron (input on top)")
+    a1.set_title(f"{chosen['model'].upper()} raster, {n_show} validation samples")
+    astro = val["astro"][:n_show].ravel()
+    a2.plot(np.arange(astro.size), astro, color="tab:green")
+    a2.set_ylabel("A")
+    a2.set_xlabel("time (ms)")
+    fig.tight_layout()
+    fig.savefig(out / "raster.png", dpi=100)
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(6, 3))
+    ax.plot(val["astro"][:n_show].ravel(), color="tab:green")
+    ax.set_xlabel("time (ms)")
+    ax.set_ylabel("depression rate A")
+    ax.set_title(f"astrocyte trace ({chosen['model'].upper()}, w_astro={chosen['w_astro']})")
+    fig.tight_layout()
+    fig.savefig(out / "astrocyte.png", dpi=100)
+    plt.close(fig)
+
+
+@register("nalsm", NALSMConfig, help="NALSM liquid state machine (LSM / LSM+STDP / astrocyte-modulated STDP)")
+def run_nalsm(config: NALSMConfig, *, seed: int, out=None, progress: bool = False) -> dict:
+    from spiking.liquid import LiquidConfig, NALSMLiquid
+    from tasks.datasets import load_dataset
+
+    rng = make_rng(seed)
+    data = load_dataset(config.dataset, path=config.data_path or None)
+    data = data.subset(config.n_train or None, config.n_val or None, config.n_test or None)
+    lcfg = LiquidConfig(
+        grid_shape=parse_grid(config.grid),
+        n_input=data.n_pixels,
+        init_steps=config.init_ms,
+        sample_steps=config.sample_ms,
+        lr_decay=config.lr_decay,
+    )
+    if config.engine == "numba":
+        from spiking.liquid_numba import NumbaLiquid
+
+        liq = NumbaLiquid(lcfg, seed=rng)
+    else:
+        liq = NALSMLiquid(lcfg, seed=rng, backend=config.backend)
+    results = []
+    chosen = chosen_val = None
+    for model, eta, wa, ws in _variants(config):
+        res, val = _evaluate_variant(liq, data, model, eta, wa, ws, config, rng, progress)
+        results.append(res)
+        if progress:
+            print(
+                f"{model:5s} eta={eta} w_astro={wa} w_scale={ws}: val {res['validation_accuracy']:.3f} "
+                f"test {res['test_accuracy']:.3f} bf {res['branching_factor']:.3f}",
+                flush=True,
+            )
+        is_chosen = (
+            model == config.model
+            and (model != "nalsm" or wa == config.w_astro)
+            and (model != "lsm" or ws == config.w_scale)
+        )
+        if chosen is None or is_chosen:
+            chosen, chosen_val = res, val
+    summary = {
+        "dataset": config.dataset,
+        "n_liquid": lcfg.n_liquid,
+        "n_input": lcfg.n_input,
+        "n_train": int(data.x_train.shape[0]),
+        "n_val": int(data.x_val.shape[0]),
+        "n_test": int(data.x_test.shape[0]),
+        "n_synapses_liquid": int(liq.conn.n_liquid_syn),
+        "engine": config.engine,
+        "backend": liq.backend,
+    }
+    summary.update(chosen)
+    if config.sweep:
+        summary["sweep"] = results
+        lsm_best = max((r for r in results if r["model"] == "lsm"), key=lambda r: r["validation_accuracy"])
+        summary["best_lsm_test_accuracy"] = lsm_best["test_accuracy"]
+        summary["best_lsm_w_scale"] = lsm_best["w_scale"]
+    if out is not None:
+        _plots(Path(out), results, chosen, chosen_val, liq, config)
+    return summary

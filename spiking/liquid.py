@@ -1,0 +1,592 @@
+"""The NALSM liquid on Brian2: LIF neurons on a 3-D grid, STDP, and an in-simulation astrocyte.
+
+Model (Ivanov & Michmizos, NeurIPS 2021; reference code combra-lab/NALSM)
+-------------------------------------------------------------------------
+*Structure.* ``prod(grid_shape)`` liquid neurons sit on the points of a 3-D
+grid; a random 80 % are excitatory (E), the rest inhibitory (I). Neuron ``i``
+connects to ``j != i`` with probability :math:`C_{ij} e^{-(D_{ij}/\\lambda)^2}`
+(:math:`\\lambda = 3`, :math:`C` = 0.2 E→E, 0.1 E→I, 0.3 I→E, 0.05 I→I, ``D``
+the Euclidean grid distance). ``n_input`` input LIF neurons each project to a
+random 15 % of the liquid. Weights start at their bound ``w_scale * w_max``
+(+ for E, − for I, random sign for input) and stay within ``[0, w_max]`` (E),
+``[-w_max, 0]`` (I), ``[-w_max, w_max]`` (input).
+
+*Neurons* (1 ms steps, exactly the reference's update order). Every step
+:math:`t`, a neuron spikes if :math:`v \\ge \\vartheta` (= 20) and it is not
+refractory (2 steps after a spike); spiking neurons are reset to 0. Then
+
+.. math::
+
+    v_i(t) = v_i(t-1) \\Big(1 - \\frac{\\Delta t}{\\tau_v}\\Big) + \\sum_j w_{ij}
+             \\frac{e^{-(t - \\hat t_j)/\\tau_u}}{\\tau_u} + I\\, \\mathbb{1}[U < p_i]
+
+with :math:`\\tau_v` = 64 ms, :math:`\\tau_u` = 1 ms, :math:`\\hat t_j` the last
+spike of ``j`` (only the last spike counts, as in the reference), and for input
+neurons a Bernoulli drive of :math:`I = 100` with the pixel probability
+:math:`p_i`. The synaptic term is kept per postsynaptic neuron
+(:math:`I^c_i`): it decays by :math:`e^{-\\Delta t/\\tau_u}` each step and
+jumps by :math:`w_{ij}(1/\\tau_u - e_j)` when ``j`` spikes (``e_j`` = ``j``'s
+decayed kernel value), using the weight at the time of the spike (the
+reference re-reads the weight every step; with :math:`\\tau_u` = 1 ms the
+difference is a few hundredths of a threshold).
+
+*Plasticity* is :mod:`plasticity_rules.stdp` (per-neuron traces ``x``) with the
+depression rate ``A`` of the astrocyte (:mod:`plasticity_rules.astrocyte`).
+The astrocyte is a one-neuron Brian2 group: liquid and input spikes reach it
+through counting synapses, its update runs every step in the compiled code
+(``run_regularly`` at ``'end'``), and ``A`` and :math:`\\eta_+` reach every liquid neuron
+through summed variables of a one-to-all astrocyte→liquid ``Synapses``, so no
+Python runs per step.
+
+*Protocol.* :meth:`NALSMLiquid.initialise` presents samples for
+``init_steps`` ms each with plasticity on (no decay), carrying weights from
+sample to sample. :meth:`NALSMLiquid.features` presents each sample for
+``sample_steps`` ms starting from the initialised weights, with
+:math:`\\eta_+`, ``A``, :math:`w_\\mathrm{astro}` and :math:`b_A` multiplied by
+``lr_decay`` every step, and returns liquid spike counts. Many samples share
+one ``run()`` (state reset by ``run_regularly`` at sample boundaries), the
+network is built once and ``restore()``d per chunk, and plasticity parameters
+are group variables, so changing the model (LSM: :math:`\\eta_+ = 0`; STDP:
+:math:`w_\\mathrm{astro} = 0`; NALSM: :math:`w_\\mathrm{astro} > 0`) never
+recompiles. Traces and neuron states are reset at every sample start (the
+reference keeps the traces; they decay within ~50 ms anyway).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from plasticity_rules._validation import (
+    check_array,
+    check_int,
+    check_nonnegative,
+    check_positive,
+    check_probability,
+    make_rng,
+)
+from plasticity_rules.astrocyte import astro_spike_weights
+
+__all__ = ["LiquidConfig", "Connectivity", "build_connectivity", "NALSMLiquid"]
+
+
+@dataclass(frozen=True)
+class LiquidConfig:
+    """Parameters of the NALSM liquid (reference values as defaults; times in 1 ms steps)."""
+
+    grid_shape: tuple = (10, 10, 10)
+    n_input: int = 64
+    frac_exc: float = 0.8
+    lam: float = 3.0
+    c_ee: float = 0.2
+    c_ei: float = 0.1
+    c_ie: float = 0.3
+    c_ii: float = 0.05
+    p_input: float = 0.15
+    w_max: float = 3.0
+    w_scale: float = 1.0
+    tau_v_steps: float = 64.0
+    v_th: float = 20.0
+    t_ref_steps: int = 2
+    tau_u_steps: float = 1.0
+    input_current: float = 100.0
+    trace_a: float = 0.1
+    tau_trace_steps: float = 10.0
+    tau_astro_steps: float = 100.0
+    init_steps: int = 20
+    sample_steps: int = 250
+    lr_decay: float = 0.99
+
+    def __post_init__(self):
+        shape = tuple(self.grid_shape)
+        if len(shape) != 3 or any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) for s in shape):
+            raise ValueError(f"grid_shape must be three integers, got {self.grid_shape!r}")
+        if any(s < 1 for s in shape):
+            raise ValueError(f"grid_shape must have sizes >= 1 in every dimension, got {self.grid_shape!r}")
+        object.__setattr__(self, "grid_shape", tuple(int(s) for s in shape))
+        check_int("n_input", self.n_input, minimum=1)
+        check_probability("frac_exc", self.frac_exc)
+        check_positive("lam", self.lam)
+        for name in ("c_ee", "c_ei", "c_ie", "c_ii", "p_input"):
+            check_probability(name, getattr(self, name))
+        check_positive("w_max", self.w_max)
+        check_nonnegative("w_scale", self.w_scale)
+        if self.w_scale > 1:
+            raise ValueError(
+                f"w_scale must be in [0, 1] (initial |w| = w_scale * w_max), got {self.w_scale!r}"
+            )
+        for name in ("tau_v_steps", "v_th", "tau_u_steps", "tau_trace_steps", "tau_astro_steps"):
+            check_positive(name, getattr(self, name))
+        if self.tau_v_steps < 1:
+            raise ValueError(f"tau_v_steps must be >= 1 (Euler step of 1 ms), got {self.tau_v_steps!r}")
+        if self.tau_astro_steps < 1:
+            raise ValueError(
+                f"tau_astro_steps must be >= 1 (Euler step of 1 ms), got {self.tau_astro_steps!r}"
+            )
+        check_int("t_ref_steps", self.t_ref_steps, minimum=0)
+        check_nonnegative("input_current", self.input_current)
+        check_nonnegative("trace_a", self.trace_a)
+        check_int("init_steps", self.init_steps, minimum=1)
+        check_int("sample_steps", self.sample_steps, minimum=1)
+        check_probability("lr_decay", self.lr_decay)
+
+    @property
+    def n_liquid(self) -> int:
+        return int(np.prod(self.grid_shape))
+
+    @property
+    def n_exc(self) -> int:
+        return int(np.round(self.n_liquid * self.frac_exc))
+
+
+@dataclass(frozen=True)
+class Connectivity:
+    """Synapses of one liquid: liquid→liquid first, then input→liquid.
+
+    ``pre``/``post`` index liquid neurons (``0..n_liquid-1``) for liquid synapses
+    and ``pre`` indexes input neurons for input synapses; ``pre_global`` adds
+    ``n_liquid`` to input indices (numbering used by the Numba simulation).
+    """
+
+    n_liquid: int
+    n_exc: int
+    n_input: int
+    positions: np.ndarray
+    pre: np.ndarray
+    post: np.ndarray
+    n_liquid_syn: int
+    w0: np.ndarray
+    w_min: np.ndarray
+    w_max: np.ndarray
+
+    @property
+    def pre_global(self) -> np.ndarray:
+        g = self.pre.copy()
+        g[self.n_liquid_syn :] += self.n_liquid
+        return g
+
+    @property
+    def post_global(self) -> np.ndarray:
+        return self.post.copy()
+
+    @property
+    def liquid_pre(self) -> np.ndarray:
+        return self.pre[: self.n_liquid_syn]
+
+    @property
+    def liquid_post(self) -> np.ndarray:
+        return self.post[: self.n_liquid_syn]
+
+
+def build_connectivity(config: LiquidConfig, seed=None) -> Connectivity:
+    """Draw positions, E/I identities and synapses of a liquid (see the module docstring)."""
+    rng = make_rng(seed)
+    n, n_exc, n_in = config.n_liquid, config.n_exc, config.n_input
+    gx, gy, gz = config.grid_shape
+    grid = np.stack(np.meshgrid(np.arange(gx), np.arange(gy), np.arange(gz), indexing="ij"), -1).reshape(
+        -1, 3
+    )
+    positions = grid[rng.permutation(n)].astype(np.float64)  # neuron k (E first, then I) at a random point
+    is_inh = np.arange(n) >= n_exc
+    d2 = ((positions[:, None, :] - positions[None, :, :]) ** 2).sum(-1)
+    c = np.empty((n, n))
+    c[np.ix_(~is_inh, ~is_inh)] = config.c_ee
+    c[np.ix_(~is_inh, is_inh)] = config.c_ei
+    c[np.ix_(is_inh, ~is_inh)] = config.c_ie
+    c[np.ix_(is_inh, is_inh)] = config.c_ii
+    p = c * np.exp(-d2 / config.lam**2)
+    np.fill_diagonal(p, 0.0)
+    pre_l, post_l = np.nonzero(rng.random((n, n)) < p)
+    pre_i, post_i = np.nonzero(rng.random((n_in, n)) < config.p_input)
+    w_abs = config.w_scale * config.w_max
+    inh_syn = is_inh[pre_l]
+    w_l = np.where(inh_syn, -w_abs, w_abs)
+    lo_l = np.where(inh_syn, -config.w_max, 0.0)
+    hi_l = np.where(inh_syn, 0.0, config.w_max)
+    sign = np.where(rng.random(pre_i.size) < 0.5, -1.0, 1.0)
+    w_i = sign * w_abs
+    return Connectivity(
+        n_liquid=n,
+        n_exc=n_exc,
+        n_input=n_in,
+        positions=positions,
+        pre=np.concatenate([pre_l, pre_i]).astype(np.int64),
+        post=np.concatenate([post_l, post_i]).astype(np.int64),
+        n_liquid_syn=int(pre_l.size),
+        w0=np.concatenate([w_l, w_i]).astype(np.float64),
+        w_min=np.concatenate([lo_l, np.full(pre_i.size, -config.w_max)]),
+        w_max=np.concatenate([hi_l, np.full(pre_i.size, config.w_max)]),
+    )
+
+
+_SYN_MODEL = """
+w : 1
+w_init : 1
+w_lo : 1 (constant)
+w_hi : 1 (constant)
+inh : 1 (constant)
+reset_w : 1 (shared)
+"""
+# pre spike: propagate with the current weight, then STDP (depression; potentiation too if post spiked now)
+_ON_PRE = (
+    "Ic_post += w * (inv_tau_u - ek_pre)\n"
+    "w = clip(w + (eta_l_post * inh - A_l_post * (1 - inh)) * x_post"
+    " + int(lastspike_post == t) * (eta_l_post * (1 - inh) - A_l_post * inh) * x_pre, w_lo, w_hi)\n"
+)
+# post spike: potentiation term, unless the pre neuron spiked in this step (then _ON_PRE did both)
+_ON_POST = """
+w = clip(w + int(lastspike_pre != t) * (eta_l_post * (1 - inh) - A_l_post * inh) * x_pre, w_lo, w_hi)
+"""
+
+
+class NALSMLiquid:
+    """Brian2 NALSM liquid, built once; see the module docstring for the model.
+
+    Parameters
+    ----------
+    config : LiquidConfig
+    seed : int, Generator or None
+        Draws the connectivity and Brian2's seed.
+    backend : {'cython', 'numpy'}
+        Brian2 runtime code-generation target (via :func:`spiking.engine.configure`).
+    chunk : int
+        Samples per ``run()`` in :meth:`features` (fixed so compiled code is reused).
+
+    Attributes
+    ----------
+    conn : Connectivity
+    w_init_ : ndarray, shape (n_synapses,)
+        Weights feature generation starts from (set by :meth:`initialise`).
+    """
+
+    def __init__(
+        self,
+        config: LiquidConfig,
+        *,
+        seed=None,
+        backend: str = "cython",
+        chunk: int = 200,
+        init_chunk: int = 1000,
+    ):
+        from .engine import configure, seed_brian2
+
+        if not isinstance(config, LiquidConfig):
+            raise ValueError(f"config must be a LiquidConfig, got {type(config).__name__}")
+        self.config = config
+        self.chunk = check_int("chunk", chunk, minimum=1)
+        self.init_chunk = check_int("init_chunk", init_chunk, minimum=1)
+        self._rng = make_rng(seed)
+        self.conn = build_connectivity(config, self._rng)
+        self.w_init_ = self.conn.w0.copy()
+        self.backend = configure(backend)
+        self.brian_seed_ = seed_brian2(self._rng)
+        self._build()
+
+    # ------------------------------------------------------------------ build
+    def _build(self):
+        import brian2 as b2
+
+        c, conn = self.config, self.conn
+        b2.defaultclock.dt = 1 * b2.ms
+        n, n_in = conn.n_liquid, conn.n_input
+        neuron_eqs = """
+        v : 1
+        ek : 1
+        rfr : 1
+        x : 1
+        """
+        self.liquid = b2.NeuronGroup(
+            n,
+            neuron_eqs + "Ic : 1\ncount : 1\nA_l : 1\neta_l : 1\n",
+            threshold="v >= v_th and rfr < 0.5",
+            reset="v = 0\nrfr = t_ref + 1\nek = inv_tau_u\nx += a_trace\ncount += 1",
+            refractory=0 * b2.ms,
+            name="liquid",
+        )
+        self.inputs = b2.NeuronGroup(
+            n_in,
+            neuron_eqs + "t0 : second (shared)\n",
+            threshold="v >= v_th and rfr < 0.5",
+            reset="v = 0\nrfr = t_ref + 1\nek = inv_tau_u\nx += a_trace",
+            refractory=0 * b2.ms,
+            name="inputs",
+        )
+        self.astro = b2.NeuronGroup(
+            1,
+            "\n".join(
+                f"{v} : 1"
+                for v in ("A", "eta", "kl", "ki", "b", "nL", "nI", "A0", "eta0", "kl0", "ki0", "b0", "gamma")
+            ),
+            name="astrocyte",
+        )
+        # broadcast A and eta to every liquid neuron, once per step, inside the compiled code
+        self.broadcast = b2.Synapses(
+            self.astro,
+            self.liquid,
+            "A_l_post = A_pre : 1 (summed)\neta_l_post = eta_pre : 1 (summed)",
+            name="astro_broadcast",
+        )
+        self.broadcast.connect(i=np.zeros(n, dtype=int), j=np.arange(n))
+
+        nls = conn.n_liquid_syn
+        self.syn_ll = b2.Synapses(
+            self.liquid, self.liquid, _SYN_MODEL, on_pre=_ON_PRE, on_post=_ON_POST, name="syn_liquid"
+        )
+        self.syn_il = b2.Synapses(
+            self.inputs, self.liquid, _SYN_MODEL, on_pre=_ON_PRE, on_post=_ON_POST, name="syn_input"
+        )
+        self.syn_ll.connect(i=conn.pre[:nls], j=conn.post[:nls])
+        self.syn_il.connect(i=conn.pre[nls:], j=conn.post[nls:])
+        inh = np.zeros(conn.pre.size)
+        inh[:nls] = conn.pre[:nls] >= conn.n_exc
+        for syn, sl in ((self.syn_ll, slice(0, nls)), (self.syn_il, slice(nls, None))):
+            syn.w = conn.w0[sl]
+            syn.w_init = conn.w0[sl]
+            syn.w_lo = conn.w_min[sl]
+            syn.w_hi = conn.w_max[sl]
+            syn.inh = inh[sl]
+        self.count_l = b2.Synapses(self.liquid, self.astro, on_pre="nL_post += 1", name="astro_count_liquid")
+        self.count_l.connect(i=np.arange(n), j=np.zeros(n, dtype=int))
+        self.count_i = b2.Synapses(self.inputs, self.astro, on_pre="nI_post += 1", name="astro_count_input")
+        self.count_i.connect(i=np.arange(n_in), j=np.zeros(n_in, dtype=int))
+
+        end_code = "v = v * leak + {drive}\nek = ek * decay_u\nrfr = rfr - 1\nx = x * decay_x"
+        self.liquid.run_regularly(
+            end_code.format(drive="Ic") + "\nIc = Ic * decay_u", when="end", name="liquid_step"
+        )
+        self.inputs.run_regularly(
+            end_code.format(drive="input_current * int(rand() < stim(t - t0, i))"),
+            when="end",
+            name="input_step",
+        )
+        self.astro.run_regularly(
+            "A = A + (kl * nL - ki * nI + b - A) / tau_A\nnL = 0\nnI = 0",
+            when="end",
+            order=0,
+            name="astro_step",
+        )
+        self.astro.run_regularly(
+            "A = A * gamma\neta = eta * gamma\nkl = kl * gamma\nki = ki * gamma\nb = b * gamma",
+            when="end",
+            order=2,
+            name="astro_decay",
+        )
+        self.astro_mon = b2.StateMonitor(self.astro, "A", record=0, when="end", order=1, name="astro_mon")
+        self.spike_mon = b2.SpikeMonitor(self.liquid, name="liquid_spikes")
+        self.input_mon = b2.SpikeMonitor(self.inputs, name="input_spikes")
+
+        # per-sample resets, one set per sample duration
+        self._resets = {}
+        for steps in (c.init_steps, c.sample_steps):
+            if steps in self._resets:
+                continue
+            T = steps * b2.ms
+            ops = [
+                self.liquid.run_regularly(
+                    "v = 0\nIc = 0\nek = 0\nrfr = 0\nx = 0", dt=T, when="start", name=f"liquid_reset_{steps}"
+                ),
+                self.inputs.run_regularly(
+                    "v = 0\nek = 0\nrfr = 0\nx = 0", dt=T, when="start", name=f"input_reset_{steps}"
+                ),
+                self.astro.run_regularly(
+                    "A = A0\neta = eta0\nkl = kl0\nki = ki0\nb = b0\nnL = 0\nnI = 0",
+                    dt=T,
+                    when="start",
+                    name=f"astro_reset_{steps}",
+                ),
+                self.syn_ll.run_regularly(
+                    "w = w_init * reset_w + w * (1 - reset_w)",
+                    dt=T,
+                    when="start",
+                    name=f"syn_liquid_reset_{steps}",
+                ),
+                self.syn_il.run_regularly(
+                    "w = w_init * reset_w + w * (1 - reset_w)",
+                    dt=T,
+                    when="start",
+                    name=f"syn_input_reset_{steps}",
+                ),
+            ]
+            self._resets[steps] = ops
+        self.count_mon = b2.StateMonitor(
+            self.liquid, "count", record=True, dt=c.sample_steps * b2.ms, when="start", name="count_mon"
+        )
+        self.net = b2.Network(
+            self.liquid,
+            self.inputs,
+            self.astro,
+            self.broadcast,
+            self.syn_ll,
+            self.syn_il,
+            self.count_l,
+            self.count_i,
+            self.astro_mon,
+            self.spike_mon,
+            self.input_mon,
+            self.count_mon,
+            *[op for ops in self._resets.values() for op in ops],
+            name="nalsm_network",
+        )
+        self.net.store("built")
+        self._namespace_const = {
+            "v_th": float(c.v_th),
+            "t_ref": float(c.t_ref_steps),
+            "inv_tau_u": 1.0 / c.tau_u_steps,
+            "decay_u": float(np.exp(-1.0 / c.tau_u_steps)),
+            "a_trace": float(c.trace_a),
+            "decay_x": float(np.exp(-1.0 / c.tau_trace_steps)),
+            "leak": 1.0 - 1.0 / c.tau_v_steps,
+            "input_current": float(c.input_current),
+            "tau_A": float(c.tau_astro_steps),
+        }
+
+    # ------------------------------------------------------------------ helpers
+    def _set_mode(self, steps):
+        for s, ops in self._resets.items():
+            for op in ops:
+                op.active = s == steps
+
+    def _set_plasticity(self, eta, w_astro, gamma):
+        eta = float(check_nonnegative("eta", eta))
+        kl, ki = astro_spike_weights(w_astro, self.conn.n_liquid, self.conn.n_input)
+        a = self.astro
+        a.A0 = eta
+        a.eta0 = eta
+        a.b0 = eta
+        a.kl0 = kl
+        a.ki0 = ki
+        a.gamma = gamma
+
+    def _check_probs(self, probs):
+        probs = check_array("probs", probs, ndim=2)
+        if probs.shape[1] != self.conn.n_input:
+            raise ValueError(
+                f"probs must have shape (n_samples, {self.conn.n_input}) (one probability per input "
+                f"neuron), got {probs.shape}"
+            )
+        if probs.min() < 0 or probs.max() > 1:
+            raise ValueError(f"probs must lie in [0, 1], got values in [{probs.min()}, {probs.max()}]")
+        return probs
+
+    def _stim(self, block, steps, size):
+        import brian2 as b2
+
+        padded = np.zeros((size, self.conn.n_input))
+        padded[: block.shape[0]] = block
+        return b2.TimedArray(padded, dt=steps * b2.ms, name="stim")
+
+    def _set_weights(self, w, *, as_init: bool):
+        nls = self.conn.n_liquid_syn
+        for syn, sl in ((self.syn_ll, slice(0, nls)), (self.syn_il, slice(nls, None))):
+            syn.w = w[sl]
+            if as_init:
+                syn.w_init = w[sl]
+
+    def weights(self) -> np.ndarray:
+        """Current synaptic weights, liquid synapses first (same order as ``conn``)."""
+        return np.concatenate([np.asarray(self.syn_ll.w[:]), np.asarray(self.syn_il.w[:])])
+
+    # ------------------------------------------------------------------ protocol
+    def initialise(self, probs, *, eta: float, w_astro: float):
+        """Liquid-initialisation phase (plasticity on, no decay, weights carried across samples).
+
+        Parameters
+        ----------
+        probs : array_like, shape (n_samples, n_input)
+            Per-step spike probabilities of the input neurons, one row per sample.
+        eta, w_astro : float
+            Potentiation rate (0 = fixed weights) and astrocyte weight (0 = plain STDP).
+        """
+        import brian2 as b2
+
+        c = self.config
+        probs = self._check_probs(probs)
+        self.net.restore("built")
+        self._set_mode(c.init_steps)
+        self._set_plasticity(eta, w_astro, 1.0)
+        self._set_weights(self.conn.w0, as_init=True)
+        self.syn_ll.reset_w = 0.0
+        self.syn_il.reset_w = 0.0
+        self.spike_mon.active = self.input_mon.active = self.astro_mon.active = False
+        self.count_mon.active = False
+        for start in range(0, probs.shape[0], self.init_chunk):
+            block = probs[start : start + self.init_chunk]
+            ns = dict(self._namespace_const, stim=self._stim(block, c.init_steps, self.init_chunk))
+            self.inputs.t0 = self.net.t
+            self.net.run(block.shape[0] * c.init_steps * b2.ms, namespace=ns)
+        self.w_init_ = self.weights()
+        return self
+
+    def features(self, probs, *, eta: float, w_astro: float, n_record: int = 0):
+        """Liquid spike counts per sample from the initialised weights, with decaying plasticity.
+
+        Parameters
+        ----------
+        probs : array_like, shape (n_samples, n_input)
+        eta, w_astro : float
+            As in :meth:`initialise`; parameters decay by ``config.lr_decay`` each step.
+        n_record : int
+            Record every liquid spike and the astrocyte trace of the first ``n_record`` samples.
+
+        Returns
+        -------
+        dict
+            ``counts`` (n_samples, n_liquid); ``spike_samples``, ``spike_steps``,
+            ``spike_neurons`` (liquid spikes of the recorded samples, step within the
+            sample); ``input_samples``, ``input_steps``, ``input_neurons``;
+            ``astro`` (n_recorded, sample_steps): :math:`A` after each step's update.
+        """
+        import brian2 as b2
+
+        c = self.config
+        probs = self._check_probs(probs)
+        n_record = check_int("n_record", n_record, minimum=0)
+        n = probs.shape[0]
+        counts = np.zeros((n, self.conn.n_liquid))
+        rec = {
+            k: []
+            for k in (
+                "spike_samples",
+                "spike_steps",
+                "spike_neurons",
+                "input_samples",
+                "input_steps",
+                "input_neurons",
+            )
+        }
+        astro = []
+        for start in range(0, n, self.chunk):
+            block = probs[start : start + self.chunk]
+            self.net.restore("built")
+            self._set_mode(c.sample_steps)
+            self._set_plasticity(eta, w_astro, c.lr_decay)
+            self._set_weights(self.w_init_, as_init=True)
+            self.syn_ll.reset_w = 1.0
+            self.syn_il.reset_w = 1.0
+            record = start < n_record
+            self.spike_mon.active = self.input_mon.active = self.astro_mon.active = record
+            self.count_mon.active = True
+            self.inputs.t0 = 0 * b2.ms
+            ns = dict(self._namespace_const, stim=self._stim(block, c.sample_steps, self.chunk))
+            self.net.run(block.shape[0] * c.sample_steps * b2.ms, namespace=ns)
+            cum = np.asarray(self.count_mon.count[:]).T  # (n_block, n_liquid): counts before each sample
+            final = np.asarray(self.liquid.count[:])
+            cum = np.vstack([cum[: block.shape[0]], final[None, :]])
+            counts[start : start + block.shape[0]] = np.diff(cum, axis=0)
+            if record:
+                n_rec_here = min(n_record - start, block.shape[0])
+                for mon, pref in ((self.spike_mon, "spike"), (self.input_mon, "input")):
+                    steps = np.round(np.asarray(mon.t / b2.ms)).astype(np.int64)
+                    smp = steps // c.sample_steps
+                    keep = smp < n_rec_here
+                    rec[f"{pref}_samples"].append(smp[keep] + start)
+                    rec[f"{pref}_steps"].append(steps[keep] - smp[keep] * c.sample_steps)
+                    rec[f"{pref}_neurons"].append(np.asarray(mon.i[:], dtype=np.int64)[keep])
+                a_tr = np.asarray(self.astro_mon.A[0])[: n_rec_here * c.sample_steps]
+                astro.append(a_tr.reshape(n_rec_here, c.sample_steps))
+        out = {"counts": counts}
+        for k, v in rec.items():
+            out[k] = np.concatenate(v) if v else np.zeros(0, dtype=np.int64)
+        out["astro"] = np.vstack(astro) if astro else np.zeros((0, c.sample_steps))
+        return out
