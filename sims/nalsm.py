@@ -1,6 +1,7 @@
 """``neuroplast run nalsm``: liquid state machine with astrocyte-modulated STDP (NALSM).
 
-Protocol (Ivanov & Michmizos, NeurIPS 2021; reference code combra-lab/NALSM)
+Protocol (Ivanov & Michmizos, NeurIPS 2021; reference code combra-lab/NALSM):
+
 1. **Liquid initialisation**: ``n_init`` random training samples, ``init_ms``
    each, plasticity on without decay (``stdp``, ``nalsm``; skipped for ``lsm``).
 2. **Feature generation**: every train/validation/test sample is presented for

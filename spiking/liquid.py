@@ -35,7 +35,7 @@ depression rate ``A`` of the astrocyte (:mod:`plasticity_rules.astrocyte`).
 The astrocyte is a one-neuron Brian2 group: liquid and input spikes reach it
 through counting synapses, its update runs every step in the compiled code
 (``run_regularly`` at ``'end'``), and ``A`` and :math:`\\eta_+` reach every liquid neuron
-through summed variables of a one-to-all astrocyte→liquid ``Synapses``, so no
+through summed variables of a one-to-all astrocyte-to-liquid ``Synapses``, so no
 Python runs per step.
 
 *Protocol.* :meth:`NALSMLiquid.initialise` presents samples for
