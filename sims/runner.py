@@ -13,7 +13,7 @@ from plasticity_rules._validation import check_seed
 
 from . import registry
 
-__all__ = ["execute", "write_json_atomic", "versions"]
+__all__ = ["execute", "write_json_atomic", "write_text_atomic", "versions"]
 
 
 def versions() -> dict:
@@ -33,19 +33,25 @@ def versions() -> dict:
     return out
 
 
-def write_json_atomic(path: Path, data) -> None:
-    """Write JSON to ``path`` through a temporary file and ``os.replace`` (never half-written)."""
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and ``os.replace`` (never half-written)."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, 0o644)  # mkstemp's 0600 would make results private to the writer
         with os.fdopen(fd, "w") as fh:
-            json.dump(data, fh, indent=2, sort_keys=True, default=_json_default)
+            fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_json_atomic(path: Path, data) -> None:
+    """Write ``data`` as JSON to ``path`` atomically (see :func:`write_text_atomic`)."""
+    write_text_atomic(path, json.dumps(data, indent=2, sort_keys=True, default=_json_default))
 
 
 def _json_default(obj):

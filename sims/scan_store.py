@@ -32,6 +32,8 @@ import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from .runner import write_text_atomic
+
 __all__ = ["ScanStore", "load_scan", "prepare_out_dir", "STORE_NAME", "RESULT_COLUMNS"]
 
 STORE_NAME = "scan.sqlite"
@@ -125,20 +127,6 @@ def prepare_out_dir(out: str | os.PathLike) -> Path:
     return out_dir
 
 
-def _write_text_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, 0o644)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
     if readonly:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
@@ -227,7 +215,7 @@ class ScanStore:
             )
             self._conn.execute("INSERT OR IGNORE INTO meta VALUES ('created_at', ?)", (_now(),))
         if spec_text is not None:
-            _write_text_atomic(self.directory / SPEC_COPY, spec_text)
+            write_text_atomic(self.directory / SPEC_COPY, spec_text)
 
     def _acquire_lock(self) -> None:
         import fcntl

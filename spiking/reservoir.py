@@ -473,14 +473,7 @@ class IzhikevichReservoir:
         finally:
             if bar is not None:
                 bar.close()
-        mon = objs["spikes"]
-        spikes = SpikeTrains(
-            np.asarray(mon.i[:], dtype=np.int64),
-            np.asarray(mon.t[:] / b2.second, dtype=np.float64),
-            self.config.n_neurons,
-            duration,
-        )
-        return ReservoirRun(spikes, self.config.n_exc, self.config.n_inh, duration, trial_seed)
+        return self._collect(objs["spikes"], duration, trial_seed)
 
     def _run_standalone(self, duration, input_spikes, trial_seed):
         import brian2 as b2
@@ -518,10 +511,13 @@ class IzhikevichReservoir:
         finally:
             os.environ.pop(engine.STANDALONE_SEED_ENV, None)
             os.environ.pop(engine.STANDALONE_TRIAL_SEED_ENV, None)
-        mon = self._standalone_objs["spikes"]
+        return self._collect(self._standalone_objs["spikes"], duration, trial_seed)
+
+    def _collect(self, mon, duration, trial_seed) -> ReservoirRun:
+        """The trial's spikes from the ``SpikeMonitor`` (times in seconds)."""
         spikes = SpikeTrains(
             np.asarray(mon.i[:], dtype=np.int64),
-            np.asarray(mon.t[:] / b2.second, dtype=np.float64),
+            np.asarray(mon.t_[:], dtype=np.float64),
             self.config.n_neurons,
             duration,
         )
