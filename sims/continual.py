@@ -293,6 +293,8 @@ def _plots(res, out: Path, title: str):
         for j in range(T):
             ax.text(j, i, f"{R[i, j]:.0f}", ha="center", va="center", fontsize=7,
                     color="w" if R[i, j] < 60 else "k")
+    ax.set_xticks(range(T))
+    ax.set_yticks(range(T))
     ax.set_xlabel("evaluated task j")
     ax.set_ylabel("after training task i")
     ax.set_title(f"accuracy matrix (%)\n{title}", fontsize=9)

@@ -77,6 +77,8 @@ for ax, (method, res) in zip(axes, results.items(), strict=True):
         for j in range(3):
             ax.text(j, i, f"{R[i, j]:.0f}", ha="center", va="center", color="w" if R[i, j] < 60 else "k")
     ax.set_title(method)
+    ax.set_xticks(range(3))
+    ax.set_yticks(range(3))
     ax.set_xlabel("evaluated task")
     ax.set_ylabel("after task")
 fig.suptitle("accuracy matrices (%)")
