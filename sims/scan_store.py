@@ -96,6 +96,22 @@ RESULT_COLUMNS = (
     "spec_hash",
 )
 
+# Result columns shown after the parameters and metrics in load_scan's DataFrame.
+_FRAME_TAIL = (
+    "status",
+    "error",
+    "wall_time_s",
+    "task_time_s",
+    "attempts",
+    "worker",
+    "hostname",
+    "finished_at",
+    "package_version",
+    "brian2_version",
+    "numba_version",
+    "key",
+)
+
 
 def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S%z")
@@ -342,20 +358,7 @@ def load_scan(directory, *, include_pending: bool = False, all_points: bool = Fa
             for k, v in json.loads(res["metrics"] or "{}").items():
                 metric_names[k] = None
                 rec[("metric", k)] = v
-            for col in (
-                "status",
-                "error",
-                "wall_time_s",
-                "task_time_s",
-                "attempts",
-                "worker",
-                "hostname",
-                "finished_at",
-                "package_version",
-                "brian2_version",
-                "numba_version",
-                "key",
-            ):
+            for col in _FRAME_TAIL:
                 rec[col] = res[col]
         records.append(rec)
 
@@ -375,20 +378,7 @@ def load_scan(directory, *, include_pending: bool = False, all_points: bool = Fa
         return name
 
     fixed = ["point", "seed"]
-    tail = [
-        "status",
-        "error",
-        "wall_time_s",
-        "task_time_s",
-        "attempts",
-        "worker",
-        "hostname",
-        "finished_at",
-        "package_version",
-        "brian2_version",
-        "numba_version",
-        "key",
-    ]
+    tail = list(_FRAME_TAIL)
     columns = fixed + [col("param", p) for p in param_names] + [col("metric", m) for m in metric_names] + tail
     rows = []
     for rec in records:
