@@ -85,24 +85,12 @@ def lif_weighted_rate(I, n_steps, decay, v_th):
         Weighted firing rate (module docstring).
     spikes : ndarray, shape (n_steps, n_batch, n_units)
     """
+    # The constant-current case of lif_weighted_rate_seq: one loop body serves both.
     B, N = I.shape
-    spikes = np.zeros((n_steps, B, N))
-    rate = np.zeros((B, N))
-    norm = 0.0
+    seq = np.empty((n_steps, B, N))
     for t in range(n_steps):
-        norm += decay ** (n_steps - 1 - t)
-    for b in range(B):
-        for j in range(N):
-            u = 0.0
-            acc = 0.0
-            for t in range(n_steps):
-                u = decay * u + I[b, j]
-                if u >= v_th:
-                    u -= v_th
-                    spikes[t, b, j] = 1.0
-                    acc += decay ** (n_steps - 1 - t)
-            rate[b, j] = acc / norm
-    return rate, spikes
+        seq[t] = I
+    return lif_weighted_rate_seq(seq, decay, v_th)
 
 
 def lif_weighted_rate_reference(I, n_steps, decay, v_th):
