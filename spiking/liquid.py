@@ -32,11 +32,13 @@ difference is a few hundredths of a threshold).
 
 *Plasticity* is :mod:`plasticity_rules.stdp` (per-neuron traces ``x``) with the
 depression rate ``A`` of the astrocyte (:mod:`plasticity_rules.astrocyte`).
-The astrocyte is a one-neuron Brian2 group: liquid and input spikes reach it
-through counting synapses, its update runs every step in the compiled code
-(``run_regularly`` at ``'end'``), and ``A`` and :math:`\\eta_+` reach every liquid neuron
-through summed variables of a one-to-all astrocyte-to-liquid ``Synapses``, so no
-Python runs per step.
+The astrocyte is a one-neuron Brian2 group per liquid copy: the step's liquid
+and input spikes reach it as summed variables of counting ``Synapses``
+(evaluated at the end of the step), its update runs every step in the
+compiled code (``run_regularly`` at ``'end'``), and every liquid neuron reads
+``A`` and :math:`\\eta_+` through linked variables, so no Python runs per step.
+The network simulates ``batch`` copies of the liquid side by side so that one
+compiled step advances several samples (see :class:`NALSMLiquid`).
 
 *Protocol.* :meth:`NALSMLiquid.initialise` presents samples for
 ``init_steps`` ms each with plasticity on (no decay), carrying weights from
@@ -220,28 +222,43 @@ def build_connectivity(config: LiquidConfig, seed=None) -> Connectivity:
     )
 
 
+# Sign and bounds depend only on the presynaptic neuron, so they are per-neuron
+# constants of the source group (``inh``, ``lo``, ``hi``): per-synapse copies
+# tripled the memory every spike event touches.
 _SYN_MODEL = """
 w : 1
 w_init : 1
-w_lo : 1 (constant)
-w_hi : 1 (constant)
-inh : 1 (constant)
 reset_w : 1 (shared)
 """
 # pre spike: propagate with the current weight, then STDP (depression; potentiation too if post spiked now)
 _ON_PRE = (
     "Ic_post += w * (inv_tau_u - ek_pre)\n"
-    "w = clip(w + (eta_l_post * inh - A_l_post * (1 - inh)) * x_post"
-    " + int(lastspike_post == t) * (eta_l_post * (1 - inh) - A_l_post * inh) * x_pre, w_lo, w_hi)\n"
+    "w = clip(w + (eta_l_post * inh_pre - A_l_post * (1 - inh_pre)) * x_post"
+    " + int(lastspike_post == t) * (eta_l_post * (1 - inh_pre) - A_l_post * inh_pre) * x_pre,"
+    " lo_pre, hi_pre)\n"
 )
 # post spike: potentiation term, unless the pre neuron spiked in this step (then _ON_PRE did both)
-_ON_POST = """
-w = clip(w + int(lastspike_pre != t) * (eta_l_post * (1 - inh) - A_l_post * inh) * x_pre, w_lo, w_hi)
-"""
+_ON_POST = (
+    "w = clip(w + int(lastspike_pre != t) * (eta_l_post * (1 - inh_pre) - A_l_post * inh_pre) * x_pre,"
+    " lo_pre, hi_pre)\n"
+)
+
+
+#: Synaptic-table budget of the automatic ``batch`` (bytes).
+_BATCH_BYTES = 2 * 2**20
 
 
 class NALSMLiquid:
     """Brian2 NALSM liquid, built once; see the module docstring for the model.
+
+    The network holds ``batch`` independent copies of the liquid side by side
+    (same connectivity, each with its own astrocyte and input neurons), so one
+    time step of the compiled simulation advances ``batch`` samples at once.
+    In runtime mode the fixed cost of a step (~20 code-object calls from
+    Python) then falls on ``batch`` samples instead of one. Feature generation
+    feeds sample ``slot * batch + b`` to copy ``b`` in time slot ``slot``;
+    initialisation, which carries weights from sample to sample, uses copy 0
+    only (the other copies get no input and stay silent).
 
     Parameters
     ----------
@@ -252,6 +269,16 @@ class NALSMLiquid:
         Brian2 runtime code-generation target (via :func:`spiking.engine.configure`).
     chunk : int
         Samples per ``run()`` in :meth:`features` (fixed so compiled code is reused).
+    init_chunk : int
+        Samples per ``run()`` in :meth:`initialise`.
+    batch : int or None
+        Liquid copies simulated side by side (capped at ``chunk``). ``None`` picks
+        as many as keep the synaptic tables of all copies within about 2 MiB
+        (16 bytes per synapse: weight and two indices), since spike events touch
+        them at random and throughput drops once they leave the L2/L3 caches
+        (1000 neurons, 64 inputs: 4 copies). The Bernoulli
+        input draws depend on it, so results are reproducible for a given
+        ``(seed, batch)``; with 0/1 input probabilities they do not depend on it.
 
     Attributes
     ----------
@@ -268,6 +295,7 @@ class NALSMLiquid:
         backend: str = "cython",
         chunk: int = 200,
         init_chunk: int = 1000,
+        batch: int | None = None,
     ):
         from .engine import configure, seed_brian2
 
@@ -278,6 +306,10 @@ class NALSMLiquid:
         self.init_chunk = check_int("init_chunk", init_chunk, minimum=1)
         self._rng = make_rng(seed)
         self.conn = build_connectivity(config, self._rng)
+        if batch is None:
+            batch = max(1, min(16, _BATCH_BYTES // (16 * max(1, self.conn.pre.size))))
+        self.batch = min(check_int("batch", batch, minimum=1), self.chunk)
+        self.slots = -(-self.chunk // self.batch)  # samples per copy per run()
         self.w_init_ = self.conn.w0.copy()
         self.backend = configure(backend)
         self.brian_seed_ = seed_brian2(self._rng)
@@ -287,7 +319,7 @@ class NALSMLiquid:
     def _build(self):
         import brian2 as b2
 
-        c, conn = self.config, self.conn
+        c, conn, B = self.config, self.conn, self.batch
         b2.defaultclock.dt = 1 * b2.ms
         n, n_in = conn.n_liquid, conn.n_input
         neuron_eqs = """
@@ -295,84 +327,95 @@ class NALSMLiquid:
         ek : 1
         rfr : 1
         x : 1
+        inh : 1 (constant)
+        lo : 1 (constant)
+        hi : 1 (constant)
         """
         self.liquid = b2.NeuronGroup(
-            n,
-            neuron_eqs + "Ic : 1\ncount : 1\nA_l : 1\neta_l : 1\n",
+            B * n,
+            neuron_eqs + "Ic : 1\ncount : 1\nA_l : 1\neta_l : 1\nA_c : 1 (linked)\neta_c : 1 (linked)\n",
             threshold="v >= v_th and rfr < 0.5",
             reset="v = 0\nrfr = t_ref + 1\nek = inv_tau_u\nx += a_trace\ncount += 1",
             refractory=0 * b2.ms,
             name="liquid",
         )
         self.inputs = b2.NeuronGroup(
-            n_in,
-            neuron_eqs + "t0 : second (shared)\n",
+            B * n_in,
+            neuron_eqs + "t0 : second (shared)\ncol : integer\n",
             threshold="v >= v_th and rfr < 0.5",
             reset="v = 0\nrfr = t_ref + 1\nek = inv_tau_u\nx += a_trace",
             refractory=0 * b2.ms,
             name="inputs",
         )
         self.astro = b2.NeuronGroup(
-            1,
+            B,
             "\n".join(
                 f"{v} : 1"
                 for v in ("A", "eta", "kl", "ki", "b", "nL", "nI", "A0", "eta0", "kl0", "ki0", "b0", "gamma")
             ),
             name="astrocyte",
         )
-        # broadcast A and eta to every liquid neuron, once per step, inside the compiled code
-        self.broadcast = b2.Synapses(
-            self.astro,
-            self.liquid,
-            "A_l_post = A_pre : 1 (summed)\neta_l_post = eta_pre : 1 (summed)",
-            name="astro_broadcast",
-        )
-        self.broadcast.connect(i=np.zeros(n, dtype=int), j=np.arange(n))
+        copy_of_neuron = np.repeat(np.arange(B), n)
+        copy_of_input = np.repeat(np.arange(B), n_in)
+        # each liquid neuron sees its copy's astrocyte; the linked values are copied into
+        # plain variables once per step because synaptic code cannot read indexed links
+        self.liquid.A_c = b2.linked_var(self.astro, "A", index=copy_of_neuron)
+        self.liquid.eta_c = b2.linked_var(self.astro, "eta", index=copy_of_neuron)
+        self.liquid.run_regularly("A_l = A_c\neta_l = eta_c", when="groups", name="astro_broadcast")
 
         nls = conn.n_liquid_syn
+        off_l = np.repeat(np.arange(B) * n, nls)
+        off_i = np.repeat(np.arange(B) * n_in, conn.pre.size - nls)
+        off_p = np.repeat(np.arange(B) * n, conn.pre.size - nls)
         self.syn_ll = b2.Synapses(
             self.liquid, self.liquid, _SYN_MODEL, on_pre=_ON_PRE, on_post=_ON_POST, name="syn_liquid"
         )
         self.syn_il = b2.Synapses(
             self.inputs, self.liquid, _SYN_MODEL, on_pre=_ON_PRE, on_post=_ON_POST, name="syn_input"
         )
-        self.syn_ll.connect(i=conn.pre[:nls], j=conn.post[:nls])
-        self.syn_il.connect(i=conn.pre[nls:], j=conn.post[nls:])
-        inh = np.zeros(conn.pre.size)
-        inh[:nls] = conn.pre[:nls] >= conn.n_exc
-        for syn, sl in ((self.syn_ll, slice(0, nls)), (self.syn_il, slice(nls, None))):
-            syn.w = conn.w0[sl]
-            syn.w_init = conn.w0[sl]
-            syn.w_lo = conn.w_min[sl]
-            syn.w_hi = conn.w_max[sl]
-            syn.inh = inh[sl]
-        self.count_l = b2.Synapses(self.liquid, self.astro, on_pre="nL_post += 1", name="astro_count_liquid")
-        self.count_l.connect(i=np.arange(n), j=np.zeros(n, dtype=int))
-        self.count_i = b2.Synapses(self.inputs, self.astro, on_pre="nI_post += 1", name="astro_count_input")
-        self.count_i.connect(i=np.arange(n_in), j=np.zeros(n_in, dtype=int))
+        self.syn_ll.connect(i=np.tile(conn.pre[:nls], B) + off_l, j=np.tile(conn.post[:nls], B) + off_l)
+        self.syn_il.connect(i=np.tile(conn.pre[nls:], B) + off_i, j=np.tile(conn.post[nls:], B) + off_p)
+        inh = np.tile(np.arange(n) >= conn.n_exc, B).astype(float)
+        self.liquid.inh = inh
+        self.liquid.lo = -c.w_max * inh
+        self.liquid.hi = c.w_max * (1 - inh)
+        self.inputs.inh = 0.0
+        self.inputs.lo = -c.w_max
+        self.inputs.hi = c.w_max
+        self._set_weights(conn.w0, as_init=True)
+        # spike counts of this step reach the astrocyte as summed variables, computed at the
+        # end of the step (after resets, before the astrocyte update)
+        counting = "n{}_post = int(lastspike_pre == t) : 1 (summed)"
+        self.count_l = b2.Synapses(self.liquid, self.astro, counting.format("L"), name="astro_count_liquid")
+        self.count_l.connect(i=np.arange(B * n), j=copy_of_neuron)
+        self.count_i = b2.Synapses(self.inputs, self.astro, counting.format("I"), name="astro_count_input")
+        self.count_i.connect(i=np.arange(B * n_in), j=copy_of_input)
+        for syn, var in ((self.count_l, "nL_post"), (self.count_i, "nI_post")):
+            syn.summed_updaters[var].when = "end"
+            syn.summed_updaters[var].order = -4
 
         end_code = "v = v * leak + {drive}\nek = ek * decay_u\nrfr = rfr - 1\nx = x * decay_x"
         self.liquid.run_regularly(
             end_code.format(drive="Ic") + "\nIc = Ic * decay_u", when="end", name="liquid_step"
         )
         self.inputs.run_regularly(
-            end_code.format(drive="input_current * int(rand() < stim(t - t0, i))"),
+            end_code.format(drive="input_current * int(rand() < stim(t - t0, col))"),
             when="end",
             name="input_step",
         )
         self.astro.run_regularly(
-            "A = A + (kl * nL - ki * nI + b - A) / tau_A\nnL = 0\nnI = 0",
+            "A = A + (kl * nL - ki * nI + b - A) / tau_A",
             when="end",
-            order=0,
+            order=-3,
             name="astro_step",
         )
+        self.astro_mon = b2.StateMonitor(self.astro, "A", record=True, when="end", order=-2, name="astro_mon")
         self.astro.run_regularly(
             "A = A * gamma\neta = eta * gamma\nkl = kl * gamma\nki = ki * gamma\nb = b * gamma",
             when="end",
-            order=2,
+            order=-1,
             name="astro_decay",
         )
-        self.astro_mon = b2.StateMonitor(self.astro, "A", record=0, when="end", order=1, name="astro_mon")
         self.spike_mon = b2.SpikeMonitor(self.liquid, name="liquid_spikes")
         self.input_mon = b2.SpikeMonitor(self.inputs, name="input_spikes")
 
@@ -390,7 +433,7 @@ class NALSMLiquid:
                     "v = 0\nek = 0\nrfr = 0\nx = 0", dt=T, when="start", name=f"input_reset_{steps}"
                 ),
                 self.astro.run_regularly(
-                    "A = A0\neta = eta0\nkl = kl0\nki = ki0\nb = b0\nnL = 0\nnI = 0",
+                    "A = A0\neta = eta0\nkl = kl0\nki = ki0\nb = b0",
                     dt=T,
                     when="start",
                     name=f"astro_reset_{steps}",
@@ -416,7 +459,6 @@ class NALSMLiquid:
             self.liquid,
             self.inputs,
             self.astro,
-            self.broadcast,
             self.syn_ll,
             self.syn_il,
             self.count_l,
@@ -469,23 +511,25 @@ class NALSMLiquid:
             raise ValueError(f"probs must lie in [0, 1], got values in [{probs.min()}, {probs.max()}]")
         return probs
 
-    def _stim(self, block, steps, size):
+    @staticmethod
+    def _stim(values, steps):
         import brian2 as b2
 
-        padded = np.zeros((size, self.conn.n_input))
-        padded[: block.shape[0]] = block
-        return b2.TimedArray(padded, dt=steps * b2.ms, name="stim")
+        return b2.TimedArray(values, dt=steps * b2.ms, name="stim")
 
     def _set_weights(self, w, *, as_init: bool):
         nls = self.conn.n_liquid_syn
         for syn, sl in ((self.syn_ll, slice(0, nls)), (self.syn_il, slice(nls, None))):
-            syn.w = w[sl]
+            tiled = np.tile(w[sl], self.batch)
+            syn.w = tiled
             if as_init:
-                syn.w_init = w[sl]
+                syn.w_init = tiled
 
     def weights(self) -> np.ndarray:
-        """Current synaptic weights, liquid synapses first (same order as ``conn``)."""
-        return np.concatenate([np.asarray(self.syn_ll.w[:]), np.asarray(self.syn_il.w[:])])
+        """Current synaptic weights of copy 0, liquid synapses first (same order as ``conn``)."""
+        nls = self.conn.n_liquid_syn
+        n_il = self.conn.pre.size - nls
+        return np.concatenate([np.asarray(self.syn_ll.w[:nls]), np.asarray(self.syn_il.w[:n_il])])
 
     # ------------------------------------------------------------------ protocol
     def initialise(self, probs, *, eta: float, w_astro: float):
@@ -500,7 +544,7 @@ class NALSMLiquid:
         """
         import brian2 as b2
 
-        c = self.config
+        c, n_in = self.config, self.conn.n_input
         probs = self._check_probs(probs)
         self.net.restore("built")
         self._set_mode(c.init_steps)
@@ -508,11 +552,17 @@ class NALSMLiquid:
         self._set_weights(self.conn.w0, as_init=True)
         self.syn_ll.reset_w = 0.0
         self.syn_il.reset_w = 0.0
+        # copy 0 reads the sample's columns; the other copies read an all-zero column
+        col = np.full(self.batch * n_in, n_in)
+        col[:n_in] = np.arange(n_in)
+        self.inputs.col = col
         self.spike_mon.active = self.input_mon.active = self.astro_mon.active = False
         self.count_mon.active = False
         for start in range(0, probs.shape[0], self.init_chunk):
             block = probs[start : start + self.init_chunk]
-            ns = dict(self._namespace_const, stim=self._stim(block, c.init_steps, self.init_chunk))
+            values = np.zeros((self.init_chunk, n_in + 1))
+            values[: block.shape[0], :n_in] = block
+            ns = dict(self._namespace_const, stim=self._stim(values, c.init_steps))
             self.inputs.t0 = self.net.t
             self.net.run(block.shape[0] * c.init_steps * b2.ms, namespace=ns)
         self.w_init_ = self.weights()
@@ -539,11 +589,12 @@ class NALSMLiquid:
         """
         import brian2 as b2
 
-        c = self.config
+        c, conn, B = self.config, self.conn, self.batch
         probs = self._check_probs(probs)
         n_record = check_int("n_record", n_record, minimum=0)
-        n = probs.shape[0]
-        counts = np.zeros((n, self.conn.n_liquid))
+        n, per_run = probs.shape[0], self.slots * B
+        T = c.sample_steps
+        counts = np.zeros((n, conn.n_liquid))
         rec = {
             k: []
             for k in (
@@ -556,35 +607,46 @@ class NALSMLiquid:
             )
         }
         astro = []
-        for start in range(0, n, self.chunk):
-            block = probs[start : start + self.chunk]
+        for start in range(0, n, per_run):
+            block = probs[start : start + per_run]
+            m = block.shape[0]
+            slots_used = -(-m // B)
+            padded = np.zeros((per_run, conn.n_input))
+            padded[:m] = block
             self.net.restore("built")
-            self._set_mode(c.sample_steps)
+            self._set_mode(T)
             self._set_plasticity(eta, w_astro, c.lr_decay)
             self._set_weights(self.w_init_, as_init=True)
             self.syn_ll.reset_w = 1.0
             self.syn_il.reset_w = 1.0
+            self.inputs.col = np.arange(B * conn.n_input)
             record = start < n_record
             self.spike_mon.active = self.input_mon.active = self.astro_mon.active = record
             self.count_mon.active = True
             self.inputs.t0 = 0 * b2.ms
-            ns = dict(self._namespace_const, stim=self._stim(block, c.sample_steps, self.chunk))
-            self.net.run(block.shape[0] * c.sample_steps * b2.ms, namespace=ns)
-            cum = np.asarray(self.count_mon.count[:]).T  # (n_block, n_liquid): counts before each sample
-            final = np.asarray(self.liquid.count[:])
-            cum = np.vstack([cum[: block.shape[0]], final[None, :]])
-            counts[start : start + block.shape[0]] = np.diff(cum, axis=0)
+            # row `slot` holds the samples of all copies: sample slot * B + b feeds copy b
+            ns = dict(self._namespace_const, stim=self._stim(padded.reshape(self.slots, -1), T))
+            self.net.run(slots_used * T * b2.ms, namespace=ns)
+            cum = np.asarray(self.count_mon.count[:]).T[:slots_used]  # counts before each slot
+            cum = np.vstack([cum, np.asarray(self.liquid.count[:])[None, :]])
+            per_slot = np.diff(cum, axis=0).reshape(slots_used * B, conn.n_liquid)
+            counts[start : start + m] = per_slot[:m]
             if record:
-                n_rec_here = min(n_record - start, block.shape[0])
-                for mon, pref in ((self.spike_mon, "spike"), (self.input_mon, "input")):
+                n_rec_here = min(n_record - start, m)
+                for mon, pref, size in (
+                    (self.spike_mon, "spike", conn.n_liquid),
+                    (self.input_mon, "input", conn.n_input),
+                ):
                     steps = np.round(np.asarray(mon.t / b2.ms)).astype(np.int64)
-                    smp = steps // c.sample_steps
+                    idx = np.asarray(mon.i[:], dtype=np.int64)
+                    smp = (steps // T) * B + idx // size
                     keep = smp < n_rec_here
                     rec[f"{pref}_samples"].append(smp[keep] + start)
-                    rec[f"{pref}_steps"].append(steps[keep] - smp[keep] * c.sample_steps)
-                    rec[f"{pref}_neurons"].append(np.asarray(mon.i[:], dtype=np.int64)[keep])
-                a_tr = np.asarray(self.astro_mon.A[0])[: n_rec_here * c.sample_steps]
-                astro.append(a_tr.reshape(n_rec_here, c.sample_steps))
+                    rec[f"{pref}_steps"].append(steps[keep] % T)
+                    rec[f"{pref}_neurons"].append(idx[keep] % size)
+                a_tr = np.asarray(self.astro_mon.A[:])  # (B, slots_used * T)
+                a_tr = a_tr.reshape(B, slots_used, T).transpose(1, 0, 2).reshape(-1, T)
+                astro.append(a_tr[:n_rec_here])
         out = {"counts": counts}
         for k, v in rec.items():
             out[k] = np.concatenate(v) if v else np.zeros(0, dtype=np.int64)

@@ -143,3 +143,18 @@ def test_initialisation_starts_from_initial_weights(small_liquid):
         liq.initialise(probs, eta=0.15, w_astro=0.01)
         liq.initialise(probs, eta=0.15, w_astro=0.0)
         np.testing.assert_array_equal(liq.w_init_, after_stdp)
+
+
+def test_batch_copies_do_not_change_deterministic_results(small_liquid):
+    """Copies side by side are independent: with 0/1 inputs, counts do not depend on ``batch``."""
+    probs = (np.random.default_rng(5).random((5, SMALL.n_input)) < 0.3).astype(float)
+    small_liquid.initialise(probs, eta=0.15, w_astro=0.01)
+    ref = small_liquid.features(probs, eta=0.15, w_astro=0.01, n_record=5)
+    assert small_liquid.batch == 4  # capped at chunk
+    single = NALSMLiquid(SMALL, seed=3, backend="numpy", chunk=3, init_chunk=4, batch=1)
+    single.initialise(probs, eta=0.15, w_astro=0.01)
+    np.testing.assert_array_equal(single.w_init_, small_liquid.w_init_)
+    out = single.features(probs, eta=0.15, w_astro=0.01, n_record=5)
+    np.testing.assert_array_equal(out["counts"], ref["counts"])
+    np.testing.assert_allclose(out["astro"], ref["astro"], atol=1e-12)
+    assert ref["counts"].sum() > 0
