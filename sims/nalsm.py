@@ -26,7 +26,9 @@ plots accuracy against branching factor.
 inputs in the tests), for sweeps too long for Brian2 on a small machine.
 
 Measurements: branching factor (:func:`tasks.liquid_metrics.branching_factor`)
-on the first ``n_record`` validation samples, kernel quality and
+on the first ``n_record`` validation samples and its chance level for the same
+spikes with the timing between neurons destroyed
+(:func:`tasks.liquid_metrics.branching_factor_chance`), kernel quality and
 generalisation rank (ranks of spike-count matrices on clean and noisy test
 inputs), accuracy and confusion matrix.
 """
@@ -221,7 +223,12 @@ def _variants(config):
 
 
 def _evaluate_variant(liq, data, model, eta, w_astro, w_scale, config, rng, progress):
-    from tasks.liquid_metrics import branching_factor, confusion_matrix, kernel_quality
+    from tasks.liquid_metrics import (
+        branching_factor,
+        branching_factor_chance,
+        confusion_matrix,
+        kernel_quality,
+    )
 
     c = liq.config
     if model == "lsm":
@@ -233,7 +240,7 @@ def _evaluate_variant(liq, data, model, eta, w_astro, w_scale, config, rng, prog
     train = liq.features(data.x_train, eta=eta, w_astro=w_astro)["counts"]
     test = liq.features(data.x_test, eta=eta, w_astro=w_astro)["counts"]
     nls = liq.conn.n_liquid_syn
-    bf = branching_factor(
+    bf_args = (
         val["spike_samples"],
         val["spike_steps"],
         val["spike_neurons"],
@@ -243,6 +250,8 @@ def _evaluate_variant(liq, data, model, eta, w_astro, w_scale, config, rng, prog
         liq.conn.pre[:nls],
         liq.conn.post[:nls],
     )
+    bf = branching_factor(*bf_args)
+    bf_chance = branching_factor_chance(*bf_args, seed=rng)
     Xtr, scale = normalise_counts(train)
     Xva, _ = normalise_counts(val["counts"], scale)
     Xte, _ = normalise_counts(test, scale)
@@ -267,6 +276,7 @@ def _evaluate_variant(liq, data, model, eta, w_astro, w_scale, config, rng, prog
         "test_accuracy": float(np.mean(pred == data.y_test)),
         "best_epoch": int(ro.best_epoch_),
         "branching_factor": float(bf),
+        "branching_factor_chance": float(bf_chance),
         "kernel_quality": float(kq),
         "generalisation_rank": float(gr),
         "mean_rate_hz": float(val["counts"].mean() / (c.sample_steps * 1e-3)),
@@ -294,11 +304,18 @@ def _plots(out: Path, results, chosen, val, liq, config):
                 c=colours[model],
                 label=model.upper(),
             )
+            ax.scatter(
+                [r["branching_factor_chance"] for r in rs],
+                [r["test_accuracy"] for r in rs],
+                facecolors="none",
+                edgecolors=colours[model],
+                label=f"{model.upper()} chance level",
+            )
     ax.axvline(1.0, color="k", lw=0.5, ls="--")
     ax.set_xlabel("branching factor")
     ax.set_ylabel("test accuracy")
     ax.set_title(f"{config.dataset}, {c.n_liquid} neurons")
-    ax.legend()
+    ax.legend(fontsize="small")
     fig.tight_layout()
     fig.savefig(out / "accuracy_vs_bf.png", dpi=100)
     plt.close(fig)

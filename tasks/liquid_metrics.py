@@ -22,6 +22,16 @@ Neurons that never spike in the window give NaN and are skipped (``nanmean``),
 as in the reference. :math:`\\sigma \\approx 1` is critical, :math:`> 1`
 super-critical.
 
+*Chance level.* The measure is not 1 for activity without any propagation: for
+independent spike trains :math:`d_n / a_n` is about the ratio of the
+out-degree-weighted to the in-degree-weighted rates of ``n``'s neighbours, and
+in the NALSM liquid inhibitory neurons have about three times more targets than
+sources (``C`` = 0.3 I→E vs 0.1 E→I). :func:`branching_factor_chance` computes
+the measure after circularly shifting every neuron's spike train within each
+sample by an independent random offset, which keeps every neuron's rate and
+inter-spike intervals and destroys the timing between neurons; the difference
+between the two is what propagation contributes.
+
 Kernel quality / generalisation rank (Legenstein & Maass 2007, as computed in
 the reference's ``compute_SP_AP_kernel_quality_measures.py``)
 -------------------------------------------------------------------------
@@ -47,6 +57,7 @@ from plasticity_rules._validation import check_array, check_int, make_rng
 __all__ = [
     "branching_factor",
     "branching_factor_reference",
+    "branching_factor_chance",
     "matrix_rank",
     "matrix_rank_reference",
     "kernel_quality",
@@ -258,6 +269,45 @@ def branching_factor_reference(
     if return_details:
         return value, per_sample, per_neuron
     return value
+
+
+def branching_factor_chance(
+    samples,
+    steps,
+    neurons,
+    n_samples,
+    n_neurons,
+    n_steps,
+    pre,
+    post,
+    *,
+    window=4,
+    buffer=25,
+    n_shuffles=5,
+    seed=None,
+):
+    """Branching factor of the same spikes with the timing between neurons destroyed.
+
+    Every neuron's spike train in every sample is shifted circularly by an
+    independent uniform offset in ``[0, n_steps)``; the result is the mean of
+    :func:`branching_factor` over ``n_shuffles`` such surrogates (see the module
+    docstring). Arguments are as in :func:`branching_factor`.
+    """
+    args = _check_bf_inputs(samples, steps, neurons, n_samples, n_neurons, n_steps, pre, post, window, buffer)
+    samples, steps, neurons, n_samples, n_neurons, n_steps = args[:6]
+    check_int("n_shuffles", n_shuffles, minimum=1)
+    rng = make_rng(seed)
+    values = []
+    for _ in range(n_shuffles):
+        shift = rng.integers(0, n_steps, (n_samples, n_neurons))
+        shifted = (steps + shift[samples, neurons]) % n_steps
+        values.append(
+            branching_factor(
+                samples, shifted, neurons, n_samples, n_neurons, n_steps, pre, post,
+                window=window, buffer=buffer,
+            )
+        )
+    return float(np.nanmean(values)) if np.any(np.isfinite(values)) else float("nan")
 
 
 @njit(cache=True)

@@ -29,6 +29,7 @@ def test_run_writes_summary_and_plots(tmp_path):
         "test_accuracy",
         "validation_accuracy",
         "branching_factor",
+        "branching_factor_chance",
         "w_astro",
         "seed",
         "wall_time_s",

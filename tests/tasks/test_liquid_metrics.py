@@ -6,6 +6,7 @@ import pytest
 from tasks.liquid_metrics import (
     accuracy,
     branching_factor,
+    branching_factor_chance,
     branching_factor_reference,
     confusion_matrix,
     kernel_quality,
@@ -57,6 +58,30 @@ def test_branching_factor_grows_with_propagation():
     post2 = np.concatenate([post, post[1:]])
     bf2 = branching_factor(np.zeros(n, int), steps, np.arange(n), 1, n, 250, pre2, post2)
     assert bf2 > bf1
+
+
+def test_branching_factor_chance_level():
+    # independent spike trains: shifting them changes nothing systematic
+    rng = np.random.default_rng(7)
+    n, steps = 60, 250
+    pre, post = np.nonzero(rng.random((n, n)) < 0.2)
+    s, t, i = _random_spikes(rng, 4, n, steps, 0.05)
+    real = branching_factor(s, t, i, 4, n, steps, pre, post)
+    chance = branching_factor_chance(s, t, i, 4, n, steps, pre, post, seed=0)
+    assert chance == pytest.approx(real, rel=0.1)
+    # a synfire chain: every spike is followed by its targets' spikes, which shifting destroys
+    layers = [np.arange(k * 10, (k + 1) * 10) for k in range(6)]
+    pre = np.concatenate([np.repeat(a, 10) for a in layers[:-1]])
+    post = np.concatenate([np.tile(b, 10) for b in layers[1:]])
+    t = np.concatenate([np.full(10, 60 + 2 * k) for k in range(6)])
+    i = np.concatenate(layers)
+    s = np.zeros(i.size, int)
+    real = branching_factor(s, t, i, 1, 60, steps, pre, post)
+    chance = branching_factor_chance(s, t, i, 1, 60, steps, pre, post, seed=0)
+    assert real == pytest.approx((10 + 4 * 1 + 0) / 6)  # first layer: no ancestors (clipped to 1); last: none
+    assert chance < real / 3
+    with pytest.raises(ValueError, match="n_shuffles"):
+        branching_factor_chance(s, t, i, 1, 60, steps, pre, post, n_shuffles=0)
 
 
 def test_branching_factor_bad_input():
