@@ -1,7 +1,7 @@
 """The Brian2 engine layer: code-generation target, seeding, compile caches, standalone builds.
 
 Runtime mode (default, Cython target) builds a named :class:`brian2.Network`
-once, ``store()``s it, and ``restore()``s it before every trial, so many trials
+once, stores it with ``store()`` and restores it with ``restore()`` before every trial, so many trials
 cost one compilation; Brian2 caches the compiled Cython extensions on disk, so
 a second process starts fast. ``cpp_standalone`` (one long ``run()`` per build,
 no Python hooks) compiles a binary once per network structure and re-runs it

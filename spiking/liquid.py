@@ -47,7 +47,7 @@ sample to sample. :meth:`NALSMLiquid.features` presents each sample for
 :math:`\\eta_+`, ``A``, :math:`w_\\mathrm{astro}` and :math:`b_A` multiplied by
 ``lr_decay`` every step, and returns liquid spike counts. Many samples share
 one ``run()`` (state reset by ``run_regularly`` at sample boundaries), the
-network is built once and ``restore()``d per chunk, and plasticity parameters
+network is built once and restored with ``restore()`` per chunk, and plasticity parameters
 are group variables, so changing the model (LSM: :math:`\\eta_+ = 0`; STDP:
 :math:`w_\\mathrm{astro} = 0`; NALSM: :math:`w_\\mathrm{astro} > 0`) never
 recompiles. Traces and neuron states are reset at every sample start (the

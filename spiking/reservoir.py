@@ -18,8 +18,8 @@ all-to-all, weights ``0.5 U`` / ``-U``, noise 5 / 2). For other sizes, all-to-al
 weights are scaled by ``1000 / n`` so that each neuron's summed input, and so
 the dynamical regime, stays that of the paper.
 
-Brian2 usage: one named :class:`brian2.Network` is built once, ``store()``d,
-and ``restore()``d before each trial, so many trials cost one compilation. All
+Brian2 usage: one named :class:`brian2.Network` is built once, stored with ``store()``
+and restored with ``restore()`` before each trial, so many trials cost one compilation. All
 random structure (connectivity, weights, heterogeneity) is drawn by Brian2's
 RNG seeded from the reservoir's ``numpy.random.Generator``, so the same model
 code runs in runtime and ``cpp_standalone`` mode.

@@ -47,12 +47,11 @@ for i in range(0, 3000, 30):
     s = np.linalg.svd(Qh.T @ exact.basis_, compute_uv=False)
     angles.append(np.sqrt(max(0.0, 1 - s.min() ** 2)))
 
-fig, ax = plt.subplots(figsize=(5, 3))
+fig, ax = plt.subplots(figsize=(5, 3), layout="constrained")
 ax.semilogy(np.arange(1, len(angles) + 1), angles)
 ax.set_xlabel("batch")
 ax.set_ylabel("sin(largest principal angle)")
 ax.set_title("HLOP neurons vs exact SVD subspace")
-fig.tight_layout()
 print(f"final sin(angle) = {angles[-1]:.3g}, orthonormality error = {layer.orthonormality_error():.3g}")
 
 # %%
@@ -69,7 +68,7 @@ common = dict(n_tasks=3, n_hidden=64, image_size=16, epochs=2, subspace_first=20
               eval_every=5, eval_samples=60)
 results = {m: train_stream(stream, ContinualConfig(method=m, **common), seed=1) for m in ("finetune", "hlop")}
 
-fig, axes = plt.subplots(1, 2, figsize=(7, 3))
+fig, axes = plt.subplots(1, 2, figsize=(7, 3), layout="constrained")
 for ax, (method, res) in zip(axes, results.items(), strict=True):
     R = 100 * res["R"]
     ax.imshow(R, vmin=0, vmax=100)
@@ -82,7 +81,6 @@ for ax, (method, res) in zip(axes, results.items(), strict=True):
     ax.set_xlabel("evaluated task")
     ax.set_ylabel("after task")
 fig.suptitle("accuracy matrices (%)")
-fig.tight_layout()
 
 # %%
 # Continual evaluation and the stability gap
@@ -90,7 +88,7 @@ fig.tight_layout()
 # Accuracy of every task seen so far, every 5 training iterations. Without
 # protection the old tasks drop as soon as a new task starts (the stability
 # gap, measured by min-ACC); with HLOP they stay put.
-fig, axes = plt.subplots(1, 2, figsize=(9, 3), sharey=True)
+fig, axes = plt.subplots(1, 2, figsize=(9, 3), sharey=True, layout="constrained")
 for ax, (method, res) in zip(axes, results.items(), strict=True):
     for j in range(3):
         ax.plot(res["iteration"], 100 * res["curve"][:, j], label=f"task {j}")
@@ -98,7 +96,6 @@ for ax, (method, res) in zip(axes, results.items(), strict=True):
     ax.set_xlabel("iteration")
 axes[0].set_ylabel("test accuracy (%)")
 axes[0].legend()
-fig.tight_layout()
 
 for method, res in results.items():
     m = res["metrics"]

@@ -74,7 +74,7 @@ for name, (eta, w_astro) in models.items():
     print(f"{name:6s} branching factor {bf:5.2f} (chance {chance:4.2f})  rate {rate:5.1f} Hz  "
           f"test accuracy {acc:.2f} ({time.perf_counter() - t0:.1f} s)")
 
-fig, ax = plt.subplots(figsize=(4.5, 3.5))
+fig, ax = plt.subplots(figsize=(4.5, 3.5), layout="constrained")
 for name, (bf, acc, _) in results.items():
     ax.scatter(bf, acc, s=60, label=name)
 ax.axvline(1.0, color="k", lw=0.5, ls="--")
@@ -97,7 +97,9 @@ b2liq.initialise(data.x_train[:30], eta=0.15, w_astro=0.01)
 out = b2liq.features(data.x_val[:2], eta=0.15, w_astro=0.01, n_record=2)
 
 T = config.sample_steps
-fig, (a1, a2) = plt.subplots(2, 1, figsize=(7, 4.5), sharex=True, gridspec_kw={"height_ratios": [3, 1]})
+fig, (a1, a2) = plt.subplots(
+    2, 1, figsize=(7, 4.5), sharex=True, gridspec_kw={"height_ratios": [3, 1]}, layout="constrained"
+)
 a1.plot(out["spike_samples"] * T + out["spike_steps"], out["spike_neurons"], ".k", ms=1)
 a1.plot(out["input_samples"] * T + out["input_steps"], config.n_liquid + out["input_neurons"], ".",
         color="tab:orange", ms=1)

@@ -48,7 +48,7 @@ sample_times = np.arange(0.05, 1.0, 0.01)
 states = run.traces(sample_times, tau=0.02)
 print(states.shape)
 
-fig, ax = plt.subplots(figsize=(8, 3))
+fig, ax = plt.subplots(figsize=(8, 3), layout="constrained")
 im = ax.imshow(states.T, aspect="auto", origin="lower", cmap="magma",
                extent=(sample_times[0] * 1e3, sample_times[-1] * 1e3, 0, config.n_neurons))
 ax.set(xlabel="time (ms)", ylabel="neuron", title="filtered traces (tau = 20 ms)")

@@ -33,7 +33,7 @@ session = ww.generate(config.paradigm(), seed=rng)
 spt = session.paradigm.steps_per_trial
 t_ms = np.arange(spt) * session.paradigm.dt * 1e3
 
-fig, ax = plt.subplots(figsize=(7, 2.5))
+fig, ax = plt.subplots(figsize=(7, 2.5), layout="constrained")
 for o, name in enumerate(["when", "what 0", "what 1", "what 2"]):
     ax.plot(t_ms, ww.trial_view(session, session.expected_targets)[0, :, o], label=name)
 ax.set_xlabel("time in trial (ms)")
@@ -73,7 +73,7 @@ for name in sw.READOUTS:
 
 # %%
 # Learning curves: anticipatory error per trial (dotted lines: switches).
-fig, ax = plt.subplots(figsize=(7, 3))
+fig, ax = plt.subplots(figsize=(7, 3), layout="constrained")
 for name, sc in scores.items():
     e = np.convolve(sc["trial_errors"], np.ones(3) / 3, mode="valid")
     ax.plot(np.arange(e.size) + 1, e, label=name)
@@ -86,7 +86,7 @@ ax.legend()
 
 # %%
 # Probe trials (stimulus omitted, nothing learned) show what the readouts anticipate.
-fig, axes = plt.subplots(1, 3, figsize=(10, 2.8), sharey=True)
+fig, axes = plt.subplots(1, 3, figsize=(10, 2.8), sharey=True, layout="constrained")
 P = ww.trial_view(session, preds["three_factor"])
 for b, (ax, trials) in enumerate(zip(axes, ww.evaluation_trials(session, 3, probes=True), strict=True)):
     for o in range(4):
