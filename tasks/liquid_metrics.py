@@ -198,27 +198,47 @@ def branching_factor(
     """
     args = _check_bf_inputs(samples, steps, neurons, n_samples, n_neurons, n_steps, pre, post, window, buffer)
     samples, steps, neurons, n_samples, n_neurons, n_steps, pre, post, window, buffer = args
-    order = np.argsort(samples, kind="stable")
-    src_ptr, src_idx = _csr(post, pre, n_neurons)  # sources of each target neuron
-    tgt_ptr, tgt_idx = _csr(pre, post, n_neurons)  # targets of each source neuron
-    per_sample, per_neuron = _bf_samples(
-        samples[order],
-        steps[order],
-        neurons[order],
-        n_samples,
-        n_neurons,
-        n_steps,
-        src_ptr,
-        src_idx,
-        tgt_ptr,
-        tgt_idx,
-        window,
-        buffer,
+    per_sample, per_neuron = _BFInputs(samples, neurons, n_samples, n_neurons, n_steps, pre, post).run(
+        steps, window, buffer
     )
-    value = float(np.nanmean(per_sample)) if np.any(np.isfinite(per_sample)) else float("nan")
+    value = _nanmean_or_nan(per_sample)
     if return_details:
         return value, per_sample, per_neuron
     return value
+
+
+def _nanmean_or_nan(x):
+    return float(np.nanmean(x)) if np.any(np.isfinite(x)) else float("nan")
+
+
+class _BFInputs:
+    """Validated spikes sorted by sample plus the connectivity in CSR form, built once.
+
+    :func:`branching_factor_chance` evaluates many surrogates that differ only in
+    their spike steps; the sort order (by sample) and the CSR tables stay the same.
+    """
+
+    def __init__(self, samples, neurons, n_samples, n_neurons, n_steps, pre, post):
+        self.order = np.argsort(samples, kind="stable")
+        self.samples, self.neurons = samples[self.order], neurons[self.order]
+        self.n_samples, self.n_neurons, self.n_steps = n_samples, n_neurons, n_steps
+        self.src = _csr(post, pre, n_neurons)  # sources of each target neuron
+        self.tgt = _csr(pre, post, n_neurons)  # targets of each source neuron
+
+    def run(self, steps, window, buffer):
+        """(per_sample, per_neuron) of :func:`_bf_samples` for ``steps`` in the caller's spike order."""
+        return _bf_samples(
+            self.samples,
+            steps[self.order],
+            self.neurons,
+            self.n_samples,
+            self.n_neurons,
+            self.n_steps,
+            *self.src,
+            *self.tgt,
+            window,
+            buffer,
+        )
 
 
 def branching_factor_reference(
@@ -265,7 +285,7 @@ def branching_factor_reference(
             vals.append(per_neuron[smp, n])
         if np.any(np.isfinite(vals)):
             per_sample[smp] = np.nanmean(vals)
-    value = float(np.nanmean(per_sample)) if np.any(np.isfinite(per_sample)) else float("nan")
+    value = _nanmean_or_nan(per_sample)
     if return_details:
         return value, per_sample, per_neuron
     return value
@@ -294,20 +314,16 @@ def branching_factor_chance(
     docstring). Arguments are as in :func:`branching_factor`.
     """
     args = _check_bf_inputs(samples, steps, neurons, n_samples, n_neurons, n_steps, pre, post, window, buffer)
-    samples, steps, neurons, n_samples, n_neurons, n_steps = args[:6]
+    samples, steps, neurons, n_samples, n_neurons, n_steps, pre, post, window, buffer = args
     check_int("n_shuffles", n_shuffles, minimum=1)
     rng = make_rng(seed)
+    bf = _BFInputs(samples, neurons, n_samples, n_neurons, n_steps, pre, post)
     values = []
     for _ in range(n_shuffles):
         shift = rng.integers(0, n_steps, (n_samples, n_neurons))
-        shifted = (steps + shift[samples, neurons]) % n_steps
-        values.append(
-            branching_factor(
-                samples, shifted, neurons, n_samples, n_neurons, n_steps, pre, post,
-                window=window, buffer=buffer,
-            )
-        )
-    return float(np.nanmean(values)) if np.any(np.isfinite(values)) else float("nan")
+        per_sample, _ = bf.run((steps + shift[samples, neurons]) % n_steps, window, buffer)
+        values.append(_nanmean_or_nan(per_sample))
+    return _nanmean_or_nan(values)
 
 
 @njit(cache=True)
