@@ -49,7 +49,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ._validation import check_int, check_nonnegative, check_positive
+from .validation import check_int, check_nonnegative, check_positive
 
 __all__ = [
     "REFERENCE_N_LIQUID",

@@ -28,9 +28,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ._validation import check_int, check_positive, make_rng
 from .hlop import HLOPConfig, HLOPLayer
 from .readouts import Readout
+from .validation import check_int, check_positive, make_rng
 
 __all__ = ["delta_rule_update", "delta_rule_update_reference", "HLOPDeltaReadout"]
 

@@ -32,7 +32,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ._validation import check_array, check_nonnegative, check_positive
+from .validation import check_array, check_nonnegative, check_positive
 
 __all__ = [
     "outer_fisher_diagonal",

@@ -27,8 +27,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ._validation import check_int, check_positive
 from .readouts import Readout
+from .validation import check_int, check_positive
 
 __all__ = ["force_rls_train", "force_rls_train_reference", "ForceReadout"]
 

@@ -58,7 +58,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from ._validation import check_array, check_int, check_nonnegative, check_positive, make_rng
+from .validation import check_array, check_int, check_nonnegative, check_positive, make_rng
 
 __all__ = [
     "HLOPConfig",

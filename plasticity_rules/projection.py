@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import check_array, check_int, check_probability
+from .validation import check_array, check_int, check_probability
 
 __all__ = ["ExactSubspaceProjector", "svd_basis_update", "project_out"]
 

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import check_array, check_nonnegative
+from .validation import check_array, check_nonnegative
 
 __all__ = ["Readout", "RidgeReadout", "check_states_targets"]
 

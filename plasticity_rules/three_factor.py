@@ -60,8 +60,8 @@ import math
 import numpy as np
 from numba import njit
 
-from ._validation import check_array, check_nonnegative, check_positive, make_rng
 from .readouts import Readout
+from .validation import check_array, check_nonnegative, check_positive, make_rng
 
 __all__ = [
     "three_factor_train",
@@ -223,7 +223,7 @@ def attention_gate(
     -------
     ndarray, shape (n_steps,)
     """
-    from ._validation import check_choice, check_probability
+    from .validation import check_choice, check_probability
 
     check_choice("gate shape", shape, _GATE_SHAPES)
     check_probability("gate floor", floor)

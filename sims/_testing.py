@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from plasticity_rules._validation import check_int, check_nonnegative
+from plasticity_rules.validation import check_int, check_nonnegative
 
 from .registry import param, register
 

@@ -39,10 +39,10 @@ from pathlib import Path
 
 import numpy as np
 
-from plasticity_rules._validation import check_int, check_nonnegative, check_positive, make_rng
 from plasticity_rules.ewc import EWCPenalty, outer_fisher_diagonal
 from plasticity_rules.hlop import HLOPConfig, HLOPLayer
 from plasticity_rules.projection import ExactSubspaceProjector
+from plasticity_rules.validation import check_int, check_nonnegative, check_positive, make_rng
 from spiking.feedforward import FeedforwardConfig, FeedforwardSNN
 from tasks import cl_metrics
 from tasks.continual import STREAMS, TaskStream, make_stream

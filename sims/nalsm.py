@@ -40,7 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
-from plasticity_rules._validation import (
+from plasticity_rules.validation import (
     check_choice,
     check_int,
     check_nonnegative,

@@ -33,16 +33,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from plasticity_rules._validation import (
+from plasticity_rules.force import ForceReadout
+from plasticity_rules.readouts import RidgeReadout
+from plasticity_rules.three_factor import ThreeFactorReadout
+from plasticity_rules.validation import (
     check_int,
     check_nonnegative,
     check_positive,
     check_probability,
     make_rng,
 )
-from plasticity_rules.force import ForceReadout
-from plasticity_rules.readouts import RidgeReadout
-from plasticity_rules.three_factor import ThreeFactorReadout
 from tasks import prediction as tp
 
 from .registry import param, register

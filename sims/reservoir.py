@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from plasticity_rules._validation import check_int, check_nonnegative, check_positive, make_rng
+from plasticity_rules.validation import check_int, check_nonnegative, check_positive, make_rng
 from spiking.encoders import poisson_encode
 from spiking.engine import BACKENDS
 from spiking.reservoir import PRESETS, IzhikevichReservoir, preset

@@ -9,7 +9,7 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from plasticity_rules._validation import check_seed
+from plasticity_rules.validation import check_seed
 
 from . import registry
 

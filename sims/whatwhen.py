@@ -47,7 +47,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from plasticity_rules._validation import (
+from plasticity_rules.force import ForceReadout
+from plasticity_rules.readouts import RidgeReadout
+from plasticity_rules.three_factor import ThreeFactorReadout
+from plasticity_rules.validation import (
     check_choice,
     check_int,
     check_nonnegative,
@@ -55,9 +58,6 @@ from plasticity_rules._validation import (
     check_probability,
     make_rng,
 )
-from plasticity_rules.force import ForceReadout
-from plasticity_rules.readouts import RidgeReadout
-from plasticity_rules.three_factor import ThreeFactorReadout
 from tasks import whatwhen as ww
 
 from .registry import param, register

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from plasticity_rules._validation import check_array, check_int, check_positive, check_probability, make_rng
+from plasticity_rules.validation import check_array, check_int, check_positive, check_probability, make_rng
 
 __all__ = [
     "SpikeTrains",

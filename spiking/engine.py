@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from plasticity_rules._validation import check_choice
+from plasticity_rules.validation import check_choice
 
 __all__ = ["BACKENDS", "configure", "seed_brian2", "brian_seed_from", "cache_dir", "STANDALONE_SEED_ENV"]
 

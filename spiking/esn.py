@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from plasticity_rules._validation import (
+from plasticity_rules.validation import (
     check_array,
     check_int,
     check_nonnegative,

@@ -52,7 +52,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numba import njit
 
-from plasticity_rules._validation import check_array, check_int, check_positive, make_rng
+from plasticity_rules.validation import check_array, check_int, check_positive, make_rng
 
 __all__ = [
     "FeedforwardConfig",

@@ -60,7 +60,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from plasticity_rules._validation import (
+from plasticity_rules.astrocyte import astro_spike_weights
+from plasticity_rules.validation import (
     check_array,
     check_int,
     check_nonnegative,
@@ -68,7 +69,6 @@ from plasticity_rules._validation import (
     check_probability,
     make_rng,
 )
-from plasticity_rules.astrocyte import astro_spike_weights
 
 __all__ = ["LiquidConfig", "Connectivity", "build_connectivity", "NALSMLiquid"]
 

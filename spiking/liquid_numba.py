@@ -246,7 +246,7 @@ class NumbaLiquid:
     backend = "numba"
 
     def __init__(self, config, *, seed=None):
-        from plasticity_rules._validation import make_rng
+        from plasticity_rules.validation import make_rng
 
         from .liquid import build_connectivity
 

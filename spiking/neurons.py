@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 from brian2 import ExplicitStateUpdater
 
-from plasticity_rules._validation import check_int, check_positive
+from plasticity_rules.validation import check_int, check_positive
 
 __all__ = [
     "HALF_STEP_EULER",

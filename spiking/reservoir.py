@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from plasticity_rules._validation import (
+from plasticity_rules.validation import (
     check_array,
     check_choice,
     check_int,

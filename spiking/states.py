@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from plasticity_rules._validation import check_array, check_int, check_positive
+from plasticity_rules.validation import check_array, check_int, check_positive
 
 __all__ = [
     "window_counts",

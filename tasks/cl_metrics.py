@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from plasticity_rules._validation import check_array
+from plasticity_rules.validation import check_array
 
 __all__ = ["average_accuracy", "backward_transfer", "forward_transfer", "forgetting", "min_acc", "wc_acc",
            "summarize"]

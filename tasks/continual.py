@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from plasticity_rules._validation import check_array, check_choice, check_int, make_rng
+from plasticity_rules.validation import check_array, check_choice, check_int, make_rng
 
 __all__ = [
     "Experience",

@@ -45,7 +45,7 @@ from pathlib import Path
 
 import numpy as np
 
-from plasticity_rules._validation import check_array, check_choice, check_int, check_seed
+from plasticity_rules.validation import check_array, check_choice, check_int, check_seed
 
 __all__ = [
     "DATASETS",

@@ -52,7 +52,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from plasticity_rules._validation import check_array, check_int, make_rng
+from plasticity_rules.validation import check_array, check_int, make_rng
 
 __all__ = [
     "branching_factor",

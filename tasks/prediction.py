@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from plasticity_rules._validation import check_array, check_int, check_positive, make_rng
+from plasticity_rules.validation import check_array, check_int, check_positive, make_rng
 
 __all__ = [
     "mackey_glass",

@@ -43,7 +43,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from plasticity_rules._validation import (
+from plasticity_rules.three_factor import attention_gate
+from plasticity_rules.validation import (
     check_array,
     check_choice,
     check_int,
@@ -52,7 +53,6 @@ from plasticity_rules._validation import (
     check_probability,
     make_rng,
 )
-from plasticity_rules.three_factor import attention_gate
 
 __all__ = [
     "Block",

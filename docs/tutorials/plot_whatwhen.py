@@ -19,7 +19,7 @@ well under a minute; ``neuroplast run whatwhen`` uses larger ones.
 import matplotlib.pyplot as plt
 import numpy as np
 
-from plasticity_rules._validation import make_rng
+from plasticity_rules.validation import make_rng
 from sims import whatwhen as sw
 from tasks import whatwhen as ww
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from plasticity_rules._validation import (
+from plasticity_rules.validation import (
     check_array,
     check_choice,
     check_int,
