@@ -22,7 +22,7 @@ of ``lsm_scales``, for STDP, and for every NALSM ``w_astro`` of
 plots accuracy against branching factor.
 
 ``--engine numba`` runs the same liquid on its hand-written Numba twin
-(:mod:`spiking.liquid_numba`, bit-identical spike trains for deterministic
+(:mod:`spiking.liquid.numba`, bit-identical spike trains for deterministic
 inputs in the tests), for sweeps too long for Brian2 on a small machine.
 
 Measurements: branching factor (:func:`tasks.liquid_metrics.branching_factor`)
@@ -232,7 +232,7 @@ def _evaluate_variant(liq, data, model, eta, w_astro, w_scale, config, rng, prog
 
     c = liq.config
     if model == "lsm":
-        liq.w_init_ = liq.conn.w0 * w_scale
+        liq.use_initial_weights(w_scale)
     else:
         init_idx = rng.integers(0, data.x_train.shape[0], config.n_init)
         liq.initialise(data.x_train[init_idx], eta=eta, w_astro=w_astro)
@@ -240,20 +240,11 @@ def _evaluate_variant(liq, data, model, eta, w_astro, w_scale, config, rng, prog
     train = liq.features(data.x_train, eta=eta, w_astro=w_astro)["counts"]
     test = liq.features(data.x_test, eta=eta, w_astro=w_astro)["counts"]
     nls = liq.conn.n_liquid_syn
-    bf_args = (
-        val["spike_samples"],
-        val["spike_steps"],
-        val["spike_neurons"],
-        min(config.n_record, data.x_val.shape[0]),
-        liq.conn.n_liquid,
-        c.sample_steps,
-        liq.conn.pre[:nls],
-        liq.conn.post[:nls],
-    )
+    bf_args = (*val.recorded_spikes(), *liq.liquid_synapses())
     bf = branching_factor(*bf_args)
     bf_chance = branching_factor_chance(*bf_args, seed=rng)
     Xtr, scale = normalise_counts(train)
-    Xva, _ = normalise_counts(val["counts"], scale)
+    Xva, _ = normalise_counts(val.counts, scale)
     Xte, _ = normalise_counts(test, scale)
     ro = SoftmaxReadout(epochs=config.epochs, seed=int(rng.integers(2**31 - 1))).fit(
         Xtr, data.y_train, Xva, data.y_val
@@ -279,7 +270,7 @@ def _evaluate_variant(liq, data, model, eta, w_astro, w_scale, config, rng, prog
         "branching_factor_chance": float(bf_chance),
         "kernel_quality": float(kq),
         "generalisation_rank": float(gr),
-        "mean_rate_hz": float(val["counts"].mean() / (c.sample_steps * 1e-3)),
+        "mean_rate_hz": float(val.counts.mean() / (c.sample_steps * 1e-3)),
         "mean_abs_weight_liquid": float(np.mean(np.abs(w_now[:nls]))),
         "confusion_matrix": confusion_matrix(data.y_test, pred, 10).tolist(),
     }
@@ -323,18 +314,18 @@ def _plots(out: Path, results, chosen, val, liq, config):
     n_show = min(3, config.n_record)
     T = c.sample_steps
     fig, (a1, a2) = plt.subplots(2, 1, figsize=(7, 5), sharex=True, gridspec_kw={"height_ratios": [3, 1]})
-    m = val["spike_samples"] < n_show
-    a1.plot(val["spike_samples"][m] * T + val["spike_steps"][m], val["spike_neurons"][m], ",k")
-    mi = val["input_samples"] < n_show
+    m = val.spike_samples < n_show
+    a1.plot(val.spike_samples[m] * T + val.spike_steps[m], val.spike_neurons[m], ",k")
+    mi = val.input_samples < n_show
     a1.plot(
-        val["input_samples"][mi] * T + val["input_steps"][mi],
-        c.n_liquid + val["input_neurons"][mi],
+        val.input_samples[mi] * T + val.input_steps[mi],
+        c.n_liquid + val.input_neurons[mi],
         ",",
         color="tab:orange",
     )
     a1.set_ylabel("neuron (input on top)")
     a1.set_title(f"{chosen['model'].upper()} raster, {n_show} validation samples")
-    astro = val["astro"][:n_show].ravel()
+    astro = val.astro[:n_show].ravel()
     a2.plot(np.arange(astro.size), astro, color="tab:green")
     a2.set_ylabel("A")
     a2.set_xlabel("time (ms)")
@@ -343,7 +334,7 @@ def _plots(out: Path, results, chosen, val, liq, config):
     plt.close(fig)
 
     fig, ax = plt.subplots(figsize=(6, 3))
-    ax.plot(val["astro"][:n_show].ravel(), color="tab:green")
+    ax.plot(val.astro[:n_show].ravel(), color="tab:green")
     ax.set_xlabel("time (ms)")
     ax.set_ylabel("depression rate A")
     ax.set_title(f"astrocyte trace ({chosen['model'].upper()}, w_astro={chosen['w_astro']})")
@@ -354,7 +345,7 @@ def _plots(out: Path, results, chosen, val, liq, config):
 
 @register("nalsm", NALSMConfig, help="NALSM liquid state machine (LSM / LSM+STDP / astrocyte-modulated STDP)")
 def run_nalsm(config: NALSMConfig, *, seed: int, out=None, progress: bool = False) -> dict:
-    from spiking.liquid import LiquidConfig, NALSMLiquid
+    from spiking.liquid import Brian2Liquid, LiquidConfig, NumbaLiquid
     from tasks.datasets import load_dataset
 
     rng = make_rng(seed)
@@ -368,11 +359,9 @@ def run_nalsm(config: NALSMConfig, *, seed: int, out=None, progress: bool = Fals
         lr_decay=config.lr_decay,
     )
     if config.engine == "numba":
-        from spiking.liquid_numba import NumbaLiquid
-
         liq = NumbaLiquid(lcfg, seed=rng)
     else:
-        liq = NALSMLiquid(lcfg, seed=rng, backend=config.backend)
+        liq = Brian2Liquid(lcfg, seed=rng, backend=config.backend)
     results = []
     chosen = chosen_val = None
     for model, eta, wa, ws in _variants(config):
