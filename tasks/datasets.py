@@ -56,6 +56,7 @@ __all__ = [
     "find_idx_files",
     "read_idx",
     "normalise_images",
+    "normalise_rows",
     "check_images_labels",
     "read_nmnist_events",
     "nmnist_spike_trains",
@@ -211,8 +212,40 @@ def check_images_labels(x, y, *, n_pixels=None, n_classes=10, name="images"):
     return x, y_arr
 
 
+def normalise_rows(x, scale: float | None = None) -> tuple[np.ndarray, float]:
+    """The reference's normalisation: each row divided by its sum, then all rows by ``scale``.
+
+    .. math:: p_{ni} = \\frac{x_{ni} / \\sum_j x_{nj}}{s}, \\qquad
+              s = \\max_{m,k} \\frac{x_{mk}}{\\sum_j x_{mj}} \\text{ unless given}
+
+    Used for images (pixel intensities to per-step spike probabilities) and for the
+    liquid's spike counts (readout features, ``scale`` taken from the training set).
+
+    Parameters
+    ----------
+    x : array_like, shape (n, d)
+        Non-negative values (an all-zero row stays zero).
+    scale : float, optional
+        Common divisor; default: the largest row-normalised value (1 if all are zero).
+
+    Returns
+    -------
+    x : ndarray, shape (n, d)
+    scale : float
+    """
+    x = check_array("x", x, ndim=2)
+    if x.size and x.min() < 0:
+        raise ValueError(f"x must be non-negative, got minimum {x.min()}")
+    s = x.sum(axis=1, keepdims=True)
+    normed = np.divide(x, s, out=np.zeros_like(x), where=s > 0)
+    if scale is None:
+        peak = normed.max()
+        scale = float(peak) if peak > 0 else 1.0
+    return normed / scale, scale
+
+
 def normalise_images(images) -> np.ndarray:
-    """Reference normalisation: divide each image by its pixel sum, then by the largest result.
+    """Reference normalisation of images (:func:`normalise_rows` of the flattened images).
 
     .. math:: p_{ni} = \\frac{x_{ni} / \\sum_j x_{nj}}{\\max_{m,k} x_{mk} / \\sum_j x_{mj}}
 
@@ -230,10 +263,7 @@ def normalise_images(images) -> np.ndarray:
     x = x.reshape(x.shape[0], -1)
     if x.min() < 0:
         raise ValueError(f"images must be non-negative, got minimum {x.min()}")
-    s = x.sum(axis=1, keepdims=True)
-    normed = np.divide(x, s, out=np.zeros_like(x), where=s > 0)
-    peak = normed.max()
-    return normed / peak if peak > 0 else normed
+    return normalise_rows(x)[0]
 
 
 def _split_5_1_1(n, seed):

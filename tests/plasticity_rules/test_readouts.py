@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 
 from plasticity_rules.force import ForceReadout, force_rls_train, force_rls_train_reference
+from plasticity_rules.gates import attention_gate
 from plasticity_rules.readouts import RidgeReadout
 from plasticity_rules.three_factor import (
     ThreeFactorReadout,
-    attention_gate,
     three_factor_train,
     three_factor_train_reference,
 )

@@ -4,8 +4,11 @@ import json
 
 import pytest
 
-from sims.nalsm import NALSMConfig, SoftmaxReadout, normalise_counts, parse_floats, parse_grid
+from plasticity_rules.readouts import SoftmaxReadout
+from sims.nalsm import NALSMConfig
+from sims.parsing import parse_floats, parse_grid
 from sims.runner import execute
+from tasks.datasets import normalise_rows
 
 TINY = {
     "grid": "3x3x3",
@@ -96,7 +99,7 @@ def test_readout_and_normalisation():
     counts = rng.poisson(3, (200, 20)).astype(float)
     y = rng.integers(0, 3, 200)
     counts[np.arange(200), y] += 20  # class-coding neuron
-    X, scale = normalise_counts(counts)
+    X, scale = normalise_rows(counts)
     assert X.max() == pytest.approx(1.0)
     np.testing.assert_allclose(X * scale, counts / counts.sum(1, keepdims=True))
     ro = SoftmaxReadout(n_classes=3, epochs=30, seed=0).fit(X[:150], y[:150], X[150:], y[150:])
