@@ -83,3 +83,12 @@ def test_unwritable_out(tmp_path, capsys):
         ["run", "reservoir", "--n-neurons", "10", "--duration", "10ms", "--out", str(blocker / "sub")]
     )
     assert code == 2 and "cannot create output directory" in capsys.readouterr().err
+
+
+def test_the_register_decorator_is_the_one_list_of_simulations():
+    from sims import registry
+
+    mods = registry.simulation_modules()
+    assert "sims._testing" not in mods and "sims.registry" not in mods  # private / docstring only
+    declared = {registry.get(n).run.__module__ for n in registry.names() if not n.startswith("_")}
+    assert declared == set(mods)
