@@ -74,7 +74,7 @@ __all__ = [
 
 @njit(cache=True)
 def three_factor_train(
-    W, b, X, Y, G, eta, decay, online, seg_end, trace0, acc_w0, acc_b0, learn_bias, normalize=False, eps=1e-3
+    W, b, X, Y, G, eta, decay, online, seg_end, trace0, acc_w0, acc_b0, learn_bias, normalise=False, eps=1e-3
 ):
     """Train linear readouts with the gated three-factor rule over a recorded run.
 
@@ -104,7 +104,7 @@ def three_factor_train(
         Offline updates accumulated but not yet applied.
     learn_bias : bool
         Learn ``b`` too.
-    normalize : bool
+    normalise : bool
         Normalised rule (NLMS): divide each step's update by
         :math:`\\epsilon + \\lVert \\bar e(t) \\rVert^2` (+1 with a learned bias).
     eps : float
@@ -132,7 +132,7 @@ def three_factor_train(
         for j in range(n_in):
             trace[j] = decay * trace[j] + (1.0 - decay) * X[t, j]
             power += trace[j] * trace[j]
-        scale = 1.0 / power if normalize else 1.0
+        scale = 1.0 / power if normalise else 1.0
         for o in range(n_out):
             y = b[o]
             for j in range(n_in):
@@ -163,7 +163,7 @@ def three_factor_train(
 
 
 def three_factor_train_reference(
-    W, b, X, Y, G, eta, decay, online, seg_end, trace0, acc_w0, acc_b0, learn_bias, normalize=False, eps=1e-3
+    W, b, X, Y, G, eta, decay, online, seg_end, trace0, acc_w0, acc_b0, learn_bias, normalise=False, eps=1e-3
 ):
     """NumPy reference of :func:`three_factor_train` (same arguments and returns), vectorised over units."""
     W = np.array(W, dtype=float)
@@ -179,7 +179,7 @@ def three_factor_train_reference(
         y = W @ X[t] + b
         Yhat[t] = y
         f = eta * G[t] * (Y[t] - y)
-        if normalize:
+        if normalise:
             f = f / (eps + float(learn_bias) + trace @ trace)
         dW = np.outer(f, trace)
         W[online] += dW[online]
@@ -247,7 +247,7 @@ class ThreeFactorReadout(Readout):
     w_init : float
         Standard deviation of the initial weights times ``sqrt(n_features)``
         (0: start from zero weights).
-    normalize : bool
+    normalise : bool
         Normalised rule: divide every update by :math:`\\epsilon + \\lVert\\bar e(t)\\rVert^2`
         (see the module docstring); ``eta`` is then dimensionless (stable for ``0 < eta < 2``).
     eps : float
@@ -275,7 +275,7 @@ class ThreeFactorReadout(Readout):
         online=True,
         fit_intercept: bool = True,
         w_init: float = 0.0,
-        normalize: bool = False,
+        normalise: bool = False,
         eps: float = 1e-3,
         seed=None,
     ):
@@ -285,7 +285,7 @@ class ThreeFactorReadout(Readout):
         self.online = online
         self.fit_intercept = fit_intercept
         self.w_init = w_init
-        self.normalize = normalize
+        self.normalise = normalise
         self.eps = eps
         self.seed = seed
 
@@ -352,7 +352,7 @@ class ThreeFactorReadout(Readout):
             self.pending_coef_,
             self.pending_intercept_,
             bool(self.fit_intercept),
-            bool(self.normalize),
+            bool(self.normalise),
             float(self.eps),
         )
         self.coef_, self.intercept_, self.trace_ = W, b, tr

@@ -28,7 +28,7 @@ Three-factor defaults: no bias (``three_factor_bias=False``: the readout is a pu
 sum of plastic synapses; with a learned bias the consolidated "what" updates go
 mostly into the bias, a tonic offset ~ p_k with little cue-locked modulation —
 ``amplitude_probability_corr_above_baseline`` 0.37-0.50 instead of 0.56-0.78 over
-seeds 0-2), the normalised rule (``normalize``: update divided by
+seeds 0-2), the normalised rule (``normalise``: update divided by
 :math:`\\epsilon + \\lVert\\bar e\\rVert^2`, so the cue transient does not dominate the
 step size) and a "what" gate that opens around the stimulus onset (``what_gate='onset'``,
 attention to the moment the identity is revealed) while "when" learns over the whole
@@ -107,7 +107,7 @@ class WhatWhenConfig:
     eta_what: float = param(
         0.005, "three-factor learning rate of the offline 'what' readouts (per step, applied at trial end)"
     )
-    normalize: bool = param(
+    normalise: bool = param(
         True, "three-factor: normalised rule (update / (eps + |trace|^2)); eta_* are then dimensionless"
     )
     three_factor_bias: bool = param(
@@ -219,7 +219,7 @@ def train_readout(
             trace_tau=config.eligibility_tau,
             dt=config.dt,
             online=np.array([True] + [False] * k),
-            normalize=config.normalize,
+            normalise=config.normalise,
             fit_intercept=config.three_factor_bias,
         )
         m.fit(X, Y, gate=session.gate, segment_ends=session.trial_end)
