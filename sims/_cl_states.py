@@ -95,8 +95,10 @@ def state_stream(stream, config, rng, *, progress=False):
         compute, key, info = _reservoir_model(stream, config, rng)
     cache_dir = None if config.feature_cache in ("", "none") else config.feature_cache
     cache = FeatureCache(cache_dir if config.features != "pixels" else None)
-    out = transform_stream(stream, compute, key, cache=cache, standardise=config.standardise,
-                           progress=progress)
+    # pixels are not z-scored: a permuted task moves pixels whose first-task variance is ~0 (the
+    # border) to the centre, where dividing by that variance would blow them up
+    out = transform_stream(stream, compute, key, cache=cache,
+                           standardise=config.standardise and config.features != "pixels", progress=progress)
     info.update(n_features=out.n_inputs, feature_s=time.perf_counter() - t0,
                 feature_cache_hits=out.meta["feature_cache_hits"],
                 feature_cache_misses=out.meta["feature_cache_misses"])

@@ -107,8 +107,8 @@ class ContinualConfig:
                                  choices=("current", "spikes"))
     reservoir_ms: int = param(100, "ms each image drives the reservoir")
     reservoir_gain: float = param(10.0, "input current gain (mV/ms) of reservoir_input=current")
-    standardise: bool = param(True, "z-score the features with the first task's training statistics "
-                              "(readouts)")
+    standardise: bool = param(True, "z-score liquid / reservoir states with the first task's training "
+                              "statistics (pixels are only scaled)")
     feature_cache: str = param("~/.cache/neuroplast/cl-states", "directory caching the liquid / reservoir "
                                "states ('none': memory only)", scan=False)
     gap_window: int = param(0, "iterations after a task switch searched for the stability gap "
