@@ -433,7 +433,7 @@ def load_idx_dataset(
     else:
         hint = f"; for other MNIST-format data use --dataset idx:{files['train_images'].parent}"
         n_classes = _check_arrays(arrays, sources, n_classes=10, image_shape=(28, 28), hint=hint)
-    what = f"files in {files['train_images'].parent}: {ver.reason}"
+    what = ver.reason if name == "idx" else f"files in {files['train_images'].parent}: {ver.reason}"
     return _assemble(
         label,
         arrays,
