@@ -550,18 +550,20 @@ def load_dataset(
     check_choice("split", split, SPLITS)
     sizes = dict(n_train=n_train, n_val=n_val, n_test=n_test)
     kind, _, rest = name.partition(":")
+    rest = str(Path(rest.strip()).expanduser()) if rest.strip() else rest  # idx:~/data: no shell expansion
+    path = None if path is None else Path(path).expanduser()
     if kind in ("idx", "npz") and rest:
         if path is not None:
             raise ValueError(
                 f"dataset {name!r} already names its path; pass --data-path only with mnist or "
-                f"fashion-mnist, got {path!r}"
+                f"fashion-mnist, got '{path}'"
             )
         if kind == "npz":
             return load_npz_dataset(rest, split=split, split_seed=split_seed, **sizes)
         return load_idx_dataset("idx", rest, split=split, split_seed=split_seed, **sizes)
     if name == "digits":
         if path is not None:
-            raise ValueError(f"dataset 'digits' is embedded and takes no path, got --data-path {path!r}")
+            raise ValueError(f"dataset 'digits' is embedded and takes no path, got --data-path '{path}'")
         return load_digits_dataset(split_seed).subset(**sizes)
     return load_idx_dataset(name, path, split=split, split_seed=split_seed, **sizes)
 
