@@ -259,6 +259,7 @@ def split_indices(
     n_val=None,
     n_test=None,
     source: str = "the training file",
+    test_source: str = "the test file",
 ):
     """Indices ``(train, val, test)`` of the split (see the module docstring).
 
@@ -271,8 +272,8 @@ def split_indices(
         ``seeded``: a permutation seeded with ``split_seed``.
     n_train, n_val, n_test : int, optional
         Sizes; within what the files hold.
-    source : str
-        Name of the training file for error messages.
+    source, test_source : str
+        Names of the training and test files for error messages.
 
     Returns
     -------
@@ -289,13 +290,19 @@ def split_indices(
             f"{source} holds {n_train_file} images: too few for a training and a validation part"
         )
     nt = n_train_file - n_val_default if n_train is None else check_int("n_train", n_train, minimum=1)
+    if n_test is not None and check_int("n_test", n_test, minimum=1) > n_test_file:
+        raise ValueError(f"n_test must be at most the {n_test_file} images of {test_source}, got {n_test}")
     if rule == "reference":
         # train from the head, validation from the tail of the file, as the reference does
-        check_int("n_val", nv, maximum=n_val_default)
-        check_int("n_train", nt, maximum=n_train_file - n_val_default)
+        for what, n, most in (("n_train", nt, n_train_file - n_val_default), ("n_val", nv, n_val_default)):
+            if n > most:
+                raise ValueError(
+                    f"{what} must be at most the {most} images of the reference split of {source} "
+                    f"({n_train_file} images), got {n}"
+                )
         train = np.arange(nt)
         val = np.arange(n_train_file - n_val_default, n_train_file - n_val_default + nv)
-        test = np.arange(n_test_file if n_test is None else check_int("n_test", n_test, maximum=n_test_file))
+        test = np.arange(n_test_file if n_test is None else n_test)
         return train, val, test
     if n_train is None:
         nt = n_train_file - nv
@@ -310,7 +317,6 @@ def split_indices(
     if n_test is None:
         test = np.arange(n_test_file)
     else:
-        check_int("n_test", n_test, minimum=1, maximum=n_test_file)
         test = np.sort(rng.permutation(n_test_file)[:n_test])
     return train, val, test
 
@@ -331,6 +337,7 @@ def _assemble(
         n_val=n_val,
         n_test=n_test,
         source=sources["train_images"],
+        test_source=sources["test_images"],
     )
     x_train = normalise_images(xtr.astype(np.float64))
     x_test = normalise_images(xte.astype(np.float64))
