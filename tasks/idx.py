@@ -417,15 +417,8 @@ def verify_release(files: dict[str, IdxFile], release: str | None = None) -> Ver
                     f"{files['train_images'].path.parent}: expected the {release} files, found the official "
                     f"{other} release; pass --dataset {other}"
                 )
-            how = (
-                "payload SHA-256"
-                if all(c == "sha256" for c in checks.values())
-                else (
-                    "official .gz MD5"
-                    if all(c == "md5" for c in checks.values())
-                    else "payload SHA-256 / .gz MD5"
-                )
-            )
+            names = {"sha256": "payload SHA-256", "md5": "official .gz MD5"}
+            how = " / ".join(names[c] for c in sorted(set(checks.values()), reverse=True))
             return Verification(
                 other, checks, f"the official {other} release ({how} of all four files matched)"
             )
@@ -448,12 +441,8 @@ def verify_release(files: dict[str, IdxFile], release: str | None = None) -> Ver
     diff = [p for p in PARTS if checks[p] == "different"]
     unver = [p for p in PARTS if checks[p] == "unverifiable"]
     if diff:
-        p = diff[0]
-        shape = files[p].array.shape
-        if shape != OFFICIAL_SHAPES[p]:
-            why = f"{files[p].path.name} has shape {shape}, the official file {OFFICIAL_SHAPES[p]}"
-        else:
-            why = f"{files[p].path.name} differs from the official file"
+        p = diff[0]  # "different" means another shape
+        why = f"{files[p].path.name} has shape {files[p].array.shape}, the official file {OFFICIAL_SHAPES[p]}"
         reason = f"official-release check skipped: not the official {release} release ({why})"
     elif bad:
         reason = (
