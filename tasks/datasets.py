@@ -78,11 +78,15 @@ __all__ = [
     "load_digits_dataset",
     "load_idx_dataset",
     "load_npz_dataset",
+    "load_digits_images",
+    "scale_to_max",
+    "NORMALISATIONS",
     "check_dataset_spec",
     "split_indices",
     "find_idx_files",
     "read_idx",
     "normalise_images",
+    "normalise_rows",
     "check_images_labels",
     "read_nmnist_events",
     "nmnist_spike_trains",
@@ -191,8 +195,40 @@ def check_images_labels(x, y, *, n_pixels=None, n_classes=10, name="images"):
     return x, y_arr
 
 
+def normalise_rows(x, scale: float | None = None) -> tuple[np.ndarray, float]:
+    """The reference's normalisation: each row divided by its sum, then all rows by ``scale``.
+
+    .. math:: p_{ni} = \\frac{x_{ni} / \\sum_j x_{nj}}{s}, \\qquad
+              s = \\max_{m,k} \\frac{x_{mk}}{\\sum_j x_{mj}} \\text{ unless given}
+
+    Used for images (pixel intensities to per-step spike probabilities) and for the
+    liquid's spike counts (readout features, ``scale`` taken from the training set).
+
+    Parameters
+    ----------
+    x : array_like, shape (n, d)
+        Non-negative values (an all-zero row stays zero).
+    scale : float, optional
+        Common divisor; default: the largest row-normalised value (1 if all are zero).
+
+    Returns
+    -------
+    x : ndarray, shape (n, d)
+    scale : float
+    """
+    x = check_array("x", x, ndim=2)
+    if x.size and x.min() < 0:
+        raise ValueError(f"x must be non-negative, got minimum {x.min()}")
+    s = x.sum(axis=1, keepdims=True)
+    normed = np.divide(x, s, out=np.zeros_like(x), where=s > 0)
+    if scale is None:
+        peak = normed.max()
+        scale = float(peak) if peak > 0 else 1.0
+    return normed / scale, scale
+
+
 def normalise_images(images) -> np.ndarray:
-    """Reference normalisation: divide each image by its pixel sum, then by the largest result.
+    """Reference normalisation of images (:func:`normalise_rows` of the flattened images).
 
     .. math:: p_{ni} = \\frac{x_{ni} / \\sum_j x_{nj}}{\\max_{m,k} x_{mk} / \\sum_j x_{mj}}
 
@@ -210,10 +246,17 @@ def normalise_images(images) -> np.ndarray:
     x = x.reshape(x.shape[0], -1)
     if x.min() < 0:
         raise ValueError(f"images must be non-negative, got minimum {x.min()}")
-    s = x.sum(axis=1, keepdims=True)
-    normed = np.divide(x, s, out=np.zeros_like(x), where=s > 0)
-    peak = normed.max()
-    return normed / peak if peak > 0 else normed
+    return normalise_rows(x)[0]
+
+
+def scale_to_max(x) -> np.ndarray:
+    """Each row divided by its own maximum (intensities as input currents in [0, 1]; zero rows stay 0)."""
+    x = check_array("x", x, ndim=2)
+    return x / np.maximum(x.max(axis=1, keepdims=True), 1e-12)
+
+
+#: Pixel normalisations of the IDX / ``.npz`` loaders.
+NORMALISATIONS = {"reference": normalise_images, "max": scale_to_max}
 
 
 def _split_5_1_1(n, seed):
@@ -225,14 +268,24 @@ def _split_5_1_1(n, seed):
     return perm[:n_train], perm[n_train : n_train + n_val], perm[n_train + n_val :]
 
 
-def load_digits_dataset(split_seed: int = 0) -> ImageDataset:
-    """scikit-learn's 8x8 digits, normalised, split 5:1:1 by a permutation seeded with ``split_seed``."""
+def load_digits_images() -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's 8x8 digits: images ``(1797, 8, 8)`` with intensities in [0, 1] and int64 labels.
+
+    The one digits loader: :func:`load_digits_dataset` (liquid inputs) and the
+    continual-learning streams (:mod:`tasks.continual`) both start here.
+    """
     from sklearn.datasets import load_digits
 
-    split_seed = check_seed(split_seed)
     d = load_digits()
-    x = normalise_images(d.images)
-    y = d.target.astype(np.int64)
+    return d.images / 16.0, d.target.astype(np.int64)
+
+
+def load_digits_dataset(split_seed: int = 0) -> ImageDataset:
+    """scikit-learn's 8x8 digits, normalised, split 5:1:1 by a permutation seeded with ``split_seed``."""
+    split_seed = check_seed(split_seed)
+    images, y = load_digits_images()
+    # dividing by 16 is exact, so this equals normalising the raw 0..16 intensities bit for bit
+    x = normalise_images(images)
     tr, va, te = _split_5_1_1(len(y), split_seed)
     return ImageDataset(
         "digits",
@@ -322,10 +375,24 @@ def split_indices(
 
 
 def _assemble(
-    name, arrays, *, n_classes, official, what, split, split_seed, n_train, n_val, n_test, sources
+    name,
+    arrays,
+    *,
+    n_classes,
+    official,
+    what,
+    split,
+    split_seed,
+    n_train,
+    n_val,
+    n_test,
+    sources,
+    normalisation,
 ) -> ImageDataset:
     """Split, normalise and wrap checked arrays; log the one provenance line."""
     check_choice("split", split, SPLITS)
+    check_choice("normalisation", normalisation, tuple(NORMALISATIONS))
+    normalise = NORMALISATIONS[normalisation]
     rule = split if split != "auto" else ("reference" if official else "seeded")
     xtr, ytr, xte, yte = (arrays[p] for p in PARTS)
     tr, va, te = split_indices(
@@ -339,8 +406,8 @@ def _assemble(
         source=sources["train_images"],
         test_source=sources["test_images"],
     )
-    x_train = normalise_images(xtr.astype(np.float64))
-    x_test = normalise_images(xte.astype(np.float64))
+    x_train = normalise(xtr.astype(np.float64).reshape(len(xtr), -1))
+    x_test = normalise(xte.astype(np.float64).reshape(len(xte), -1))
     ytr = ytr.astype(np.int64)
     yte = yte.astype(np.int64)
     how = "reference split" if rule == "reference" else f"seeded split (split_seed={split_seed})"
@@ -408,7 +475,15 @@ def _check_arrays(arrays, sources, *, n_classes=None, image_shape=None, hint="")
 
 
 def load_idx_dataset(
-    name: str, path=None, *, split: str = "auto", split_seed: int = 0, n_train=None, n_val=None, n_test=None
+    name: str,
+    path=None,
+    *,
+    split: str = "auto",
+    split_seed: int = 0,
+    n_train=None,
+    n_val=None,
+    n_test=None,
+    normalisation: str = "reference",
 ) -> ImageDataset:
     """An MNIST-format dataset from a directory of four IDX files (never downloads).
 
@@ -421,6 +496,10 @@ def load_idx_dataset(
         Directory of the files (or one of them). Required for ``'idx'``.
     split, split_seed, n_train, n_val, n_test
         See the module docstring.
+    normalisation : {'reference', 'max'}
+        ``reference``: :func:`normalise_images` (per-step spike probabilities of the
+        NALSM inputs); ``max``: :func:`scale_to_max` (each image to a maximum of 1,
+        the continual-learning streams' input currents).
     """
     check_choice("dataset", name, RELEASES + ("idx",))
     if name == "idx":
@@ -453,18 +532,26 @@ def load_idx_dataset(
         n_val=n_val,
         n_test=n_test,
         sources=sources,
+        normalisation=normalisation,
     )
 
 
 def load_npz_dataset(
-    path, *, split: str = "auto", split_seed: int = 0, n_train=None, n_val=None, n_test=None
+    path,
+    *,
+    split: str = "auto",
+    split_seed: int = 0,
+    n_train=None,
+    n_val=None,
+    n_test=None,
+    normalisation: str = "reference",
 ) -> ImageDataset:
     """Your own data as NumPy arrays ``x_train``, ``y_train``, ``x_test``, ``y_test`` in one ``.npz`` file.
 
     Images are ``(n, h, w)`` or flattened ``(n, d)`` non-negative intensities,
     labels ``(n,)`` non-negative integers (``n_classes`` = largest + 1). No
     official digests exist for ``.npz`` data, so the seeded split applies unless
-    ``split='reference'``.
+    ``split='reference'``. ``normalisation`` as in :func:`load_idx_dataset`.
     """
     p = Path(path)
     if not p.is_file():
@@ -516,6 +603,7 @@ def load_npz_dataset(
         n_val=n_val,
         n_test=n_test,
         sources=sources,
+        normalisation=normalisation,
     )
 
 
@@ -537,7 +625,15 @@ def check_dataset_spec(spec: str) -> str:
 
 
 def load_dataset(
-    name: str, *, path=None, split: str = "auto", split_seed: int = 0, n_train=None, n_val=None, n_test=None
+    name: str,
+    *,
+    path=None,
+    split: str = "auto",
+    split_seed: int = 0,
+    n_train=None,
+    n_val=None,
+    n_test=None,
+    normalisation: str = "reference",
 ) -> ImageDataset:
     """Load a dataset by spec (see the module docstring).
 
@@ -552,10 +648,15 @@ def load_dataset(
         Seed of the digits split and of the seeded split.
     n_train, n_val, n_test : int, optional
         Sizes of the parts (None: all the split gives).
+    normalisation : {'reference', 'max'}
+        Pixel normalisation of IDX / ``.npz`` data (see :func:`load_idx_dataset`); the
+        digits always get the reference normalisation.
     """
     check_dataset_spec(name)
     check_choice("split", split, SPLITS)
+    check_choice("normalisation", normalisation, tuple(NORMALISATIONS))
     sizes = dict(n_train=n_train, n_val=n_val, n_test=n_test)
+    opts = dict(split=split, split_seed=split_seed, normalisation=normalisation, **sizes)
     kind, _, rest = name.partition(":")
     rest = str(Path(rest.strip()).expanduser()) if rest.strip() else rest  # idx:~/data: no shell expansion
     path = None if path is None else Path(path).expanduser()
@@ -566,13 +667,13 @@ def load_dataset(
                 f"fashion-mnist, got '{path}'"
             )
         if kind == "npz":
-            return load_npz_dataset(rest, split=split, split_seed=split_seed, **sizes)
-        return load_idx_dataset("idx", rest, split=split, split_seed=split_seed, **sizes)
+            return load_npz_dataset(rest, **opts)
+        return load_idx_dataset("idx", rest, **opts)
     if name == "digits":
         if path is not None:
             raise ValueError(f"dataset 'digits' is embedded and takes no path, got --data-path '{path}'")
         return load_digits_dataset(split_seed).subset(**sizes)
-    return load_idx_dataset(name, path, split=split, split_seed=split_seed, **sizes)
+    return load_idx_dataset(name, path, **opts)
 
 
 # ----------------------------------------------------------------------------------------------
