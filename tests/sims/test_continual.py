@@ -54,6 +54,7 @@ def test_run_writes_summary_matrix_and_plots(tmp_path):
         assert key in summary
     on_disk = json.loads((tmp_path / "summary.json").read_text())
     assert on_disk["method"] == "exact" and on_disk["n_tasks"] == 2
+    assert on_disk["accuracy_unit"] == "fraction" and 0 <= on_disk["acc"] <= 1
     rows = [r for r in csv.reader(open(tmp_path / "accuracy_matrix.csv")) if not r[0].startswith("#")]
     R = np.array(rows, dtype=float)
     assert R.shape == (2, 2)

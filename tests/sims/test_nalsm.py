@@ -13,7 +13,7 @@ TINY = {
     "n_val": 6,
     "n_test": 6,
     "n_init": 5,
-    "sample_ms": 60,
+    "sample_duration": "60ms",
     "epochs": 5,
     "n_record": 3,
     "backend": "numpy",
@@ -73,8 +73,8 @@ def test_bad_parameters():
         NALSMConfig(grid="10x0x10")
     with pytest.raises(ValueError, match="grid"):
         parse_grid("ten")
-    with pytest.raises(ValueError, match="sample_ms"):
-        NALSMConfig(sample_ms=40)
+    with pytest.raises(ValueError, match="sample_duration"):
+        NALSMConfig(sample_duration=0.04)
     with pytest.raises(ValueError, match="astro_values"):
         NALSMConfig(astro_values="0.1,x")
     assert parse_floats("x", "0.5, 1") == [0.5, 1.0]
