@@ -208,3 +208,84 @@ def test_unexpected_error_is_one_line_with_a_log_file(tmp_path, capsys, monkeypa
     log = Path(err.rsplit("traceback in ", 1)[1].strip())
     assert log.parent == tmp_path / "cache" / "logs" and "Traceback" in log.read_text()
     assert not (tmp_path / "o").exists()
+
+
+# ---------------------------------------------------------------------------------- scan specs
+def test_scan_metrics_are_checked_against_the_declared_outputs():
+    from sims.scan import parse_spec
+
+    ok = parse_spec({"simulation": "_toy", "metrics": ["score"], "scan": {"x": [0, 1]}})
+    assert ok.metrics == ("score",)
+    with pytest.raises(ValueError, match="'accuracy' is not reported by simulation '_toy'; it reports"):
+        parse_spec({"simulation": "_toy", "metrics": ["score", "accuracy"], "scan": {"x": [0, 1]}})
+    with pytest.raises(ValueError, match="'test_acc' is not reported by simulation 'nalsm'"):
+        parse_spec({"simulation": "nalsm", "metrics": ["test_acc"], "scan": {"eta": [0.1, 0.2]}})
+    # keys that depend on the parameters (prediction's horizon) are declared per point
+    parse_spec({"simulation": "prediction", "metrics": ["esn_nrmse_direct_10_step"],
+                "fixed": {"horizon": 10}, "scan": {"n_neurons": [50, 60]}})
+    with pytest.raises(ValueError, match="'esn_nrmse_direct_84_step' is not reported"):
+        parse_spec({"simulation": "prediction", "metrics": ["esn_nrmse_direct_84_step"],
+                    "fixed": {"horizon": 10}, "scan": {"n_neurons": [50, 60]}})
+
+
+@pytest.mark.parametrize(
+    "scan, match",
+    [
+        ({"x": {"start": 0, "stop": 1, "num": 100_000_000}}, "scan.x.num: is 100000000; at most"),
+        ({"x": {"random": "uniform", "low": 0, "high": 1, "count": 10**9}}, "scan.x.count: is"),
+        ({"x": {"start": 0, "stop": 1, "num": 10_000}, "k": {"start": 1, "stop": 10_000, "num": 10_000}},
+         "100000000 runs; at most"),
+    ],
+)
+def test_huge_scan_is_refused_by_its_size(scan, match):
+    from sims.scan import parse_spec
+
+    t0 = time.perf_counter()
+    with pytest.raises(ValueError, match=match):
+        parse_spec({"simulation": "_toy", "scan": scan})
+    assert time.perf_counter() - t0 < 2  # counted, not materialised
+
+
+def test_scan_out_is_required_and_not_empty(tmp_path, capsys):
+    spec = tmp_path / "s.toml"
+    spec.write_text('simulation = "_toy"\nmodule = "sims._testing"\n[scan]\nx = [0, 1]\n')
+    for extra in ([], ["--out", ""]):
+        assert main(["scan", str(spec), *extra]) == 2
+        assert "--out DIR is required" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------------- --help
+def test_help_shows_choices_defaults_and_per_simulation_seed(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+
+    def _help(*args):
+        with pytest.raises(SystemExit) as exit_:
+            main([*args, "--help"])
+        assert exit_.value.code == 0
+        return " ".join(capsys.readouterr().out.split())  # argparse wraps lines
+
+    res = _help("run", "reservoir")
+    assert "--preset {izhikevich2003,sparse}" in res and "--backend {cython,numpy,cpp_standalone}" in res
+    assert "(default: izhikevich2003)" in res and "NumPy and Brian2" in res
+    nalsm = _help("run", "nalsm")
+    for shown in ("--dataset {digits,mnist,fashion-mnist}", "--model {lsm,stdp,nalsm}",
+                  "--engine {brian2,numba}", "--sample-duration SAMPLE_DURATION", "--sample-ms MS"):
+        assert shown in nalsm
+    assert "(default: search)" in nalsm and "(default: )" not in nalsm
+    assert "default: 0.25 s" in nalsm
+    cont = _help("run", "continual")
+    assert "--method {hlop,finetune,ewc,exact,multitask}" in cont and "--stream {" in cont
+    assert "Brian2" not in cont.split("--seed", 1)[1].split("--out", 1)[0]
+    assert "--gate-shape {constant,boxcar,ramp,gaussian}" in _help("run", "whatwhen")
+    assert "required unless --dry-run" in _help("scan")
+
+
+def test_old_millisecond_flags_are_aliases():
+    from sims import registry
+
+    sim = registry.get("nalsm")
+    assert sim.make_config({"sample_ms": 100}).sample_duration == pytest.approx(0.1)
+    assert sim.make_config({"sample_ms": "0.1s"}).sample_steps == 100
+    assert sim.make_config({"init-ms": 30}).init_steps == 30
+    with pytest.raises(ValueError, match="whole number of ms"):
+        sim.make_config({"sample_duration": "100.5ms"})
