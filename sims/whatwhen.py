@@ -60,7 +60,7 @@ from plasticity_rules.validation import (
 )
 from tasks import whatwhen as ww
 
-from . import limits
+from . import feedback, limits
 from .limits import check_steps
 from .registry import param, register
 
@@ -528,12 +528,14 @@ def run_whatwhen(config: WhatWhenConfig, *, seed: int, out=None, progress: bool 
     X, res_run, timings = simulate_reservoir(config, session, rng, progress=progress)
     names = READOUTS if config.compare else (config.readout,)
     preds, scores, readout_s = {}, {}, {}
-    for name in names:
-        t0 = time.perf_counter()
-        pred, model = train_readout(name, config, session, X)
-        readout_s[name] = time.perf_counter() - t0
-        preds[name] = pred
-        scores[name] = score(config, session, pred, model)
+    with feedback.bar(len(names), "readouts", "readout", progress) as bar:
+        for name in names:
+            t0 = time.perf_counter()
+            pred, model = train_readout(name, config, session, X)
+            readout_s[name] = time.perf_counter() - t0
+            preds[name] = pred
+            scores[name] = score(config, session, pred, model)
+            bar.update(1)
     main = scores[config.readout]
     decoding = time_decoding(session, X, alpha=config.ridge_alpha)
     summary = {
