@@ -22,7 +22,7 @@ of ``lsm_scales``, for STDP, and for every NALSM ``w_astro`` of
 plots accuracy against branching factor.
 
 ``--engine numba`` runs the same liquid on its hand-written Numba twin
-(:mod:`spiking.liquid_numba`, bit-identical spike trains for deterministic
+(:mod:`spiking.liquid.numba`, bit-identical spike trains for deterministic
 inputs in the tests), for sweeps too long for Brian2 on a small machine.
 
 Measurements: branching factor (:func:`tasks.liquid_metrics.branching_factor`)
@@ -251,6 +251,8 @@ def _features(liq, x, eta, w_astro, n_record, bar):
     in the same order (identical results); the Numba twin draws one seed per call,
     so it is called once.
     """
+    import dataclasses
+
     per = getattr(liq, "slots", 0) * getattr(liq, "batch", 0)
     if per <= 0 or x.shape[0] <= per:
         out = liq.features(x, eta=eta, w_astro=w_astro, n_record=n_record)
@@ -258,19 +260,24 @@ def _features(liq, x, eta, w_astro, n_record, bar):
         return out
     parts = []
     for start in range(0, x.shape[0], per):
-        block = liq.features(
-            x[start : start + per], eta=eta, w_astro=w_astro, n_record=max(0, n_record - start)
+        parts.append(
+            liq.features(x[start : start + per], eta=eta, w_astro=w_astro, n_record=max(0, n_record - start))
         )
-        for k in ("spike_samples", "input_samples"):
-            block[k] = block[k] + start
-        parts.append(block)
         bar.update(min(per, x.shape[0] - start))
-    out = {"counts": np.concatenate([p["counts"] for p in parts])}
-    for k in parts[0]:
-        if k not in ("counts", "astro"):
-            out[k] = np.concatenate([p[k] for p in parts])
-    out["astro"] = np.vstack([p["astro"] for p in parts])
-    return out
+    starts = range(0, x.shape[0], per)
+    joined = {
+        k: np.concatenate([getattr(p, k) + (s0 if k.endswith("_samples") else 0) for p, s0 in
+                           zip(parts, starts, strict=True)])
+        for k in ("spike_samples", "spike_steps", "spike_neurons", "input_samples", "input_steps",
+                  "input_neurons")
+    }
+    return dataclasses.replace(
+        parts[0],
+        counts=np.concatenate([p.counts for p in parts]),
+        astro=np.vstack([p.astro for p in parts]),
+        n_recorded=sum(p.n_recorded for p in parts),
+        **joined,
+    )
 
 
 def _evaluate_variant(liq, data, model, eta, w_astro, w_scale, config, rng, progress):
@@ -284,7 +291,7 @@ def _evaluate_variant(liq, data, model, eta, w_astro, w_scale, config, rng, prog
     c = liq.config
     n_samples = data.x_val.shape[0] + data.x_train.shape[0] + data.x_test.shape[0]
     if model == "lsm":
-        liq.w_init_ = liq.conn.w0 * w_scale
+        liq.use_initial_weights(w_scale)
     else:
         init_idx = rng.integers(0, data.x_train.shape[0], config.n_init)
         with feedback.bar(config.n_init, f"{model} liquid initialisation", "sample", progress) as b:
@@ -292,23 +299,14 @@ def _evaluate_variant(liq, data, model, eta, w_astro, w_scale, config, rng, prog
             b.update(config.n_init)
     with feedback.bar(n_samples, f"{model} feature generation", "sample", progress) as b:
         val = _features(liq, data.x_val, eta, w_astro, config.n_record, b)
-        train = _features(liq, data.x_train, eta, w_astro, 0, b)["counts"]
-        test = _features(liq, data.x_test, eta, w_astro, 0, b)["counts"]
+        train = _features(liq, data.x_train, eta, w_astro, 0, b).counts
+        test = _features(liq, data.x_test, eta, w_astro, 0, b).counts
     nls = liq.conn.n_liquid_syn
-    bf_args = (
-        val["spike_samples"],
-        val["spike_steps"],
-        val["spike_neurons"],
-        min(config.n_record, data.x_val.shape[0]),
-        liq.conn.n_liquid,
-        c.sample_steps,
-        liq.conn.pre[:nls],
-        liq.conn.post[:nls],
-    )
+    bf_args = (*val.recorded_spikes(), *liq.liquid_synapses())
     bf = branching_factor(*bf_args)
     bf_chance = branching_factor_chance(*bf_args, seed=rng)
     Xtr, scale = normalise_counts(train)
-    Xva, _ = normalise_counts(val["counts"], scale)
+    Xva, _ = normalise_counts(val.counts, scale)
     Xte, _ = normalise_counts(test, scale)
     ro = SoftmaxReadout(epochs=config.epochs, seed=int(rng.integers(2**31 - 1))).fit(
         Xtr, data.y_train, Xva, data.y_val
@@ -320,7 +318,7 @@ def _evaluate_variant(liq, data, model, eta, w_astro, w_scale, config, rng, prog
     sub = np.concatenate([np.flatnonzero(data.y_test == k)[:n_pc] for k in np.unique(data.y_test)])
     noisy = np.clip(data.x_test[sub] + config.noise * rng.standard_normal(data.x_test[sub].shape), 0, 1)
     with feedback.bar(len(sub), f"{model} noisy inputs", "sample", progress) as b:
-        noisy_counts = _features(liq, noisy, eta, w_astro, 0, b)["counts"]
+        noisy_counts = _features(liq, noisy, eta, w_astro, 0, b).counts
     gr = kernel_quality(noisy_counts, data.y_test[sub], n_per_class=n_pc, n_draws=10, seed=rng)
     w_now = liq.w_init_
     res = {
@@ -335,7 +333,7 @@ def _evaluate_variant(liq, data, model, eta, w_astro, w_scale, config, rng, prog
         "branching_factor_chance": float(bf_chance),
         "kernel_quality": float(kq),
         "generalisation_rank": float(gr),
-        "mean_rate_hz": float(val["counts"].mean() / (c.sample_steps * 1e-3)),
+        "mean_rate_hz": float(val.counts.mean() / (c.sample_steps * 1e-3)),
         "mean_abs_weight_liquid": float(np.mean(np.abs(w_now[:nls]))),
         "confusion_matrix": confusion_matrix(data.y_test, pred, 10).tolist(),
     }
@@ -379,18 +377,18 @@ def _plots(out: Path, results, chosen, val, liq, config):
     n_show = min(3, config.n_record)
     T = c.sample_steps
     fig, (a1, a2) = plt.subplots(2, 1, figsize=(7, 5), sharex=True, gridspec_kw={"height_ratios": [3, 1]})
-    m = val["spike_samples"] < n_show
-    a1.plot(val["spike_samples"][m] * T + val["spike_steps"][m], val["spike_neurons"][m], ",k")
-    mi = val["input_samples"] < n_show
+    m = val.spike_samples < n_show
+    a1.plot(val.spike_samples[m] * T + val.spike_steps[m], val.spike_neurons[m], ",k")
+    mi = val.input_samples < n_show
     a1.plot(
-        val["input_samples"][mi] * T + val["input_steps"][mi],
-        c.n_liquid + val["input_neurons"][mi],
+        val.input_samples[mi] * T + val.input_steps[mi],
+        c.n_liquid + val.input_neurons[mi],
         ",",
         color="tab:orange",
     )
     a1.set_ylabel("neuron (input on top)")
     a1.set_title(f"{chosen['model'].upper()} raster, {n_show} validation samples")
-    astro = val["astro"][:n_show].ravel()
+    astro = val.astro[:n_show].ravel()
     a2.plot(np.arange(astro.size), astro, color="tab:green")
     a2.set_ylabel("A")
     a2.set_xlabel("time (ms)")
@@ -399,7 +397,7 @@ def _plots(out: Path, results, chosen, val, liq, config):
     plt.close(fig)
 
     fig, ax = plt.subplots(figsize=(6, 3))
-    ax.plot(val["astro"][:n_show].ravel(), color="tab:green")
+    ax.plot(val.astro[:n_show].ravel(), color="tab:green")
     ax.set_xlabel("time (ms)")
     ax.set_ylabel("depression rate A")
     ax.set_title(f"astrocyte trace ({chosen['model'].upper()}, w_astro={chosen['w_astro']})")
@@ -452,7 +450,7 @@ def estimate_memory(config: NALSMConfig) -> dict:
     ),
 )
 def run_nalsm(config: NALSMConfig, *, seed: int, out=None, progress: bool = False) -> dict:
-    from spiking.liquid import LiquidConfig, NALSMLiquid
+    from spiking.liquid import Brian2Liquid, LiquidConfig, NumbaLiquid
     from tasks.datasets import load_dataset
 
     rng = make_rng(seed)
@@ -467,11 +465,9 @@ def run_nalsm(config: NALSMConfig, *, seed: int, out=None, progress: bool = Fals
     )
     t0 = time.perf_counter()
     if config.engine == "numba":
-        from spiking.liquid_numba import NumbaLiquid
-
         liq = NumbaLiquid(lcfg, seed=rng)
     else:
-        liq = NALSMLiquid(lcfg, seed=rng, backend=config.backend)
+        liq = Brian2Liquid(lcfg, seed=rng, backend=config.backend)
     t_build = time.perf_counter() - t0
     results = []
     chosen = chosen_val = None
