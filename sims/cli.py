@@ -138,6 +138,17 @@ def _log_unexpected(exc: BaseException) -> str:
     return str(path)
 
 
+def _cause(exc: BaseException, kind: type) -> BaseException | None:
+    """The first exception of type ``kind`` in the chain of ``exc`` (causes and contexts)."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, kind):
+            return exc
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
 def _first_line(exc: BaseException) -> str:
     for line in str(exc).splitlines():
         if line.strip():
@@ -191,10 +202,15 @@ def main(argv=None) -> int:
             where = f"; traceback in {_log_unexpected(exc)}"
         except OSError:
             where = ""
-        kind = "out of memory" if isinstance(exc, MemoryError) else f"unexpected {type(exc).__name__}"
-        msg = _first_line(exc)
-        hint = " (lower the sizes or durations of the run)" if isinstance(exc, MemoryError) else ""
-        print(f"neuroplast: error: {kind}{': ' + msg if msg else ''}{hint}{where}", file=sys.stderr)
+        oom = _cause(exc, MemoryError)
+        if oom is not None:  # Brian2 wraps it in a BrianObjectException with a bug-report banner
+            msg = f"out of memory: {_first_line(oom) or 'MemoryError'}"
+            if oom is not exc:
+                msg += f" ({_first_line(exc)})"
+            msg += "; lower the sizes or durations of the run (see --max-memory)"
+        else:
+            msg = f"unexpected {type(exc).__name__}: {_first_line(exc)}".rstrip(": ")
+        print(f"neuroplast: error: {msg}{where}", file=sys.stderr)
         return 1
 
 

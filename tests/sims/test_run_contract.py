@@ -289,3 +289,21 @@ def test_old_millisecond_flags_are_aliases():
     assert sim.make_config({"init-ms": 30}).init_steps == 30
     with pytest.raises(ValueError, match="whole number of ms"):
         sim.make_config({"sample_duration": "100.5ms"})
+
+
+def test_out_of_memory_inside_brian2_is_one_line(tmp_path, capsys, monkeypatch):
+    import sims.runner
+
+    def fake_execute(*args, **kwargs):  # what Brian2 raises when connect() cannot allocate
+        try:
+            raise MemoryError("Unable to allocate 4.00 GiB for an array")
+        except MemoryError as exc:
+            raise RuntimeError("Error with object named 'recurrent'.\nPlease report a bug") from exc
+
+    monkeypatch.setattr(sims.runner, "execute", fake_execute)
+    monkeypatch.setenv("NEUROPLAST_CACHE", str(tmp_path))
+    assert main(["run", "_toy"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "report a bug" not in err
+    assert err.startswith("neuroplast: error: out of memory: Unable to allocate 4.00 GiB")
+    assert "traceback in " + str(tmp_path / "logs") in err
