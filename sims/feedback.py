@@ -16,6 +16,8 @@ or a no-op object when progress is off), so every long phase reports the same wa
 from __future__ import annotations
 
 import os
+import re
+import signal
 import sys
 import threading
 import time
@@ -57,7 +59,7 @@ class _Status:
         self.stream = stream
         self.lock = threading.Lock()
         self.active = 0
-        self.t_first = None
+        self.t_first = self.t_last = None
         self.n_compiled = 0
         self.where = ""
         self.stop = threading.Event()
@@ -67,7 +69,7 @@ class _Status:
         with self.lock:
             self.active += 1
             self.where = where
-            if self.t_first is None:
+            if self.t_first is None and self.stream is not None:
                 self.t_first = time.perf_counter()
                 self.thread = threading.Thread(target=self._loop, daemon=True)
                 self.thread.start()
@@ -76,12 +78,11 @@ class _Status:
         with self.lock:
             self.active -= 1
             self.n_compiled += 1
+            self.t_last = time.perf_counter()
 
-    def _line(self) -> str:
-        return (
-            f"compiling the network (first run only; cached in {self.where}): "
-            f"{time.perf_counter() - self.t_first:.0f} s"
-        )
+    def _line(self, t_end: float | None = None) -> str:
+        t_end = time.perf_counter() if t_end is None else t_end
+        return f"compiling the network (first run only; cached in {self.where}): {t_end - self.t_first:.0f} s"
 
     def _loop(self):
         while not self.stop.wait(1.0):
@@ -94,22 +95,31 @@ class _Status:
         self.stop.set()
         if self.thread is not None:
             self.thread.join()
-            self.stream.write(f"\r{self._line()} ({self.n_compiled} modules)\n")
+            self.stream.write(f"\r{self._line(self.t_last)} ({self.n_compiled} modules)\n")
             self.stream.flush()
 
 
-@contextmanager
-def compile_status(enabled: bool = True, stream=None):
-    """Show a status line on ``stream`` (stderr) whenever Brian2 compiles code not in its cache.
+def _raise_if_interrupted(exc: RuntimeError) -> None:
+    """Turn Brian2's "compilation failed (error code: N)" into ``KeyboardInterrupt`` when N says SIGINT.
 
-    Brian2 is only patched when it is already imported or importable; the
-    patches are removed on exit.
+    Brian2 runs ``make`` through ``os.system``, whose caller ignores SIGINT while it
+    waits: a Ctrl-C kills ``make`` and Brian2 reports the wait status ``N``, whose low
+    7 bits are the signal that ended the child.
     """
-    if not enabled:
-        yield None
-        return
+    m = re.search(r"error code: (\d+)", str(exc))
+    if m and int(m.group(1)) & 0x7F == signal.SIGINT:
+        raise KeyboardInterrupt("compilation interrupted") from None
+
+
+@contextmanager
+def compile_status(show: bool = True, stream=None):
+    """Watch Brian2's compilers: a status line on ``stream`` (stderr) while code not in the
+    cache is compiled (when ``show``), and a Ctrl-C that killed ``make`` as ``KeyboardInterrupt``.
+
+    The patches of Brian2 are removed on exit.
+    """
     stream = stream or sys.stderr
-    status = _Status(stream)
+    status = _Status(stream if show else None)
     undo = []
     try:
         from brian2.codegen.runtime.cython_rt.extension_manager import (
@@ -141,6 +151,9 @@ def compile_status(enabled: bool = True, stream=None):
             status.begin(str(directory))
             try:
                 return orig_compile(self, directory, *args, **kwargs)
+            except RuntimeError as exc:
+                _raise_if_interrupted(exc)
+                raise
             finally:
                 status.end()
 

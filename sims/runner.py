@@ -166,7 +166,7 @@ def execute(
     stage = staged_output(out) if out is not None else nullcontext(None)
     with stage as out_dir, interrupt_guard():
         t0 = time.perf_counter()
-        with compile_status(progress and sim.uses_brian2):
+        with compile_status(progress) if sim.uses_brian2 else nullcontext():
             summary = dict(sim.run(config, seed=seed, out=out_dir, progress=progress))
         summary.setdefault("simulation", name)
         summary["seed"] = seed
