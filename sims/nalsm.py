@@ -126,6 +126,8 @@ class NALSMConfig:
             if abs(ms - round(ms)) > 1e-6 or round(ms) < 1:
                 raise ValueError(f"{name} must be a whole number of ms (dt = 1 ms), got {ms:g} ms")
             check_steps(name, getattr(self, name), 1e-3)
+        check_steps("liquid initialisation (n_init x init_duration)", self.n_init * self.init_duration, 1e-3,
+                    option="--n-init or --init-duration")
         if self.sample_steps <= 2 * 25 + 2 * 4:
             raise ValueError(
                 f"sample_duration must be > 58 ms (25 ms buffers and 4 ms windows of the branching "
@@ -432,6 +434,8 @@ def estimate_memory(config: NALSMConfig) -> dict:
             "--n-record or --grid",
         ),
         "dataset": (2 * 8.0 * n_all * n_pixels, "--dataset"),
+        # the drawn initialisation samples (indices and their pixel rows)
+        "initialisation samples": (8.0 * config.n_init * (1 + n_pixels), "--n-init"),
         "interpreter and libraries": (limits.BASELINE_BYTES, "--grid"),
     }
 
