@@ -53,6 +53,7 @@ def test_run_writes_summary_matrix_and_plots(tmp_path):
                 "wall_time_s"):
         assert key in summary
     on_disk = json.loads((tmp_path / "summary.json").read_text())
+    _assert_declared("continual", params, on_disk)
     assert on_disk["method"] == "exact" and on_disk["n_tasks"] == 2
     assert on_disk["accuracy_unit"] == "fraction" and 0 <= on_disk["acc"] <= 1
     rows = [r for r in csv.reader(open(tmp_path / "accuracy_matrix.csv")) if not r[0].startswith("#")]
@@ -96,3 +97,13 @@ def test_bad_input(capsys):
     assert "n_tasks" in capsys.readouterr().err
     assert main(["run", "continual", "--n-tasks", "3", "--n-hidden", "32", "--no-progress"]) == 2
     assert "exceeds the input dimension" in capsys.readouterr().err
+
+
+def _assert_declared(name, params, summary):
+    """Every summary key is declared (scan specs may name it in ``metrics``)."""
+    from sims import registry
+
+    sim = registry.get(name)
+    undeclared = set(summary) - sim.output_names(sim.make_config(params)) - {
+        "package_version", "brian2_version", "numba_version"}
+    assert not undeclared, f"summary keys not declared in the registry: {sorted(undeclared)}"
