@@ -238,7 +238,8 @@ def estimate_memory(config: ContinualConfig) -> dict:
     uses_brian2=False,
     outputs=(
         "stream", "method", "n_tasks", "n_inputs", "acc", "bwt", "fwt", "forgetting", "min_acc", "wc_acc",
-        "accuracy_unit", "net_s_per_batch", "protect_s_per_batch", "subspace_total_per_layer",
+        "accuracy_unit", "accuracy_matrix", "baseline_accuracy", "net_s_per_batch", "protect_s_per_batch",
+        "subspace_total_per_layer",
         "hlop_orthonormality_error",
     ),
     help="Continual learning of a LIF network (DSR surrogate gradients) on a task stream with HLOP "

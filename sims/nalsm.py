@@ -357,7 +357,7 @@ def estimate_memory(config: NALSMConfig) -> dict:
         "backend", "model", "eta", "w_astro", "w_scale", "validation_accuracy", "test_accuracy",
         "best_epoch", "branching_factor", "branching_factor_chance", "kernel_quality",
         "generalisation_rank", "mean_rate_hz", "mean_abs_weight_liquid", "best_lsm_test_accuracy",
-        "best_lsm_w_scale", "accuracy_unit", "build_time_s", "run_time_s",
+        "best_lsm_w_scale", "accuracy_unit", "build_time_s", "run_time_s", "confusion_matrix", "sweep",
     ),
 )
 def run_nalsm(config: NALSMConfig, *, seed: int, out=None, progress: bool = False) -> dict:

@@ -274,7 +274,7 @@ def test_help_shows_choices_defaults_and_per_simulation_seed(capsys, monkeypatch
     assert "(default: search)" in nalsm and "(default: )" not in nalsm
     assert "default: 0.25 s" in nalsm
     cont = _help("run", "continual")
-    assert "--method {hlop,finetune,ewc,exact,multitask}" in cont and "--stream {" in cont
+    assert "--method {finetune,multitask,hlop,exact,ewc}" in cont and "--stream {permuted-digits," in cont
     assert "Brian2" not in cont.split("--seed", 1)[1].split("--out", 1)[0]
     assert "--gate-shape {constant,boxcar,ramp,gaussian}" in _help("run", "whatwhen")
     assert "required unless --dry-run" in _help("scan")
