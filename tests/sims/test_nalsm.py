@@ -17,7 +17,7 @@ TINY = {
     "n_val": 6,
     "n_test": 6,
     "n_init": 5,
-    "sample_ms": 60,
+    "sample_duration": "60ms",
     "epochs": 5,
     "n_record": 3,
     "backend": "numpy",
@@ -26,6 +26,7 @@ TINY = {
 
 def test_run_writes_summary_and_plots(tmp_path):
     s = execute("nalsm", dict(TINY, model="nalsm"), seed=0, out=tmp_path)
+    _assert_declared("nalsm", dict(TINY, model="nalsm"), s)
     for key in (
         "dataset",
         "model",
@@ -77,8 +78,8 @@ def test_bad_parameters():
         NALSMConfig(grid="10x0x10")
     with pytest.raises(ValueError, match="grid"):
         parse_grid("ten")
-    with pytest.raises(ValueError, match="sample_ms"):
-        NALSMConfig(sample_ms=40)
+    with pytest.raises(ValueError, match="sample_duration"):
+        NALSMConfig(sample_duration=0.04)
     with pytest.raises(ValueError, match="astro_values"):
         NALSMConfig(astro_values="0.1,x")
     assert parse_floats("x", "0.5, 1") == [0.5, 1.0]
@@ -140,3 +141,13 @@ def test_own_idx_data_and_data_path(tmp_path, write_idx_set, capsys):
         err = capsys.readouterr().err.strip()
         assert err.startswith("neuroplast: error:") and expect in err
         assert "\n" not in err and "None" not in err
+
+
+def _assert_declared(name, params, summary):
+    """Every summary key is declared (scan specs may name it in ``metrics``)."""
+    from sims import registry
+
+    sim = registry.get(name)
+    undeclared = set(summary) - sim.output_names(sim.make_config(params)) - {
+        "package_version", "brian2_version", "numba_version"}
+    assert not undeclared, f"summary keys not declared in the registry: {sorted(undeclared)}"
