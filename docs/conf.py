@@ -24,11 +24,15 @@ extensions = [
     # ships MathJax 3 and points mathjax_path at the local copy: math renders offline
     "sphinx-mathjax-offline",
     "sphinx.ext.viewcode",
+    "sphinx.ext.extlinks",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
     "sphinxarg.ext",
     "neuroplast_docs",
 ]
+
+# :issue:`15` links to the project's issue tracker
+extlinks = {"issue": (repository_url + "/issues/%s", "issue %s")}
 
 autosummary_generate = True
 # Document each object once, in the module that defines it (a re-export documented a second
