@@ -27,6 +27,7 @@ runs; a real scan leaves both at their defaults.
 # log-ranges or ``{random = ..., count = ...}`` draws), the metrics to keep and
 # the number of seeds. It is checked completely before anything runs.
 import tempfile
+import textwrap
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -65,7 +66,7 @@ for bad in (
         (work / "bad.toml").write_text(load_spec_text)
         load_spec(work / "bad.toml")
     except ValueError as exc:
-        print("rejected:", str(exc).split(": ", 1)[1][:110])
+        print("rejected:", textwrap.shorten(str(exc).split(": ", 1)[1], 76))
 
 # %%
 # Running, and resuming
@@ -82,15 +83,14 @@ summary = run_scan(spec, out, serial=True, log=print)  # the same command again:
 # %%
 # One table
 # ---------
-# :func:`sims.scan.load_scan` returns one row per (point, seed) with the
+# :func:`~sims.scan_store.load_scan` returns one row per (point, seed) with the
 # parameters, the metrics, status, error, timing and versions.
 df = load_scan(out)
-print(
-    df[["point", "seed", "weight_scale", "n_neurons", "mean_rate_exc_hz", "status", "wall_time_s"]]
-    .head(8)
-    .to_string(index=False)
-)
-print(df.groupby(["n_neurons", "weight_scale"])["mean_rate_exc_hz"].agg(["mean", "std"]).round(2))
+cols = ["point", "seed", "weight_scale", "n_neurons", "mean_rate_exc_hz", "status"]
+print(df[cols].head(8).round(2).to_string(index=False))
+rates = df.groupby(["n_neurons", "weight_scale"])["mean_rate_exc_hz"]
+table = rates.agg(["mean", "std"]).round(2)
+print(table)
 
 # %%
 # Plots
@@ -98,7 +98,23 @@ print(df.groupby(["n_neurons", "weight_scale"])["mean_rate_exc_hz"].agg(["mean",
 # A metric against one parameter, mean and one standard deviation over seeds
 # (dots: single seeds), one line per value of a second parameter; or a heatmap
 # over two parameters. ``neuroplast scan-plot`` writes the same plots to PNG.
-fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 4), layout="constrained")
 plot_scan(out, x="weight_scale", y="mean_rate_exc_hz", hue="n_neurons", ax=ax1)
-plot_scan(out, x="weight_scale", y="mean_rate_inh_hz", hue="n_neurons", kind="heatmap", ax=ax2)
+plot_scan(out, x="weight_scale", y="mean_rate_inh_hz", hue="n_neurons",
+          kind="heatmap", ax=ax2)
 plt.show()
+
+# %%
+# What the figures show
+# ---------------------
+# Rates rise slowly with the recurrent weight scale up to 0.75 and steeply
+# beyond, where the network enters its bursting regime; the two seeds agree
+# closely below that and differ more above it. Sizes 100 and 200 give
+# similar rates at low weight scales because weights are rescaled by
+# 1000/N. The numbers, computed above (excitatory rate, Hz, mean over seeds):
+mean = table["mean"].unstack("weight_scale")
+for n, row in mean.iterrows():
+    print(f"n_neurons {n}: " + ", ".join(f"{w:g}: {r:.1f}" for w, r in row.items()))
+n_runs = len(df)
+print(f"{n_runs} runs, {int((df['status'] == 'done').sum())} done; "
+      f"the second call ran only the {n_runs - 8} left")
