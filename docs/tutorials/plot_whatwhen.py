@@ -2,11 +2,11 @@
 "What" and "when" predictions with a three-factor Hebbian readout
 =================================================================
 
-A heterogeneous Izhikevich reservoir hears a cue; after a latency one of three
-stimuli arrives, each with its own probability. Readouts should anticipate the
-stimulus: ideally the "when" readout peaks at the expected onset, and each
-"what" readout peaks there with an amplitude proportional to its stimulus's
-probability (Yamada & Chao 2025, arXiv:2510.14382).
+A heterogeneous Izhikevich reservoir hears a cue; after a latency one of
+three stimuli arrives, each with its own probability. Readouts should
+anticipate the stimulus: ideally the "when" readout peaks at the expected
+onset, and each "what" readout peaks there with an amplitude proportional to
+its stimulus's probability (Yamada & Chao 2025, arXiv:2510.14382).
 
 The reservoir is simulated **once** for the whole session; the four readouts
 (three-factor, FORCE with and without reset of ``P``, and ridge) are trained
@@ -21,7 +21,8 @@ subject of :issue:`15` of the project tracker.
 # The paradigm
 # ------------
 # Blocks of trials; each new block switches the latency or the
-# probabilities. The expected targets are what an ideal readout would output.
+# probabilities. The expected targets are what an ideal readout would
+# output.
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -48,14 +49,19 @@ expected = ww.trial_view(session, session.expected_targets)[0]
 for o, name in enumerate(OUTPUTS):
     ax.plot(t_ms, expected[:, o], color=COLORS[o], label=name)
 ax.axvline(cue_ms, color="gray", lw=0.8, ls="--", label="cue")
-ax.set(xlabel="time in trial (ms)", ylabel="expected target",
-       title="block 1: onset 150 ms after the cue, p = (0.6, 0.3, 0.1)")
+ax.set(
+    xlabel="time in trial (ms)",
+    ylabel="expected target",
+    title="block 1: onset 150 ms after the cue, p = (0.6, 0.3, 0.1)",
+)
 _ = ax.legend(fontsize="small", ncols=2)
 
 # %%
 # One reservoir run for the whole session, then filtered traces every 5 ms.
 X, run, timings = sw.simulate_reservoir(config, session, rng)
-print(f"{session.duration:.0f} s simulated in {timings['reservoir_s']:.1f} s")
+print(
+    f"{session.duration:.0f} s simulated in {timings['reservoir_s']:.1f} s"
+)
 print(f"excitatory rate {run.mean_rate('exc'):.1f} Hz; states {X.shape}")
 
 # %%
@@ -78,8 +84,10 @@ scores, preds = {}, {}
 for name in sw.READOUTS:
     preds[name], model = sw.train_readout(name, config, session, X)
     scores[name] = sc = sw.score(config, session, preds[name], model)
-    print(f"{name:12s} timing error {sc['timing_error_ms']:5.1f} ms, "
-          f"amplitude~p r = {sc['amplitude_probability_corr']:.2f}")
+    print(
+        f"{name:12s} timing error {sc['timing_error_ms']:5.1f} ms, "
+        f"amplitude~p r = {sc['amplitude_probability_corr']:.2f}"
+    )
 
 # %%
 # Learning curves: anticipatory error per trial (3-trial running mean;
@@ -103,7 +111,9 @@ _ = ax.legend(fontsize="small", ncols=2)
 # dotted: the expected stimulus onset.
 P = ww.trial_view(session, preds["three_factor"])
 blocks = ww.evaluation_trials(session, 3, probes=True)
-fig, axes = plt.subplots(1, 3, figsize=(7.5, 3.2), sharey=True, layout="constrained")
+fig, axes = plt.subplots(
+    1, 3, figsize=(7.5, 3.2), sharey=True, layout="constrained"
+)
 probe_stats = []
 for b, (ax, trials) in enumerate(zip(axes, blocks, strict=True)):
     mean = P[trials].mean(0)
@@ -118,15 +128,18 @@ for b, (ax, trials) in enumerate(zip(axes, blocks, strict=True)):
     ax.set_xlabel("time in trial (ms)")
     ax.legend(fontsize=6.5, loc="lower right")
     after = t_ms > cue_ms
-    probe_stats.append({
-        "onset_ms": onset_ms - cue_ms,
-        "when_max_ms": t_ms[after][np.argmax(mean[after, 0])] - cue_ms,
-        "when_min_ms": t_ms[after][np.argmin(mean[after, 0])] - cue_ms,
-        "when_min": mean[after, 0].min(),
-        "what_peak": mean[after, 1:].max(0),
-        "what_peak_ms": t_ms[after][np.argmax(mean[after, 1:], 0)] - cue_ms,
-        "p": np.asarray(p),
-    })
+    probe_stats.append(
+        {
+            "onset_ms": onset_ms - cue_ms,
+            "when_max_ms": t_ms[after][np.argmax(mean[after, 0])] - cue_ms,
+            "when_min_ms": t_ms[after][np.argmin(mean[after, 0])] - cue_ms,
+            "when_min": mean[after, 0].min(),
+            "what_peak": mean[after, 1:].max(0),
+            "what_peak_ms": t_ms[after][np.argmax(mean[after, 1:], 0)]
+            - cue_ms,
+            "p": np.asarray(p),
+        }
+    )
 axes[0].set_ylabel("three-factor output")
 plt.show()
 
@@ -147,11 +160,15 @@ plt.show()
 # above (times after the cue):
 for b, st in enumerate(probe_stats):
     order = np.argsort(-st["p"])
-    amps = ", ".join(f"p={st['p'][k]:.1f}: {st['what_peak'][k]:.2f}" for k in order)
-    print(f"block {b + 1}: onset {st['onset_ms']:.0f} ms; 'when' peaks at "
-          f"{st['when_max_ms']:.0f} ms, dips to {st['when_min']:.2f} at "
-          f"{st['when_min_ms']:.0f} ms")
-    print(f"         'what' peaks at {np.round(st['what_peak_ms']).astype(int)} ms; "
-          f"heights {amps}")
+    heights = ", ".join(f"{st['what_peak'][k]:.2f}" for k in order)
+    times = ", ".join(f"{st['what_peak_ms'][k]:.0f}" for k in order)
+    probs = ", ".join(f"{st['p'][k]:.1f}" for k in order)
+    print(
+        f"block {b + 1} (onset {st['onset_ms']:.0f} ms): 'when' peaks at "
+        f"{st['when_max_ms']:.0f} ms,\n"
+        f"  dips to {st['when_min']:.2f} at {st['when_min_ms']:.0f} ms\n"
+        f"  'what' peaks {heights} at {times} ms (p = {probs})"
+    )
 for name, sc in scores.items():
-    print(f"{name:12s} mean error per trial {np.mean(sc['trial_errors']):.2f}")
+    err = np.mean(sc["trial_errors"])
+    print(f"{name:12s} mean error per trial {err:.2f}")
