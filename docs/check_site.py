@@ -17,6 +17,9 @@ full-page PNG is written to ``DIR`` (same relative path as the page)::
 
     python docs/check_site.py docs/_build/html --screenshots /tmp/shots
 
+``--cli sims.cli:build_parser`` also checks that the command-line reference page lists every
+sub-command and option of the parser.
+
 Exit status 0 when everything passes, 1 otherwise (each problem is printed on one line).
 """
 
@@ -96,9 +99,12 @@ class _Page(HTMLParser):
 def text_problems(text: str) -> list[str]:
     """Raw TeX delimiters and Python reprs found in a page's visible text."""
     found = [f"raw TeX delimiter {d!r}" for d in TEX_DELIMITERS if d in text]
+    spans: list[tuple[int, int]] = []
     for pat in REPR_PATTERNS:
         m = pat.search(text)
-        if m:
+        # one report per repr: "<matplotlib.x object at 0x..>" also matches "<matplotlib."
+        if m and not any(a <= m.start() < b for a, b in spans):
+            spans.append(m.span())
             found.append(f"Python repr {m.group(0)[:60]!r}")
     return found
 
@@ -144,6 +150,37 @@ def static_check(root: Path) -> tuple[list[str], int, int]:
         if not rel.startswith(TEXT_EXEMPT):
             problems += [f"{rel}: {p}" for p in text_problems("".join(page.text))]
     return problems, len(pages), n_refs
+
+
+def cli_check(root: Path, spec: str, page: str = "cli.html") -> list[str]:
+    """Every sub-command and option of the parser ``module:function`` appears on ``page``."""
+    import argparse as _argparse
+    import html
+    import importlib
+
+    module, _, func = spec.partition(":")
+    parser = getattr(importlib.import_module(module), func)()
+    path = root / page
+    if not path.is_file():
+        return [f"{page}: missing (command-line reference)"]
+    text = html.unescape(re.sub(r"<[^>]+>", " ", path.read_text(encoding="utf-8")))
+    words = set(re.findall(r"[\w-]+", text))
+    problems = []
+
+    def walk(p, prefix):
+        for action in p._actions:
+            if isinstance(action, _argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    if name not in words:
+                        problems.append(f"{page}: sub-command '{prefix} {name}' not documented")
+                    walk(sub, f"{prefix} {name}")
+            elif not isinstance(action, _argparse._HelpAction):  # -h is argparse's own
+                for opt in action.option_strings:
+                    if opt not in words:
+                        problems.append(f"{page}: option {opt} of '{prefix}' not documented")
+
+    walk(parser, parser.prog)
+    return problems
 
 
 # --------------------------------------------------------------------------- browser
@@ -270,6 +307,8 @@ def main(argv=None) -> int:
     ap.add_argument("--screenshots", metavar="DIR", help="open every page in headless Chromium, "
                     "check its rendered text and save a full-page PNG here")
     ap.add_argument("--chromium", help="Chromium executable (default: chromium on PATH)")
+    ap.add_argument("--cli", metavar="MODULE:FUNCTION", help="also check that cli.html documents "
+                    "every sub-command and option of this argparse parser (e.g. sims.cli:build_parser)")
     ap.add_argument("--width", type=int, default=1280, help="window width in CSS px (default 1280)")
     ap.add_argument("--max-height", type=int, default=20000, help="crop screenshots at this height")
     args = ap.parse_args(argv)
@@ -279,6 +318,8 @@ def main(argv=None) -> int:
         return 2
     problems, n_pages, n_refs = static_check(root)
     print(f"{n_pages} pages, {n_refs} local links/anchors checked")
+    if args.cli:
+        problems += cli_check(root, args.cli)
     if args.screenshots:
         shots = Path(args.screenshots)
         shots.mkdir(parents=True, exist_ok=True)

@@ -78,5 +78,7 @@ html_context = {"default_mode": "light"}
 # narrative pages without sub-pages: no empty "Section Navigation" column
 html_sidebars = {
     page: []
-    for page in ("index", "installation", "data", "cli", "results", "scan", "citing", "changelog")
+    for page in (
+        "index", "installation", "data", "cli", "results", "scan", "citing", "changelog", "contributing"
+    )
 }
