@@ -29,6 +29,7 @@ import numpy as np
 from plasticity_rules.validation import make_rng
 from sims import whatwhen as sw
 from tasks import whatwhen as ww
+from tasks import whatwhen_metrics as wwm
 
 config = sw.WhatWhenConfig(
     blocks="16:0.15:0.6,0.3,0.1; 16:0.25:0.6,0.3,0.1; 16:0.25:0.1,0.3,0.6",
@@ -70,7 +71,7 @@ print(f"excitatory rate {run.mean_rate('exc'):.1f} Hz; states {X.shape}")
 # to the trial end). Synaptic currents of ``tau_syn`` = 30 ms keep the cue
 # alive for ~200 ms; with the paper's instantaneous synapses (``tau_syn=0``)
 # it fades within ~100 ms.
-dec = sw.time_decoding(session, X)
+dec = wwm.time_decoding(session, X)
 print("elapsed-time decoding, R^2 by bump centre (ms after the cue):")
 for c, r in zip(dec["centres_ms"], dec["r2"], strict=True):
     print(f"  {c:5.0f} ms: {r:5.2f}")
@@ -83,7 +84,14 @@ for c, r in zip(dec["centres_ms"], dec["r2"], strict=True):
 scores, preds = {}, {}
 for name in sw.READOUTS:
     preds[name], model = sw.train_readout(name, config, session, X)
-    scores[name] = sc = sw.score(config, session, preds[name], model)
+    scores[name] = sc = wwm.score_readout(
+        session,
+        preds[name],
+        model.coef_,
+        eval_trials=config.eval_trials,
+        recovery_factor=config.recovery_factor,
+        timing_tolerance=config.timing_tolerance,
+    )
     print(
         f"{name:12s} timing error {sc['timing_error_ms']:5.1f} ms, "
         f"amplitude~p r = {sc['amplitude_probability_corr']:.2f}"
@@ -110,7 +118,7 @@ _ = ax.legend(fontsize="small", ncols=2)
 # three-factor readout's outputs show what it anticipates. Dashed: the cue;
 # dotted: the expected stimulus onset.
 P = ww.trial_view(session, preds["three_factor"])
-blocks = ww.evaluation_trials(session, 3, probes=True)
+blocks = wwm.evaluation_trials(session, 3, probes=True)
 fig, axes = plt.subplots(
     1, 3, figsize=(7.5, 3.2), sharey=True, layout="constrained"
 )
