@@ -95,7 +95,7 @@ class NALSMConfig:
     )
     eta: float = param(0.15, "STDP potentiation rate eta_+ (stdp, nalsm)")
     w_astro: float = param(0.01, "astrocyte weight w_astro (nalsm), scaled by layer sizes")
-    w_scale: float = param(1.0, "initial |w| / w_max of the fixed-weight LSM")
+    w_scale: float = param(1.0, "initial weight magnitude abs(w) / w_max of the fixed-weight LSM")
     lr_decay: float = param(0.99, "per-step decay of plasticity during feature generation")
     sweep: bool = param(False, "run the LSM weight-scale sweep, STDP and the NALSM w_astro sweep")
     lsm_scales: str = param("0.4,0.6,0.8,1.0", "weight scales of the LSM sweep", scan=False)
