@@ -28,8 +28,10 @@ with one of five strategies (:mod:`plasticity_rules.cl_strategies`, one class ea
 Every ``eval_every`` iterations all tasks seen so far are evaluated on up to
 ``eval_samples`` test samples (continual evaluation); after each task the full
 test sets fill the accuracy matrix. Outputs: ``summary.json`` (acc, bwt, fwt,
-forgetting, min_acc, wc_acc in percent, plus the matrix), ``accuracy_matrix.csv``,
-``accuracy_matrix.png`` and ``accuracy_curves.png``.
+forgetting, min_acc, wc_acc and the matrix as fractions in [0, 1], ``accuracy_unit``
+says so, as in every summary of this project), ``accuracy_matrix.csv``,
+``accuracy_curves.csv`` (fractions), ``accuracy_matrix.png`` and
+``accuracy_curves.png`` (plotted in percent).
 """
 
 from __future__ import annotations
@@ -90,6 +92,13 @@ class ContinualConfig:
     eval_samples: int = param(100, "test samples per task at each continual evaluation")
     max_train: int = param(2000, "training samples per task for MNIST-sized streams")
     max_test: int = param(500, "test samples per task for MNIST-sized streams")
+    data_path: str = param(
+        "",
+        "MNIST/Fashion-MNIST streams: directory of the IDX files (default: $NEUROPLAST_MNIST / "
+        "$NEUROPLAST_FASHION_MNIST, $NEUROPLAST_DATA/<name>, ~/.cache/neuroplast/datasets, ~/datasets, "
+        "/usr/share/datasets); *-idx streams: a directory of IDX files or a .npz file (required)",
+        scan=False,
+    )
     features: str = param("pixels", "what the learner sees: the pixels, or the states of a liquid "
                           "(lsm: fixed weights; nalsm: astrocyte-modulated STDP initialised on the first "
                           "task) or of an Izhikevich reservoir", choices=FEATURES)
@@ -251,9 +260,76 @@ def _plots(res, out: Path, title: str, gap: dict):
     plt.close(fig)
 
 
+_GAP_KEYS = ("stability_gap_depth", "stability_gap_max_depth", "stability_gap_iterations",
+             "stability_gap_recovered", "stability_gap_depth_per_switch",
+             "stability_gap_iterations_per_switch", "stability_gap_window")
+
+
+def output_names(config: ContinualConfig) -> tuple[str, ...]:
+    """Summary keys of a run with ``config`` (the state keys only when states are computed)."""
+    names = (
+        "stream", "data", "method", "features", "readout", "n_tasks", "n_inputs", "acc", "bwt", "fwt",
+        "forgetting", "min_acc", "wc_acc", *_GAP_KEYS, "units", "accuracy_unit", "accuracy_matrix",
+        "baseline_accuracy", "net_s_per_batch", "protect_s_per_batch", "train_s",
+        "subspace_total_per_layer", "hlop_orthonormality_error",
+    )
+    if learner(config) != "network" or config.features != "pixels":
+        names += ("n_features", "feature_s", "feature_cache_hits", "feature_cache_misses")
+    if config.features in ("lsm", "nalsm"):
+        names += ("n_liquid", "n_liquid_synapses")
+    if config.features == "reservoir":
+        names += ("n_reservoir",)
+    return names
+
+
+def estimate_memory(config: ContinualConfig) -> dict:
+    """Memory of a run by part, ``{part: (bytes, option that lowers it)}`` (see :mod:`sims.limits`).
+
+    Permuted streams hold one permuted copy of the data per task; split streams
+    share one copy. The continual-evaluation curve has one row of ``n_tasks``
+    accuracies per ``eval_every`` training iterations.
+    """
+    from . import limits
+
+    T = config.n_tasks
+    mnist = "mnist" in config.stream or "fashion" in config.stream
+    n_in = 784 if mnist else config.image_size**2
+    per_task = config.max_train + config.max_test if mnist else 1797
+    n_train = config.max_train if mnist else (1437 if config.stream.startswith("permuted") else 1437 / T)
+    if config.stream.startswith("permuted"):
+        data = T * per_task * n_in * 8.0
+    else:
+        data = min(70000 if mnist else 1797, per_task * (T if mnist else 1)) * n_in * 8.0
+    if mnist:
+        data += 70000 * 784 * 8.0  # the loaded dataset
+    iters = T * config.epochs * np.ceil(max(n_train, 1) / config.batch_size)
+    if config.method == "multitask":
+        iters *= (T + 1) / 2  # epochs over the union of the tasks seen so far
+    curve = 3 * 8.0 * (iters / config.eval_every + T) * T
+    h = config.n_hidden
+    weights = 8.0 * (n_in * h + h * h + h * 10) * 6  # weights, gradients, projections, EWC copies
+    traces = 8.0 * config.batch_size * config.n_steps * (n_in + 2 * h) * 4
+    states = 0.0
+    if config.features != "pixels":
+        n_feat = {"reservoir": config.reservoir_neurons}.get(config.features)
+        if n_feat is None:
+            n_feat = int(np.prod(parse_grid(config.liquid_grid)))
+        states = 3 * 8.0 * (data / (8.0 * n_in)) * n_feat  # raw, standardised and scaled copies
+    return {
+        "task data": (data, "--n-tasks" + (" or --max-train/--max-test" if mnist else " or --image-size")),
+        "liquid / reservoir states": (states, "--max-train/--max-test or --liquid-grid/--reservoir-neurons"),
+        "accuracy curves": (curve, "--n-tasks or raise --eval-every"),
+        "network": (weights + traces, "--n-hidden or --image-size"),
+        "interpreter and libraries": (limits.BASELINE_BYTES, "--n-tasks"),
+    }
+
+
 @register(
     "continual",
     ContinualConfig,
+    memory=estimate_memory,
+    uses_brian2=False,
+    outputs=lambda config: output_names(config),
     help="Continual learning of a LIF network (DSR surrogate gradients) on a task stream with HLOP "
     "(Hebbian orthogonal projection) or a baseline (finetune, ewc, exact SVD projection, multitask); "
     "writes the accuracy matrix, continual-evaluation curves and ACC/BWT/FWT/forgetting/min-ACC/WC-ACC.",
@@ -263,7 +339,8 @@ def run_continual(config: ContinualConfig, *, seed, out, progress=False) -> dict
 
     rng = make_rng(seed)
     stream = make_stream(config.stream, config.n_tasks, seed=rng, image_size=config.image_size,
-                         max_train=config.max_train, max_test=config.max_test)
+                         max_train=config.max_train, max_test=config.max_test,
+                         data_path=config.data_path or None)
     kind = learner(config)
     info = {}
     if kind != "network" or config.features != "pixels":
@@ -277,6 +354,7 @@ def run_continual(config: ContinualConfig, *, seed, out, progress=False) -> dict
     gap = cl_metrics.stability_gap_summary(res["curve"], res["phase"], res["iteration"], window)
     summary = {
         "stream": config.stream,
+        "data": stream.meta.get("provenance", "embedded 8x8 digits"),
         "method": config.method,
         "features": config.features,
         "readout": kind,
@@ -291,6 +369,7 @@ def run_continual(config: ContinualConfig, *, seed, out, progress=False) -> dict
         **gap,
         "stability_gap_window": int(window),
         "units": "fraction",
+        "accuracy_unit": "fraction",
         "accuracy_matrix": res["R"].round(5).tolist(),
         "baseline_accuracy": res["baseline"].round(5).tolist(),
         "net_s_per_batch": res["timing"]["net_s_per_batch"],

@@ -5,29 +5,30 @@ Continual learning on a critical liquid
 This tutorial joins the pieces of the project in one pipeline:
 
 1. a **liquid** of LIF neurons whose synapses were organised by
-   astrocyte-modulated STDP (NALSM, Ivanov & Michmizos 2021), initialised on the
-   first task's images only;
-2. **plastic readouts** of its spike counts, a softmax layer trained by the delta
-   rule and the gated three-factor rule;
-3. **protection from forgetting** by Hebbian orthogonal projection (HLOP, Xiao et
-   al. 2024): lateral subspace neurons learn the principal subspace of the liquid
-   states by the Oja rule while a task is trained, and later updates avoid it;
-4. **continual evaluation** (De Lange et al. 2023): every seen task is tested every
-   few iterations, which exposes the *stability gap*, the transient drop of old
-   tasks right after a task switch.
+   astrocyte-modulated STDP (NALSM, Ivanov & Michmizos 2021),
+   initialised on the first task's images only;
+2. **plastic readouts** of its spike counts: a softmax layer trained by
+   the delta rule, and the gated three-factor rule;
+3. **protection from forgetting** by Hebbian orthogonal projection (HLOP,
+   Xiao et al. 2024): lateral subspace neurons learn the principal
+   subspace of the liquid states by the Oja rule while a task is trained,
+   and later updates avoid it;
+4. **continual evaluation** (De Lange et al. 2023): every seen task is
+   tested every few iterations, which exposes the *stability gap*, the
+   transient drop of old tasks right after a task switch.
 
-It runs at a small size (216 liquid neurons, three permuted-digits tasks). The
-full experiment is ``neuroplast run continual --features nalsm`` (see
-:mod:`sims.continual` and the results page for measured figures).
+It runs at a small size (216 liquid neurons, three permuted-digits
+tasks). The full experiment is ``neuroplast run continual --features
+nalsm`` (see :mod:`sims.continual` and the results page).
 """
 
 # %%
 # A task stream and a liquid initialised on the first task
 # --------------------------------------------------------
-# Three permuted-digits tasks (8 x 8 digits, a fixed pixel permutation per task).
-# The liquid's input neurons fire with per-step probabilities given by the pixels.
-# Its initialisation phase (STDP with the astrocyte on, 20 ms per image) sees 200
-# images of task 0 and nothing else.
+# Three permuted-digits tasks (8 x 8 digits, one fixed pixel permutation
+# per task). The liquid's input neurons fire with per-step probabilities
+# given by the pixels. Its initialisation phase (STDP with the astrocyte
+# on, 20 ms per image) sees 200 images of task 0 and nothing else.
 import time
 
 import matplotlib.pyplot as plt
@@ -48,32 +49,37 @@ stream = permuted_digits(3, image_size=8, seed=rng)
 X0 = stream[0].X_train
 _, prob_scale = normalise_rows(X0)
 
-liquid = NumbaLiquid(LiquidConfig(grid_shape=(6, 6, 6), n_input=64, sample_steps=100), seed=1)
+config = LiquidConfig(grid_shape=(6, 6, 6), n_input=64, sample_steps=100)
+liquid = NumbaLiquid(config, seed=1)
 init_images = X0[rng.choice(len(X0), 200, replace=False)]
-liquid.initialise(normalise_rows(init_images, prob_scale)[0], eta=0.15, w_astro=0.01)
+P_init = normalise_rows(init_images, prob_scale)[0]
+liquid.initialise(P_init, eta=0.15, w_astro=0.01)
 
 
 def states(X, seed):
-    """Liquid spike counts of images ``X`` (100 ms each, plasticity decaying)."""
+    """Liquid spike counts of images ``X`` (100 ms each)."""
     P = np.clip(normalise_rows(X, prob_scale)[0], 0, 1)
     return liquid_counts(liquid, P, eta=0.15, w_astro=0.01, seed=seed)
 
 
 t0 = time.perf_counter()
-state_stream = transform_stream(stream, states, {"liquid": "tutorial"}, standardise=True)
-print(f"{sum(len(e.y_train) + len(e.y_test) for e in stream)} images -> "
-      f"{state_stream.n_inputs} liquid states in {time.perf_counter() - t0:.1f} s")
+state_stream = transform_stream(
+    stream, states, {"liquid": "tutorial"}, standardise=True
+)
+n_images = sum(len(e.y_train) + len(e.y_test) for e in stream)
+print(f"{n_images} images -> {state_stream.n_inputs} liquid states "
+      f"in {time.perf_counter() - t0:.1f} s")
 
 # %%
-# Every image passed through the liquid once; the readouts below train on the
-# cached states (z-scored with task 0's statistics: the feature map is fixed
-# after the first task). A permutation changes which input neurons fire, so every
-# task drives the same liquid into a different region of its state space, but all
-# tasks share the same neurons, which is why a readout that keeps learning
-# forgets.
+# Every image passed through the liquid once; the readouts below train
+# on the cached states (z-scored with task 0's statistics: the feature
+# map is fixed after the first task). A permutation changes which input
+# neurons fire, but all tasks drive the same liquid neurons: their states
+# share one space, which is why a readout that keeps learning forgets.
 fig, ax = plt.subplots(figsize=(6, 2.6), layout="constrained")
 for t, e in enumerate(state_stream):
-    ax.plot(np.sort(np.linalg.svd(e.X_train, compute_uv=False))[::-1][:60], label=f"task {t}")
+    sv = np.linalg.svd(e.X_train, compute_uv=False)
+    ax.plot(sv[:60], label=f"task {t}")
 ax.set_yscale("log")
 ax.set_xlabel("principal component")
 ax.set_ylabel("singular value")
@@ -83,37 +89,50 @@ ax.legend(fontsize=7)
 # %%
 # Softmax readouts: fine-tuning, HLOP, exact projection, multitask
 # ----------------------------------------------------------------
-# One training loop for every method (:func:`tasks.cl_training.train_stream`); the
-# methods are strategy objects. Every 5 iterations all seen tasks are evaluated on
-# 100 test images.
-results = {}
-for method in ("finetune", "hlop", "exact", "multitask"):
-    params = {"hlop": dict(subspace_first=40, subspace_per_task=20, lr=0.01, lr_input=0.01),
-              "exact": dict(subspace_first=40, subspace_per_task=20)}.get(method, {})
-    r = np.random.default_rng(2)
-    net = make_state_readout("softmax", state_stream.n_inputs, state_stream.n_classes, seed=r)
-    results[method] = train_stream(state_stream, net, make_strategy(method, **params), epochs=5, lr=0.5,
-                                   eval_every=5, seed=r)
+# One training loop for every method
+# (:func:`tasks.cl_training.train_stream`); the methods are strategy
+# objects. Every 5 iterations all seen tasks are evaluated on 100 test
+# images.
+SUBSPACE = dict(subspace_first=40, subspace_per_task=20)
+PARAMS = {"hlop": dict(SUBSPACE, lr=0.01, lr_input=0.01), "exact": SUBSPACE}
+n_in, n_out = state_stream.n_inputs, state_stream.n_classes
 
-window = int(np.ceil(len(state_stream[0].y_train) / 32))  # one epoch of a task
-print(f"{'method':10s} {'ACC':>6s} {'BWT':>7s} {'min-ACC':>8s} {'gap depth':>10s}")
+
+def train(readout, method):
+    r = np.random.default_rng(2)
+    net = make_state_readout(readout, n_in, n_out, seed=r)
+    strategy = make_strategy(method, **PARAMS.get(method, {}))
+    return train_stream(state_stream, net, strategy, epochs=5, lr=0.5,
+                        eval_every=5, seed=r)
+
+
+results = {m: train("softmax", m)
+           for m in ("finetune", "hlop", "exact", "multitask")}
+
+window = int(np.ceil(len(state_stream[0].y_train) / 32))  # one epoch
+print(f"{'method':10s} {'ACC':>6s} {'BWT':>7s} {'min-ACC':>8s} {'gap':>6s}")
 for method, res in results.items():
     m = res["metrics"]
-    gap = cl_metrics.stability_gap_summary(res["curve"], res["phase"], res["iteration"], window)
-    depth = gap["stability_gap_depth"]
-    print(f"{method:10s} {m['acc']:6.3f} {m['bwt']:+7.3f} {m['min_acc']:8.3f} {depth:10.3f}")
+    gap = cl_metrics.stability_gap_summary(
+        res["curve"], res["phase"], res["iteration"], window
+    )["stability_gap_depth"]
+    print(f"{method:10s} {m['acc']:6.3f} {m['bwt']:+7.3f} "
+          f"{m['min_acc']:8.3f} {gap:6.3f}")
 
 # %%
 # Continual-evaluation curves
 # ---------------------------
-# Task 0's accuracy (blue) drops when task 1 starts (dashed line) if nothing
-# protects it; with HLOP the drop, the stability gap, nearly vanishes.
-fig, axes = plt.subplots(1, 4, figsize=(11, 2.8), sharey=True, layout="constrained")
+# Task 0's accuracy (blue) drops after task 1 starts (dashed line) if
+# nothing protects it; with the projections the drop nearly vanishes.
+fig, axes = plt.subplots(1, 4, figsize=(11, 2.8), sharey=True,
+                         layout="constrained")
 for ax, (method, res) in zip(axes, results.items(), strict=True):
     for j in range(3):
-        ax.plot(res["iteration"], 100 * res["curve"][:, j], lw=1, label=f"task {j}")
+        ax.plot(res["iteration"], 100 * res["curve"][:, j], lw=1,
+                label=f"task {j}")
     for t in range(2):
-        ax.axvline(res["iteration"][np.flatnonzero(res["phase"] == t)[-1]], color="0.5", ls="--", lw=0.7)
+        end = res["iteration"][np.flatnonzero(res["phase"] == t)[-1]]
+        ax.axvline(end, color="0.5", ls="--", lw=0.7)
     ax.set_title(method)
     ax.set_xlabel("iteration")
 axes[0].set_ylabel("test accuracy (%)")
@@ -122,15 +141,11 @@ axes[0].legend(fontsize=7)
 # %%
 # The three-factor readout
 # ------------------------
-# The same protection works for the gated three-factor rule (error x presynaptic
-# state x attention gate, normalised by the state's power): its updates are
-# outer products of an error and the states, so projecting the states protects it
-# exactly as it protects the softmax layer.
+# The same protection works for the gated three-factor rule (error x
+# presynaptic state x attention gate, normalised by the state's power):
+# its updates are outer products of an error and the states, so
+# projecting the states protects it as it protects the softmax layer.
 for method in ("finetune", "hlop"):
-    r = np.random.default_rng(2)
-    net = make_state_readout("three-factor", state_stream.n_inputs, state_stream.n_classes, seed=r)
-    params = dict(subspace_first=40, subspace_per_task=20, lr=0.01, lr_input=0.01) if method == "hlop" else {}
-    res = train_stream(state_stream, net, make_strategy(method, **params), epochs=5, lr=0.5, eval_every=5,
-                       seed=r)
-    m = res["metrics"]
-    print(f"three-factor {method:8s} ACC {m['acc']:.3f} BWT {m['bwt']:+.3f} min-ACC {m['min_acc']:.3f}")
+    m = train("three-factor", method)["metrics"]
+    print(f"three-factor {method:8s} ACC {m['acc']:.3f} "
+          f"BWT {m['bwt']:+.3f} min-ACC {m['min_acc']:.3f}")

@@ -84,6 +84,18 @@ def test_bad_input():
         m.min_acc(np.array([[np.nan, 0.5]]), np.array([1]))
 
 
+@pytest.mark.parametrize("bad", [2.5, -0.1, 80.0])
+def test_accuracies_outside_0_1_are_refused(bad):
+    R = np.array([[0.9, 0.1], [0.8, bad]])
+    with pytest.raises(ValueError, match="fractions in \\[0, 1\\]"):
+        m.average_accuracy(R)
+    with pytest.raises(ValueError, match="baseline accuracies must be fractions"):
+        m.forward_transfer(np.eye(2), [0.1, bad])
+    A = np.array([[0.5, np.nan], [0.5, bad]])
+    with pytest.raises(ValueError, match="per-iteration accuracies must be fractions"):
+        m.min_acc(A, [0, 1])
+
+
 # ----------------------------------------------------------------------------- stability gap
 
 # 3 tasks, evaluation every 2 iterations, 6 iterations per task
