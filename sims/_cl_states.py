@@ -31,7 +31,7 @@ def _liquid_model(stream, config, rng):
     X0 = stream[0].X_train
     _, prob_scale = normalise_rows(X0)
     lcfg = LiquidConfig(grid_shape=parse_grid(config.liquid_grid), n_input=stream.n_inputs,
-                        sample_steps=config.liquid_ms, init_steps=20)
+                        sample_steps=round(config.liquid_duration * 1e3), init_steps=20)
     liquid_seed = int(rng.integers(2**31 - 1))
     liq = NumbaLiquid(lcfg, seed=liquid_seed)
     key = {"kind": config.features, "liquid": dataclasses.asdict(lcfg), "seed": liquid_seed,
@@ -66,8 +66,10 @@ def _reservoir_model(stream, config, rng):
     res = IzhikevichReservoir(cfg, seed=res_seed, backend="cython")
     _, w_in = current_encode(np.zeros((1, stream.n_inputs)), cfg.n_neurons, p_connect=0.1, seed=rng)
     key = {"kind": "reservoir", "reservoir": repr(cfg), "seed": res_seed, "input": config.reservoir_input,
-           "sample_ms": config.reservoir_ms, "gain": config.reservoir_gain,
+           "sample_ms": round(config.reservoir_duration * 1e3), "gain": config.reservoir_gain,
            "w_in": hashlib.sha256(w_in.tobytes()).hexdigest()}
+
+    sample_s = round(config.reservoir_duration * 1e3) * 1e-3
 
     def compute(X, seed):
         from spiking.image_states import reservoir_counts
@@ -75,7 +77,7 @@ def _reservoir_model(stream, config, rng):
         out = []
         for i in range(0, len(X), 500):  # one Brian2 run per 500 images (run() overhead vs memory)
             out.append(reservoir_counts(res, np.clip(X[i : i + 500], 0.0, 1.0),
-                                        sample_s=config.reservoir_ms * 1e-3, mode=config.reservoir_input,
+                                        sample_s=sample_s, mode=config.reservoir_input,
                                         w_in=w_in, gain=config.reservoir_gain, seed=seed + i))
         return np.concatenate(out)
 

@@ -107,14 +107,16 @@ class ContinualConfig:
                          "on states", choices=LEARNERS)
     readout_lr: float = param(0.5, "learning rate of the softmax / three-factor readout")
     liquid_grid: str = param("10x10x10", "liquid grid shape (lsm, nalsm)")
-    liquid_ms: int = param(250, "ms each image drives the liquid (lsm, nalsm)")
+    liquid_duration: float = param(0.25, "how long each image drives the liquid (lsm, nalsm; whole ms)",
+                                   unit="s", aliases={"liquid_ms": "ms"})
     n_init: int = param(500, "first-task training images of the NALSM initialisation phase")
     liquid_eta: float = param(0.15, "NALSM STDP rate eta_+")
     liquid_w_astro: float = param(0.01, "NALSM astrocyte weight w_astro")
     reservoir_neurons: int = param(1000, "Izhikevich reservoir size (reservoir features)")
     reservoir_input: str = param("current", "images enter the reservoir as currents or Poisson spikes",
                                  choices=("current", "spikes"))
-    reservoir_ms: int = param(100, "ms each image drives the reservoir")
+    reservoir_duration: float = param(0.1, "how long each image drives the reservoir (whole ms, >= 20 ms)",
+                                      unit="s", aliases={"reservoir_ms": "ms"})
     reservoir_gain: float = param(10.0, "input current gain (mV/ms) of reservoir_input=current")
     standardise: bool = param(True, "z-score liquid / reservoir states with the first task's training "
                               "statistics (pixels are only scaled)")
@@ -145,13 +147,17 @@ class ContinualConfig:
         check_choice("readout", self.readout, LEARNERS)
         check_positive("readout_lr", self.readout_lr)
         parse_grid(self.liquid_grid)
-        check_int("liquid_ms", self.liquid_ms, minimum=1)
+        for name in ("liquid_duration", "reservoir_duration"):
+            check_positive(name, getattr(self, name))
+            ms = getattr(self, name) * 1e3
+            if abs(ms - round(ms)) > 1e-6 or round(ms) < (20 if name == "reservoir_duration" else 1):
+                raise ValueError(f"{name} must be a whole number of ms (dt = 1 ms; the reservoir at least "
+                                 f"20 ms), got {ms:g} ms")
         check_int("n_init", self.n_init, minimum=1)
         check_nonnegative("liquid_eta", self.liquid_eta)
         check_nonnegative("liquid_w_astro", self.liquid_w_astro)
         check_int("reservoir_neurons", self.reservoir_neurons, minimum=2)
         check_choice("reservoir_input", self.reservoir_input, ("current", "spikes"))
-        check_int("reservoir_ms", self.reservoir_ms, minimum=20)
         check_positive("reservoir_gain", self.reservoir_gain)
         check_int("gap_window", self.gap_window, minimum=0)
         # raises the same ValueError as the layer would, before any training
