@@ -39,7 +39,7 @@ def _liquid_model(stream, config, rng):
     if config.features == "nalsm":
         eta, w_astro = config.liquid_eta, config.liquid_w_astro
         init = rng.choice(len(X0), size=min(config.n_init, len(X0)), replace=False)
-        P0, _ = normalise_rows(X0[init], prob_scale)
+        P0 = np.clip(normalise_rows(X0[init], prob_scale)[0], 0.0, 1.0)  # rounding can exceed 1
         liq.initialise(P0, eta=eta, w_astro=w_astro)
         key.update(eta=eta, w_astro=w_astro, init_images=hashlib.sha256(P0.tobytes()).hexdigest())
     else:

@@ -52,7 +52,7 @@ _, prob_scale = normalise_rows(X0)
 config = LiquidConfig(grid_shape=(6, 6, 6), n_input=64, sample_steps=100)
 liquid = NumbaLiquid(config, seed=1)
 init_images = X0[rng.choice(len(X0), 200, replace=False)]
-P_init = normalise_rows(init_images, prob_scale)[0]
+P_init = np.clip(normalise_rows(init_images, prob_scale)[0], 0, 1)
 liquid.initialise(P_init, eta=0.15, w_astro=0.01)
 
 
