@@ -63,7 +63,7 @@ def _add_sim_parser(subparsers, sim: registry.Simulation) -> None:
         elif f.type in (bool, "bool"):
             kwargs["action"] = argparse.BooleanOptionalAction
         else:
-            kwargs["metavar"] = f.name.upper()
+            kwargs["metavar"] = meta.get("metavar") or f.name.upper()
         p.add_argument(flag, **kwargs)
     for alias, (field, unit) in registry.aliases(sim).items():
         p.add_argument(

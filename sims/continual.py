@@ -244,7 +244,8 @@ def estimate_memory(config: ContinualConfig) -> dict:
     memory=estimate_memory,
     uses_brian2=False,
     outputs=(
-        "stream", "method", "n_tasks", "n_inputs", "acc", "bwt", "fwt", "forgetting", "min_acc", "wc_acc",
+        "stream", "data", "method", "n_tasks", "n_inputs", "acc", "bwt", "fwt", "forgetting", "min_acc",
+        "wc_acc",
         "accuracy_unit", "accuracy_matrix", "baseline_accuracy", "net_s_per_batch", "protect_s_per_batch",
         "subspace_total_per_layer",
         "hlop_orthonormality_error",

@@ -624,6 +624,49 @@ def check_dataset_spec(spec: str) -> str:
     return spec
 
 
+def dataset_extent(spec: str) -> tuple[int, int] | None:
+    """``(n_images, n_pixels)`` of an ``idx:DIR`` / ``npz:FILE`` dataset, read from headers only.
+
+    Cheap enough to size a run before loading anything (the IDX headers, the ``.npy`` headers
+    inside the ``.npz``). Returns None for other specs or files that cannot be read; the loader
+    then reports what is wrong with them.
+    """
+    import gzip
+
+    kind, _, rest = str(spec).partition(":")
+    path = Path(rest.strip()).expanduser()
+    try:
+        if kind == "idx":
+            parts = find_idx_parts(path)
+            n, n_pix = 0, 1
+            for part in ("train_images", "test_images"):
+                f = parts[part]
+                with open(f, "rb") as fh:
+                    gz = fh.read(2) == b"\x1f\x8b"
+                opener = gzip.open if gz else open
+                with opener(f, "rb") as fh:
+                    head = fh.read(4)
+                    dims = [int.from_bytes(fh.read(4), "big") for _ in range(head[3])]
+                n += dims[0]
+                n_pix = int(np.prod(dims[1:]))
+            return n, n_pix
+        if kind == "npz":
+            n, n_pix = 0, 1
+            with zipfile.ZipFile(path) as z:
+                for key in ("x_train", "x_test"):
+                    with z.open(f"{key}.npy") as fh:
+                        fmt = np.lib.format
+                        version = fmt.read_magic(fh)
+                        read = fmt.read_array_header_1_0 if version == (1, 0) else fmt.read_array_header_2_0
+                        shape = read(fh)[0]
+                    n += shape[0]
+                    n_pix = int(np.prod(shape[1:]))
+            return n, n_pix
+    except (OSError, KeyError, IndexError, ValueError, zipfile.BadZipFile):
+        return None
+    return None
+
+
 def load_dataset(
     name: str,
     *,
