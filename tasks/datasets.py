@@ -69,6 +69,7 @@ from .idx import (
     find_idx_parts,
     read_idx,
     read_idx_file,
+    read_idx_header,
     verify_release,
 )
 from .nmnist import load_nmnist, nmnist_spike_trains, read_nmnist_events
@@ -634,25 +635,13 @@ def dataset_extent(spec: str) -> tuple[int, int] | None:
     inside the ``.npz``). Returns None for other specs or files that cannot be read; the loader
     then reports what is wrong with them.
     """
-    import gzip
-
     kind, _, rest = str(spec).partition(":")
     path = Path(rest.strip()).expanduser()
     try:
         if kind == "idx":
             parts = find_idx_parts(path)
-            n, n_pix = 0, 1
-            for part in ("train_images", "test_images"):
-                f = parts[part]
-                with open(f, "rb") as fh:
-                    gz = fh.read(2) == b"\x1f\x8b"
-                opener = gzip.open if gz else open
-                with opener(f, "rb") as fh:
-                    head = fh.read(4)
-                    dims = [int.from_bytes(fh.read(4), "big") for _ in range(head[3])]
-                n += dims[0]
-                n_pix = int(np.prod(dims[1:]))
-            return n, n_pix
+            dims = [read_idx_header(parts[p]) for p in ("train_images", "test_images")]
+            return dims[0][0] + dims[1][0], int(np.prod(dims[1][1:]))
         if kind == "npz":
             n, n_pix = 0, 1
             with zipfile.ZipFile(path) as z:
