@@ -80,6 +80,13 @@ class ContinualConfig:
     eval_samples: int = param(100, "test samples per task at each continual evaluation")
     max_train: int = param(2000, "training samples per task for MNIST-sized streams")
     max_test: int = param(500, "test samples per task for MNIST-sized streams")
+    data_path: str = param(
+        "",
+        "MNIST/Fashion-MNIST streams: directory of the IDX files (default: $NEUROPLAST_MNIST / "
+        "$NEUROPLAST_FASHION_MNIST, $NEUROPLAST_DATA/<name>, ~/.cache/neuroplast/datasets, ~/datasets, "
+        "/usr/share/datasets); *-idx streams: a directory of IDX files or a .npz file (required)",
+        scan=False,
+    )
 
     def __post_init__(self):
         check_int("n_tasks", self.n_tasks, minimum=1)
@@ -249,11 +256,13 @@ def estimate_memory(config: ContinualConfig) -> dict:
 def run_continual(config: ContinualConfig, *, seed, out, progress=False) -> dict:
     rng = make_rng(seed)
     stream = make_stream(config.stream, config.n_tasks, seed=rng, image_size=config.image_size,
-                         max_train=config.max_train, max_test=config.max_test)
+                         max_train=config.max_train, max_test=config.max_test,
+                         data_path=config.data_path or None)
     res = train_stream(stream, config, seed=rng, progress=progress)
     m = res["metrics"]
     summary = {
         "stream": config.stream,
+        "data": stream.meta.get("provenance", "embedded 8x8 digits"),
         "method": config.method,
         "n_tasks": config.n_tasks,
         "n_inputs": stream.n_inputs,

@@ -62,8 +62,25 @@ MODELS = ("lsm", "stdp", "nalsm")
 
 @dataclass(frozen=True)
 class NALSMConfig:
-    dataset: str = param("digits", "image dataset", choices=("digits", "mnist", "fashion-mnist"))
-    data_path: str = param("", "directory of the MNIST/Fashion-MNIST IDX files (default: search)")
+    dataset: str = param(
+        "digits",
+        "image dataset: digits (embedded), mnist, fashion-mnist, idx:DIR (any directory of four IDX files) "
+        "or npz:FILE (arrays x_train, y_train, x_test, y_test)",
+    )
+    data_path: str = param(
+        "",
+        "directory of the mnist/fashion-mnist IDX files, any size (default: $NEUROPLAST_MNIST / "
+        "$NEUROPLAST_FASHION_MNIST, $NEUROPLAST_DATA/<name>, ~/.cache/neuroplast/datasets/<name>, "
+        "~/datasets/<name>, /usr/share/datasets/<name>)",
+        scan=False,
+    )
+    split: str = param(
+        "auto",
+        "train/validation split: auto (reference 50k/10k/10k for the official release, else seeded), "
+        "reference or seeded",
+        choices=("auto", "reference", "seeded"),
+    )
+    split_seed: int = param(0, "seed of the digits split and of the seeded split of your own data")
     model: str = param("nalsm", "liquid model", choices=MODELS)
     grid: str = param("10x10x10", "liquid grid shape, e.g. 10x10x10")
     n_train: int = param(0, "training samples used (0 = all)")
@@ -78,7 +95,7 @@ class NALSMConfig:
     )
     eta: float = param(0.15, "STDP potentiation rate eta_+ (stdp, nalsm)")
     w_astro: float = param(0.01, "astrocyte weight w_astro (nalsm), scaled by layer sizes")
-    w_scale: float = param(1.0, "initial |w| / w_max of the fixed-weight LSM")
+    w_scale: float = param(1.0, "initial weight magnitude abs(w) / w_max of the fixed-weight LSM")
     lr_decay: float = param(0.99, "per-step decay of plasticity during feature generation")
     sweep: bool = param(False, "run the LSM weight-scale sweep, STDP and the NALSM w_astro sweep")
     lsm_scales: str = param("0.4,0.6,0.8,1.0", "weight scales of the LSM sweep", scan=False)
@@ -92,7 +109,11 @@ class NALSMConfig:
     backend: str = param("cython", "Brian2 code-generation target", choices=("cython", "numpy"))
 
     def __post_init__(self):
-        check_choice("dataset", self.dataset, ("digits", "mnist", "fashion-mnist"))
+        from tasks.datasets import SPLITS, check_dataset_spec
+
+        check_dataset_spec(self.dataset)
+        check_choice("split", self.split, SPLITS)
+        check_int("split_seed", self.split_seed, minimum=0)
         check_choice("model", self.model, MODELS)
         parse_grid(self.grid)
         for name in ("n_train", "n_val", "n_test"):
@@ -217,12 +238,13 @@ def _evaluate_variant(liq, data, model, eta, w_astro, w_scale, config, rng, prog
     Xtr, scale = normalise_rows(train)
     Xva, _ = normalise_rows(val.counts, scale)
     Xte, _ = normalise_rows(test, scale)
-    ro = SoftmaxReadout(epochs=config.epochs, seed=int(rng.integers(2**31 - 1))).fit(
-        Xtr, data.y_train, Xva, data.y_val
-    )
+    ro = SoftmaxReadout(
+        n_classes=data.n_classes, epochs=config.epochs, seed=int(rng.integers(2**31 - 1))
+    ).fit(Xtr, data.y_train, Xva, data.y_val)
     pred = ro.predict(Xte)
     # kernel quality on clean test inputs, generalisation rank on the same inputs with pixel noise
-    n_pc = max(1, min(20, np.bincount(data.y_test).min()))
+    # classes absent from a small test split are left out, not counted as empty
+    n_pc = max(1, min(20, np.unique(data.y_test, return_counts=True)[1].min()))
     kq = kernel_quality(test, data.y_test, n_per_class=n_pc, n_draws=10, seed=rng)
     sub = np.concatenate([np.flatnonzero(data.y_test == k)[:n_pc] for k in np.unique(data.y_test)])
     noisy = np.clip(data.x_test[sub] + config.noise * rng.standard_normal(data.x_test[sub].shape), 0, 1)
@@ -244,7 +266,7 @@ def _evaluate_variant(liq, data, model, eta, w_astro, w_scale, config, rng, prog
         "generalisation_rank": float(gr),
         "mean_rate_hz": float(val.counts.mean() / (c.sample_steps * 1e-3)),
         "mean_abs_weight_liquid": float(np.mean(np.abs(w_now[:nls]))),
-        "confusion_matrix": confusion_matrix(data.y_test, pred, 10).tolist(),
+        "confusion_matrix": confusion_matrix(data.y_test, pred, data.n_classes).tolist(),
     }
     return res, val
 
@@ -365,8 +387,15 @@ def run_nalsm(config: NALSMConfig, *, seed: int, out=None, progress: bool = Fals
     from tasks.datasets import load_dataset
 
     rng = make_rng(seed)
-    data = load_dataset(config.dataset, path=config.data_path or None)
-    data = data.subset(config.n_train or None, config.n_val or None, config.n_test or None)
+    data = load_dataset(
+        config.dataset,
+        path=config.data_path or None,
+        split=config.split,
+        split_seed=config.split_seed,
+        n_train=config.n_train or None,
+        n_val=config.n_val or None,
+        n_test=config.n_test or None,
+    )
     lcfg = LiquidConfig(
         grid_shape=parse_grid(config.grid),
         n_input=data.n_pixels,
@@ -400,6 +429,8 @@ def run_nalsm(config: NALSMConfig, *, seed: int, out=None, progress: bool = Fals
             chosen, chosen_val = res, val
     summary = {
         "dataset": config.dataset,
+        "data": data.provenance,
+        "n_classes": data.n_classes,
         "n_liquid": lcfg.n_liquid,
         "n_input": lcfg.n_input,
         "n_train": int(data.x_train.shape[0]),

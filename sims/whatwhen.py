@@ -110,7 +110,7 @@ class WhatWhenConfig:
         0.005, "three-factor learning rate of the offline 'what' readouts (per step, applied at trial end)"
     )
     normalise: bool = param(
-        True, "three-factor: normalised rule (update / (eps + |trace|^2)); eta_* are then dimensionless"
+        True, "three-factor: normalised rule, update / (eps + squared trace norm); etas dimensionless"
     )
     three_factor_bias: bool = param(
         False, "three-factor: learn a bias per readout (off: the output is a pure synaptic sum)"
@@ -134,7 +134,9 @@ class WhatWhenConfig:
     recovery_factor: float = param(
         1.2, "recovered when the 3-trial mean error is <= factor x pre-switch median"
     )
-    timing_tolerance: float = param(0.015, "timing recovery: |peak time - onset| at most this", unit="s")
+    timing_tolerance: float = param(
+        0.015, "timing recovery: peak-time error abs(peak time - onset) at most this", unit="s"
+    )
     backend: str = param("cython", "Brian2 code generation", choices=("cython", "numpy"))
 
     def __post_init__(self):

@@ -573,9 +573,10 @@ class IzhikevichReservoir:
 
     def _collect(self, mon, duration, trial_seed) -> ReservoirRun:
         """The trial's spikes from the ``SpikeMonitor`` (times in seconds)."""
+        # copies: the monitor's arrays are views that the next trial overwrites in place
         spikes = SpikeTrains(
-            np.asarray(mon.i[:], dtype=np.int64),
-            np.asarray(mon.t_[:], dtype=np.float64),
+            np.array(mon.i[:], dtype=np.int64),
+            np.array(mon.t_[:], dtype=np.float64),
             self.config.n_neurons,
             duration,
         )

@@ -99,6 +99,19 @@ def test_bad_input(capsys):
     assert "exceeds the input dimension" in capsys.readouterr().err
 
 
+def test_continual_reads_data_path(tmp_path, write_idx_set, capsys):
+    write_idx_set(tmp_path / "own", 300, 100, n_classes=4, shape=(12, 12))
+    cfg = dict(SMALL, n_tasks=2, epochs=1, subspace_first=8, subspace_per_task=4, n_hidden=32, max_train=60,
+               max_test=20)
+    s = execute("continual", dict(cfg, stream="split-idx-class", data_path=str(tmp_path / "own")), seed=0)
+    assert s["n_inputs"] == 144 and len(s["accuracy_matrix"]) == 2
+    assert "official-release check skipped" in s["data"]
+    assert main(["run", "continual", "--stream", "split-mnist-class", "--data-path", str(tmp_path / "none"),
+                 "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "no such directory" in err and str(tmp_path / "none") in err
+
+
 def _assert_declared(name, params, summary):
     """Every summary key is declared (scan specs may name it in ``metrics``)."""
     from sims import registry
