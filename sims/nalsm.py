@@ -349,7 +349,14 @@ def estimate_memory(config: NALSMConfig) -> dict:
     :math:`\\lambda = 3` and mean :math:`C \\approx 0.2` (40 counted); every input pixel
     reaches a liquid neuron with probability 0.15.
     """
-    n_all, n_pixels = _DATASET_SIZES[config.dataset]
+    # own data (idx:DIR, npz:FILE) is sized like MNIST, its arrays from the bytes on disk
+    n_all, n_pixels = _DATASET_SIZES.get(config.dataset, (70000, 784))
+    data_bytes = 2 * 8.0 * n_all * n_pixels
+    if ":" in config.dataset:
+        path = Path(config.dataset.split(":", 1)[1]).expanduser()
+        files = [p for p in path.iterdir() if p.is_file()] if path.is_dir() else [path]
+        files = [p for p in files if p.is_file()]
+        data_bytes = 2 * 8.0 * sum(p.stat().st_size for p in files) or data_bytes
     n_liquid = int(np.prod(parse_grid(config.grid)))
     given = config.n_train + config.n_val + config.n_test
     n_samples = given if config.n_train and config.n_val and config.n_test else max(given, n_all)
@@ -362,7 +369,7 @@ def estimate_memory(config: NALSMConfig) -> dict:
             limits.spikes_bytes(n_liquid, config.n_record * config.sample_duration, 100.0),
             "--n-record or --grid",
         ),
-        "dataset": (2 * 8.0 * n_all * n_pixels, "--dataset"),
+        "dataset": (data_bytes, "--dataset"),
         # the drawn initialisation samples (indices and their pixel rows)
         "initialisation samples": (8.0 * config.n_init * (1 + n_pixels), "--n-init"),
         "interpreter and libraries": (limits.BASELINE_BYTES, "--grid"),
