@@ -238,9 +238,10 @@ def _evaluate_variant(liq, data, model, eta, w_astro, w_scale, config, rng, prog
     Xtr, scale = normalise_rows(train)
     Xva, _ = normalise_rows(val.counts, scale)
     Xte, _ = normalise_rows(test, scale)
-    ro = SoftmaxReadout(
-        n_classes=data.n_classes, epochs=config.epochs, seed=int(rng.integers(2**31 - 1))
-    ).fit(Xtr, data.y_train, Xva, data.y_val)
+    with feedback.bar(config.epochs, f"{model} readout", "epoch", progress) as b:
+        ro = SoftmaxReadout(
+            n_classes=data.n_classes, epochs=config.epochs, seed=int(rng.integers(2**31 - 1))
+        ).fit(Xtr, data.y_train, Xva, data.y_val, on_epoch=lambda _: b.update(1))
     pred = ro.predict(Xte)
     # kernel quality on clean test inputs, generalisation rank on the same inputs with pixel noise
     # classes absent from a small test split are left out, not counted as empty
@@ -387,6 +388,7 @@ def estimate_memory(config: NALSMConfig) -> dict:
         "best_epoch", "branching_factor", "branching_factor_chance", "kernel_quality",
         "generalisation_rank", "mean_rate_hz", "mean_abs_weight_liquid", "best_lsm_test_accuracy",
         "best_lsm_w_scale", "accuracy_unit", "build_time_s", "run_time_s", "confusion_matrix", "sweep",
+        "data", "n_classes",
     ),
 )
 def run_nalsm(config: NALSMConfig, *, seed: int, out=None, progress: bool = False) -> dict:
