@@ -14,9 +14,10 @@ measure on spike trains shifted at random, so without any propagation), and
 the accuracy of a linear softmax readout on spike counts. At this size the
 claim does not hold; the closing section says by how much.
 
-The Brian2 model (:class:`~spiking.liquid.brian2.Brian2Liquid`) and its hand-written
-Numba twin (:class:`~spiking.liquid.numba.NumbaLiquid`) integrate the same
-discrete-time map; the tests check that they produce identical spike trains.
+The Brian2 model (:class:`~spiking.liquid.brian2.Brian2Liquid`) and its
+hand-written Numba twin (:class:`~spiking.liquid.numba.NumbaLiquid`)
+integrate the same discrete-time map; the tests check that they produce
+identical spike trains.
 To stay within a docs-build budget, the classification below uses the Numba
 twin and the Brian2 model is run on a few samples for the raster and the
 astrocyte trace.

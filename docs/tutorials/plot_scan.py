@@ -102,7 +102,7 @@ summary = run_scan(
 # %%
 # One table
 # ---------
-# :func:`~sims.scan_store.load_scan` returns one row per (point, seed) with
+# :func:`~sims.scan.store.load_scan` returns one row per (point, seed) with
 # the parameters, the metrics, status, error, timing and versions.
 df = load_scan(out)
 cols = [
