@@ -5,6 +5,7 @@ Static checks (always, no browser needed; run in CI after ``sphinx-build``):
 * every local ``href``/``src`` (links, images, scripts, stylesheets) points to a file that
   exists, and every ``#anchor`` to an ``id`` (or ``name``) on the target page;
 * no script or stylesheet is loaded from the network (the site must work offline, math included);
+* no lettered list (a reference line starting "E. M. Izhikevich" that docutils read as a list);
 * no rendered page shows raw TeX delimiters (``\\(``, ``\\[``, ``$$``) outside the math elements
   that MathJax typesets, nor Python object reprs (``<... object at 0x...>``, ``Text(0.5, ...``,
   ``<matplotlib...``). Source-code views (``_modules/``) are exempt from the text checks.
@@ -64,6 +65,7 @@ class _Page(HTMLParser):
         self.refs: list[tuple[str, str]] = []  # (attribute, value)
         self.remote: list[str] = []
         self.text: list[str] = []
+        self.lettered = 0  # <ol class="upperalpha">: usually a reference line "E. M. Name, ..."
         self._skip: list[str] = []  # stack of open skipped tags (math elements, scripts)
 
     def handle_starttag(self, tag, attrs):
@@ -81,6 +83,8 @@ class _Page(HTMLParser):
             elif not re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", val):  # mailto:, data:, javascript:
                 self.refs.append((key, val))
         classes = (a.get("class") or "").split()
+        if tag == "ol" and {"upperalpha", "loweralpha"} & set(classes):
+            self.lettered += 1
         if self._skip:
             if tag == self._skip[-1]:
                 self._skip.append(tag)
@@ -149,6 +153,9 @@ def static_check(root: Path) -> tuple[list[str], int, int]:
                 problems.append(f"{rel}: {attr}={val!r}: no anchor #{frag} in {dest_rel}")
         if not rel.startswith(TEXT_EXEMPT):
             problems += [f"{rel}: {p}" for p in text_problems("".join(page.text))]
+            if page.lettered:
+                problems.append(f"{rel}: {page.lettered} lettered list(s): a line starting with an "
+                                "initial ('E. M. Name') parsed as a list?")
     return problems, len(pages), n_refs
 
 
