@@ -251,7 +251,9 @@ def _find_chromium(explicit: str | None) -> str:
     raise SystemExit("no Chromium found: apt-get install -y chromium (or pass --chromium PATH)")
 
 
-async def _browse(root: Path, shots: Path, chromium: str, width: int, max_height: int) -> list[str]:
+async def _browse(
+    root: Path, shots: Path, chromium: str, width: int, max_height: int, only: str | None = None
+) -> list[str]:
     from tornado.websocket import websocket_connect
 
     profile = tempfile.mkdtemp(prefix="check_site_chromium_")
@@ -276,7 +278,7 @@ async def _browse(root: Path, shots: Path, chromium: str, width: int, max_height
         await cdp.call("Page.enable")
         await cdp.call("Emulation.setDeviceMetricsOverride", width=width, height=900,
                        deviceScaleFactor=1, mobile=False)
-        pages = _pages(root)
+        pages = [p for p in _pages(root) if only is None or only in p.relative_to(root).as_posix()]
         for i, page in enumerate(pages):
             rel = page.relative_to(root).as_posix()
             cdp.events.clear()
@@ -318,6 +320,7 @@ def main(argv=None) -> int:
                     "every sub-command and option of this argparse parser (e.g. sims.cli:build_parser)")
     ap.add_argument("--width", type=int, default=1280, help="window width in CSS px (default 1280)")
     ap.add_argument("--max-height", type=int, default=20000, help="crop screenshots at this height")
+    ap.add_argument("--only", metavar="TEXT", help="screenshots only of pages whose path contains TEXT")
     args = ap.parse_args(argv)
     root = Path(args.site)
     if not (root / "index.html").is_file():
@@ -331,7 +334,7 @@ def main(argv=None) -> int:
         shots = Path(args.screenshots)
         shots.mkdir(parents=True, exist_ok=True)
         problems += asyncio.run(
-            _browse(root, shots, _find_chromium(args.chromium), args.width, args.max_height)
+            _browse(root, shots, _find_chromium(args.chromium), args.width, args.max_height, args.only)
         )
     for p in problems:
         print(p)
