@@ -5,6 +5,7 @@ Static checks (always, no browser needed; run in CI after ``sphinx-build``):
 * every local ``href``/``src`` (links, images, scripts, stylesheets) points to a file that
   exists, and every ``#anchor`` to an ``id`` (or ``name``) on the target page;
 * no script or stylesheet is loaded from the network (the site must work offline, math included);
+* no empty "Section Navigation" column (pydata-sphinx-theme's left sidebar without links);
 * no lettered list (a reference line starting "E. M. Izhikevich" that docutils read as a list);
 * no rendered page shows raw TeX delimiters (``\\(``, ``\\[``, ``$$``) outside the math elements
   that MathJax typesets, nor Python object reprs (``<... object at 0x...>``, ``Text(0.5, ...``,
@@ -122,11 +123,16 @@ def static_check(root: Path) -> tuple[list[str], int, int]:
     """Return (problems, pages, local references) for the site under ``root``."""
     pages = {p.relative_to(root).as_posix(): p for p in _pages(root)}
     parsed: dict[str, _Page] = {}
+    problems, n_refs = [], 0
     for rel, path in pages.items():
         page = _Page()
-        page.feed(path.read_text(encoding="utf-8", errors="replace"))
+        raw = path.read_text(encoding="utf-8", errors="replace")
+        page.feed(raw)
         parsed[rel] = page
-    problems, n_refs = [], 0
+        # pydata-sphinx-theme's left column: a "Section Navigation" heading over no links
+        nav = re.search(r'<nav class="bd-docs-nav[^>]*>(.*?)</nav>', raw, re.S)
+        if nav and "<a " not in nav.group(1):
+            problems.append(f"{rel}: empty 'Section Navigation' column (add the page to html_sidebars)")
     for rel, page in parsed.items():
         for url in page.remote:
             problems.append(f"{rel}: loads {url} from the network")
