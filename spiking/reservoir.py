@@ -19,10 +19,18 @@ weights are scaled by ``1000 / n`` so that each neuron's summed input, and so
 the dynamical regime, stays that of the paper.
 
 Brian2 usage: one named :class:`brian2.Network` is built once, stored with ``store()``
-and restored with ``restore()`` before each trial, so many trials cost one compilation. All
-random structure (connectivity, weights, heterogeneity) is drawn by Brian2's
-RNG seeded from the reservoir's ``numpy.random.Generator``, so the same model
-code runs in runtime and ``cpp_standalone`` mode.
+and restored with ``restore()`` before each trial, so many trials cost one compilation. The
+random structure (connectivity, weights, heterogeneity) is drawn by Brian2's RNG seeded
+from the reservoir's ``numpy.random.Generator``, so the same model code runs in runtime
+and ``cpp_standalone`` mode; in runtime mode the ``'indegree'`` sources are drawn by
+NumPy (:func:`indegree_pairs`) so that synapses are stored by presynaptic neuron.
+The thalamic noise of a trial is drawn from ``numpy.random.default_rng(trial_seed)``
+(:mod:`spiking.noise`) in runtime mode, by Brian2's ``randn()`` in standalone mode.
+
+Speed (runtime mode): per-step noise is drawn in blocks by a Numba kernel and read
+inside the state update (one code object instead of a ``run_regularly``), synapses
+are contiguous per source, and Brian2's ``gc.collect()`` at each ``run()`` skips the
+frozen heap.
 
 References
 ----------
@@ -32,6 +40,7 @@ E. M. Izhikevich, "Simple model of spiking neurons", IEEE TNN 14(6), 2003.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import os
 from dataclasses import dataclass, field
 
@@ -60,7 +69,7 @@ from .neurons import (
 from .noise import NoiseStream, generator_randn
 from .states import bin_counts, filtered_traces, window_counts
 
-__all__ = ["ReservoirConfig", "PRESETS", "preset", "IzhikevichReservoir", "ReservoirRun"]
+__all__ = ["ReservoirConfig", "PRESETS", "preset", "IzhikevichReservoir", "ReservoirRun", "indegree_pairs"]
 
 CONNECTIVITY = ("all", "prob", "indegree")
 INPUT_TARGETS = ("all", "exc")
@@ -246,6 +255,27 @@ class ReservoirRun:
         )
 
 
+def indegree_pairs(n: int, indegree: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Fixed in-degree connectivity, sorted by presynaptic neuron.
+
+    Each of the ``n`` neurons receives ``indegree`` synapses from distinct sources drawn
+    uniformly. Sorting by source makes a spiking neuron's synapses contiguous in
+    Brian2's synapse arrays: its spike then reads them sequentially instead of from
+    ``indegree``-spaced cache lines across the whole table (measured: ~30 ns against
+    ~4 ns per synaptic event at 10 000 neurons).
+
+    Returns
+    -------
+    pre, post : ndarray of int32, shape ``(n * indegree,)``
+    """
+    pre = np.empty((n, indegree), dtype=np.int32)
+    for j in range(n):
+        pre[j] = rng.choice(n, size=indegree, replace=False)
+    post = np.repeat(np.arange(n, dtype=np.int32), indegree)
+    order = np.lexsort((post, pre.ravel()))
+    return pre.ravel()[order], post[order]
+
+
 class IzhikevichReservoir:
     """A built Izhikevich reservoir that runs many trials from one compilation.
 
@@ -366,8 +396,12 @@ class IzhikevichReservoir:
             S.connect()
         elif cfg.connectivity == "prob":
             S.connect(p="p_connect")
-        else:
+        elif standalone:
+            # Drawn inside the binary by Brian2's RNG, so one build serves every structure seed.
             S.connect(i="k for k in sample(N_pre, size=indegree)")
+        else:
+            pre, post = indegree_pairs(n, cfg.indegree, np.random.default_rng(self.structure_seed))
+            S.connect(i=pre, j=post)
         # rand() first, then the Dale's-law scale (Brian2's numpy expression target
         # mis-vectorises rand() inside a branch).
         S.w = "rand()"
@@ -502,9 +536,14 @@ class IzhikevichReservoir:
                 bar.n = round(float(complete) * duration, 6)
                 bar.refresh()
 
+        # Brian2 calls gc.collect() at every run(): 0.1-0.5 s over the heap of an
+        # imported Brian2/SymPy. Frozen objects are skipped by the collector, so only
+        # what was allocated since is scanned; unfreeze hands them back afterwards.
+        gc.freeze()
         try:
             net.run(duration * b2.second, namespace=namespace, report=report, report_period=1 * b2.second)
         finally:
+            gc.unfreeze()
             if bar is not None:
                 bar.close()
         return self._collect(objs["spikes"], duration, trial_seed)
