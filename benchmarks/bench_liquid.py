@@ -34,16 +34,16 @@ def main(argv=None):
     p.add_argument("--out", default=None)
     args = p.parse_args(argv)
 
-    from sims.nalsm import parse_grid
-    from spiking.liquid import LiquidConfig, NALSMLiquid
-    from spiking.liquid_numba import simulate_liquid_numba
+    from sims.parsing import parse_grid
+    from spiking.liquid import Brian2Liquid, LiquidConfig
+    from spiking.liquid.numba import simulate_liquid_numba
     from tasks.datasets import load_digits_dataset
 
     ds = load_digits_dataset()
     probs = ds.x_train[: args.samples]
     cfg = LiquidConfig(grid_shape=parse_grid(args.grid), n_input=ds.n_pixels)
     t0 = time.perf_counter()
-    liq = NALSMLiquid(cfg, seed=args.seed, backend=args.backend, batch=args.batch)  # 200 samples per run()
+    liq = Brian2Liquid(cfg, seed=args.seed, backend=args.backend, batch=args.batch)  # 200 samples per run()
     liq.initialise(ds.x_train[:50], eta=args.eta, w_astro=args.w_astro)
     liq.features(probs[:2], eta=args.eta, w_astro=args.w_astro)  # compile / load the feature-generation code
     setup_b2 = time.perf_counter() - t0

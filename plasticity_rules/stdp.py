@@ -30,8 +30,8 @@ signs are reversed, as in the reference: a causal pairing makes the (negative)
 weight more negative by :math:`A x_\\mathrm{pre}`.
 
 These kernels are the ground truth for the Brian2 liquid
-(:mod:`spiking.liquid`) and for the hand-written Numba liquid
-(:mod:`spiking.liquid_numba`).
+(:mod:`spiking.liquid.brian2`) and for the hand-written Numba liquid
+(:mod:`spiking.liquid.numba`).
 
 References
 ----------

@@ -2,6 +2,6 @@
 
 from .registry import get, names, register
 from .runner import execute
-from .scan_store import load_scan
+from .scan.store import load_scan
 
 __all__ = ["execute", "get", "load_scan", "names", "register"]

@@ -22,7 +22,7 @@ of ``lsm_scales``, for STDP, and for every NALSM ``w_astro`` of
 plots accuracy against branching factor.
 
 ``--engine numba`` runs the same liquid on its hand-written Numba twin
-(:mod:`spiking.liquid_numba`, bit-identical spike trains for deterministic
+(:mod:`spiking.liquid.numba`, bit-identical spike trains for deterministic
 inputs in the tests), for sweeps too long for Brian2 on a small machine.
 
 Measurements: branching factor (:func:`tasks.liquid_metrics.branching_factor`)
@@ -44,39 +44,16 @@ from plasticity_rules.validation import (
     check_choice,
     check_int,
     check_nonnegative,
-    check_positive,
     check_probability,
     make_rng,
 )
 
+from .parsing import parse_floats, parse_grid
 from .registry import param, register
 
-__all__ = ["NALSMConfig", "run_nalsm", "SoftmaxReadout", "normalise_counts", "parse_grid", "parse_floats"]
+__all__ = ["NALSMConfig", "run_nalsm"]
 
 MODELS = ("lsm", "stdp", "nalsm")
-
-
-def parse_grid(text: str) -> tuple[int, int, int]:
-    """``'10x10x10'`` -> ``(10, 10, 10)``; sizes must be integers >= 1."""
-    parts = str(text).lower().replace(",", "x").split("x")
-    try:
-        shape = tuple(int(p) for p in parts)
-    except ValueError:
-        raise ValueError(f"grid must look like '10x10x10', got {text!r}") from None
-    if len(shape) != 3 or any(s < 1 for s in shape):
-        raise ValueError(f"grid must be three sizes >= 1 such as '10x10x10', got {text!r}")
-    return shape
-
-
-def parse_floats(name: str, text: str) -> list[float]:
-    """``'0.2,0.5,1'`` -> ``[0.2, 0.5, 1.0]`` (non-empty, finite)."""
-    try:
-        vals = [float(v) for v in str(text).split(",") if v.strip()]
-    except ValueError:
-        raise ValueError(f"{name} must be comma-separated numbers, got {text!r}") from None
-    if not vals or not all(np.isfinite(vals)):
-        raise ValueError(f"{name} must be comma-separated finite numbers, got {text!r}")
-    return vals
 
 
 @dataclass(frozen=True)
@@ -136,79 +113,6 @@ class NALSMConfig:
         check_choice("engine", self.engine, ("brian2", "numba"))
 
 
-def normalise_counts(counts: np.ndarray, scale: float | None = None) -> tuple[np.ndarray, float]:
-    """Reference normalisation of spike counts: row L1 norm, then division by ``scale`` (max of result)."""
-    counts = np.asarray(counts, dtype=np.float64)
-    s = counts.sum(axis=1, keepdims=True)
-    x = np.divide(counts, s, out=np.zeros_like(counts), where=s > 0)
-    if scale is None:
-        scale = float(x.max()) if x.max() > 0 else 1.0
-    return x / scale, scale
-
-
-class SoftmaxReadout:
-    """Linear softmax classifier trained by mini-batch Adam (scikit-learn style).
-
-    ``fit(X, y, X_val=..., y_val=...)`` keeps the weights of the epoch with the
-    best validation accuracy (``best_epoch_``, ``val_accuracy_``).
-    """
-
-    def __init__(self, n_classes=10, epochs=150, lr=0.01, batch_size=32, l2=1e-5, seed=None):
-        self.n_classes = n_classes
-        self.epochs = epochs
-        self.lr = lr
-        self.batch_size = batch_size
-        self.l2 = l2
-        self.seed = seed
-
-    def _logits(self, X, W, b):
-        return X @ W + b
-
-    def fit(self, X, y, X_val=None, y_val=None):
-        X = np.asarray(X, dtype=np.float64)
-        y = np.asarray(y, dtype=np.int64)
-        check_int("epochs", self.epochs, minimum=1)
-        check_positive("lr", self.lr)
-        rng = make_rng(self.seed)
-        n, d = X.shape
-        k = self.n_classes
-        W = np.zeros((d, k))
-        b = np.zeros(k)
-        mW, vW, mb, vb = np.zeros_like(W), np.zeros_like(W), np.zeros_like(b), np.zeros_like(b)
-        Y = np.eye(k)[y]
-        t = 0
-        best = (-1.0, 0, W.copy(), b.copy())
-        self.val_curve_ = []
-        for epoch in range(self.epochs):
-            for idx in np.array_split(rng.permutation(n), max(1, n // self.batch_size)):
-                z = self._logits(X[idx], W, b)
-                z -= z.max(axis=1, keepdims=True)
-                p = np.exp(z)
-                p /= p.sum(axis=1, keepdims=True)
-                g = (p - Y[idx]) / len(idx)
-                gW = X[idx].T @ g + self.l2 * W
-                gb = g.sum(axis=0)
-                t += 1
-                for P, G, M, V in ((W, gW, mW, vW), (b, gb, mb, vb)):
-                    M *= 0.9
-                    M += 0.1 * G
-                    V *= 0.999
-                    V += 0.001 * G * G
-                    P -= self.lr * (M / (1 - 0.9**t)) / (np.sqrt(V / (1 - 0.999**t)) + 1e-8)
-            if X_val is not None:
-                acc = float(np.mean(np.argmax(self._logits(X_val, W, b), axis=1) == y_val))
-                self.val_curve_.append(acc)
-                if acc > best[0]:
-                    best = (acc, epoch, W.copy(), b.copy())
-        if X_val is not None:
-            self.val_accuracy_, self.best_epoch_, W, b = best
-        self.coef_, self.intercept_ = W, b
-        return self
-
-    def predict(self, X):
-        return np.argmax(self._logits(np.asarray(X, dtype=np.float64), self.coef_, self.intercept_), axis=1)
-
-
 def _variants(config):
     """(model, eta, w_astro, w_scale, label) of every run."""
     if not config.sweep:
@@ -223,6 +127,8 @@ def _variants(config):
 
 
 def _evaluate_variant(liq, data, model, eta, w_astro, w_scale, config, rng, progress):
+    from plasticity_rules.readouts import SoftmaxReadout
+    from tasks.datasets import normalise_rows
     from tasks.liquid_metrics import (
         branching_factor,
         branching_factor_chance,
@@ -232,7 +138,7 @@ def _evaluate_variant(liq, data, model, eta, w_astro, w_scale, config, rng, prog
 
     c = liq.config
     if model == "lsm":
-        liq.w_init_ = liq.conn.w0 * w_scale
+        liq.use_initial_weights(w_scale)
     else:
         init_idx = rng.integers(0, data.x_train.shape[0], config.n_init)
         liq.initialise(data.x_train[init_idx], eta=eta, w_astro=w_astro)
@@ -240,21 +146,12 @@ def _evaluate_variant(liq, data, model, eta, w_astro, w_scale, config, rng, prog
     train = liq.features(data.x_train, eta=eta, w_astro=w_astro)["counts"]
     test = liq.features(data.x_test, eta=eta, w_astro=w_astro)["counts"]
     nls = liq.conn.n_liquid_syn
-    bf_args = (
-        val["spike_samples"],
-        val["spike_steps"],
-        val["spike_neurons"],
-        min(config.n_record, data.x_val.shape[0]),
-        liq.conn.n_liquid,
-        c.sample_steps,
-        liq.conn.pre[:nls],
-        liq.conn.post[:nls],
-    )
+    bf_args = (*val.recorded_spikes(), *liq.liquid_synapses())
     bf = branching_factor(*bf_args)
     bf_chance = branching_factor_chance(*bf_args, seed=rng)
-    Xtr, scale = normalise_counts(train)
-    Xva, _ = normalise_counts(val["counts"], scale)
-    Xte, _ = normalise_counts(test, scale)
+    Xtr, scale = normalise_rows(train)
+    Xva, _ = normalise_rows(val.counts, scale)
+    Xte, _ = normalise_rows(test, scale)
     ro = SoftmaxReadout(epochs=config.epochs, seed=int(rng.integers(2**31 - 1))).fit(
         Xtr, data.y_train, Xva, data.y_val
     )
@@ -279,7 +176,7 @@ def _evaluate_variant(liq, data, model, eta, w_astro, w_scale, config, rng, prog
         "branching_factor_chance": float(bf_chance),
         "kernel_quality": float(kq),
         "generalisation_rank": float(gr),
-        "mean_rate_hz": float(val["counts"].mean() / (c.sample_steps * 1e-3)),
+        "mean_rate_hz": float(val.counts.mean() / (c.sample_steps * 1e-3)),
         "mean_abs_weight_liquid": float(np.mean(np.abs(w_now[:nls]))),
         "confusion_matrix": confusion_matrix(data.y_test, pred, 10).tolist(),
     }
@@ -323,18 +220,18 @@ def _plots(out: Path, results, chosen, val, liq, config):
     n_show = min(3, config.n_record)
     T = c.sample_steps
     fig, (a1, a2) = plt.subplots(2, 1, figsize=(7, 5), sharex=True, gridspec_kw={"height_ratios": [3, 1]})
-    m = val["spike_samples"] < n_show
-    a1.plot(val["spike_samples"][m] * T + val["spike_steps"][m], val["spike_neurons"][m], ",k")
-    mi = val["input_samples"] < n_show
+    m = val.spike_samples < n_show
+    a1.plot(val.spike_samples[m] * T + val.spike_steps[m], val.spike_neurons[m], ",k")
+    mi = val.input_samples < n_show
     a1.plot(
-        val["input_samples"][mi] * T + val["input_steps"][mi],
-        c.n_liquid + val["input_neurons"][mi],
+        val.input_samples[mi] * T + val.input_steps[mi],
+        c.n_liquid + val.input_neurons[mi],
         ",",
         color="tab:orange",
     )
     a1.set_ylabel("neuron (input on top)")
     a1.set_title(f"{chosen['model'].upper()} raster, {n_show} validation samples")
-    astro = val["astro"][:n_show].ravel()
+    astro = val.astro[:n_show].ravel()
     a2.plot(np.arange(astro.size), astro, color="tab:green")
     a2.set_ylabel("A")
     a2.set_xlabel("time (ms)")
@@ -343,7 +240,7 @@ def _plots(out: Path, results, chosen, val, liq, config):
     plt.close(fig)
 
     fig, ax = plt.subplots(figsize=(6, 3))
-    ax.plot(val["astro"][:n_show].ravel(), color="tab:green")
+    ax.plot(val.astro[:n_show].ravel(), color="tab:green")
     ax.set_xlabel("time (ms)")
     ax.set_ylabel("depression rate A")
     ax.set_title(f"astrocyte trace ({chosen['model'].upper()}, w_astro={chosen['w_astro']})")
@@ -354,7 +251,7 @@ def _plots(out: Path, results, chosen, val, liq, config):
 
 @register("nalsm", NALSMConfig, help="NALSM liquid state machine (LSM / LSM+STDP / astrocyte-modulated STDP)")
 def run_nalsm(config: NALSMConfig, *, seed: int, out=None, progress: bool = False) -> dict:
-    from spiking.liquid import LiquidConfig, NALSMLiquid
+    from spiking.liquid import Brian2Liquid, LiquidConfig, NumbaLiquid
     from tasks.datasets import load_dataset
 
     rng = make_rng(seed)
@@ -368,11 +265,9 @@ def run_nalsm(config: NALSMConfig, *, seed: int, out=None, progress: bool = Fals
         lr_decay=config.lr_decay,
     )
     if config.engine == "numba":
-        from spiking.liquid_numba import NumbaLiquid
-
         liq = NumbaLiquid(lcfg, seed=rng)
     else:
-        liq = NALSMLiquid(lcfg, seed=rng, backend=config.backend)
+        liq = Brian2Liquid(lcfg, seed=rng, backend=config.backend)
     results = []
     chosen = chosen_val = None
     for model, eta, wa, ws in _variants(config):

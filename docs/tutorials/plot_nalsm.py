@@ -10,8 +10,8 @@ rate. For each we measure the branching factor (the average number of
 descendant spikes per spike, 1 = critical) and the accuracy of a linear
 softmax readout on spike counts.
 
-The Brian2 model (:class:`spiking.liquid.NALSMLiquid`) and its hand-written
-Numba twin (:class:`spiking.liquid_numba.NumbaLiquid`) integrate the same
+The Brian2 model (:class:`spiking.liquid.Brian2Liquid`) and its hand-written
+Numba twin (:class:`spiking.liquid.NumbaLiquid`) integrate the same
 discrete-time map; the tests check that they produce identical spike trains.
 To stay within a docs-build budget, the classification below uses the Numba
 twin and the Brian2 model is run on a few samples for the raster and the
@@ -29,10 +29,9 @@ import time
 import matplotlib.pyplot as plt
 import numpy as np
 
-from sims.nalsm import SoftmaxReadout, normalise_counts
-from spiking.liquid import LiquidConfig, NALSMLiquid
-from spiking.liquid_numba import NumbaLiquid
-from tasks.datasets import load_digits_dataset
+from plasticity_rules.readouts import SoftmaxReadout
+from spiking.liquid import Brian2Liquid, LiquidConfig, NumbaLiquid
+from tasks.datasets import load_digits_dataset, normalise_rows
 from tasks.liquid_metrics import branching_factor, branching_factor_chance
 
 data = load_digits_dataset().subset(n_train=300, n_val=100, n_test=100)
@@ -57,16 +56,14 @@ for name, (eta, w_astro) in models.items():
     feats = {part: liq.features(getattr(data, f"x_{part}"), eta=eta, w_astro=w_astro, n_record=20)
              for part in ("train", "val", "test")}
     val = feats["val"]
-    nls = liq.conn.n_liquid_syn
-    bf_args = (val["spike_samples"], val["spike_steps"], val["spike_neurons"], 20, config.n_liquid,
-               config.sample_steps, liq.conn.pre[:nls], liq.conn.post[:nls])
+    bf_args = (*val.recorded_spikes(), *liq.liquid_synapses())
     bf = branching_factor(*bf_args)
     # the same spikes with every neuron's train shifted at random: what the measure gives
     # without any propagation (inhibitory neurons have ~3x more targets than sources)
     chance = branching_factor_chance(*bf_args, seed=0)
-    Xtr, scale = normalise_counts(feats["train"]["counts"])
-    Xva, _ = normalise_counts(val["counts"], scale)
-    Xte, _ = normalise_counts(feats["test"]["counts"], scale)
+    Xtr, scale = normalise_rows(feats["train"]["counts"])
+    Xva, _ = normalise_rows(val["counts"], scale)
+    Xte, _ = normalise_rows(feats["test"]["counts"], scale)
     ro = SoftmaxReadout(epochs=60, seed=0).fit(Xtr, data.y_train, Xva, data.y_val)
     acc = float(np.mean(ro.predict(Xte) == data.y_test))
     rate = val["counts"].mean() / (config.sample_steps * 1e-3)
@@ -92,7 +89,7 @@ plt.show()
 # holds several copies of the liquid side by side (``batch``), so one compiled
 # step advances several samples. (The NumPy code-generation target keeps this tutorial free
 # of compilation; simulations use Cython.)
-b2liq = NALSMLiquid(config, seed=0, backend="numpy")
+b2liq = Brian2Liquid(config, seed=0, backend="numpy")
 b2liq.initialise(data.x_train[:30], eta=0.15, w_astro=0.01)
 out = b2liq.features(data.x_val[:2], eta=0.15, w_astro=0.01, n_record=2)
 

@@ -32,7 +32,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 
 from sims.scan import describe, load_scan, load_spec, run_scan
-from sims.scan_plot import plot_scan
+from sims.scan.plot import plot_scan
 
 work = Path(tempfile.mkdtemp(prefix="neuroplast_scan_"))
 spec_file = work / "scan.toml"

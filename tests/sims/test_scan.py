@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import math
 import os
 import signal
@@ -85,7 +86,8 @@ def test_failing_point_is_recorded_and_the_others_finish(tmp_path, client, cache
     assert (~done["fail"]).all() and done["error"].isna().all()
     assert np.isfinite(done["score"]).all()
     assert set(done["worker"]) <= {"0", "1"}
-    assert (done["brian2_version"] == "2.9.0").all() and done["package_version"].notna().all()
+    assert (done["brian2_version"] == importlib.metadata.version("brian2")).all()
+    assert (done["package_version"] == importlib.metadata.version("neuroplast")).all()
     assert (done["wall_time_s"] >= 0).all()
     # both workers got their own cache directories
     dirs = sorted(p.name for p in cache.iterdir() if not p.name.endswith("-shared"))
@@ -585,7 +587,7 @@ def test_scan_plot_line_and_heatmap(tmp_path, capsys):
 
 
 def test_scan_plot_data_are_seed_means(tmp_path):
-    from sims.scan_plot import aggregate
+    from sims.scan.plot import aggregate
 
     spec = write_spec(tmp_path, "n_seeds = 4\n[scan]\nx = [0.0, 0.3]\n")
     out = tmp_path / "out"
@@ -599,7 +601,7 @@ def test_scan_plot_data_are_seed_means(tmp_path):
 
 
 def test_workers_of_one_machine_share_compiled_code(tmp_path, monkeypatch):
-    from sims import scan
+    from sims.scan import caches as scan
 
     own1, own2, shared = tmp_path / "w1", tmp_path / "w2", tmp_path / "shared"
     so = own1 / "cython" / "brian_extensions" / "_cython_magic_ab.cpython-311-x86_64-linux-gnu.so"
@@ -609,12 +611,12 @@ def test_workers_of_one_machine_share_compiled_code(tmp_path, monkeypatch):
         f.write_bytes(data)
     (so.parent / "_cython_magic_ab.lock").write_text("")  # locks and sources are not shared
     monkeypatch.setattr(scan, "_CACHES", {"own": own1, "shared": shared})
-    assert scan._cache_state() == 1
+    assert scan.cache_state() == 1
     assert scan.sync_caches("push") == 2
     assert (shared / "cython" / "brian_extensions" / so.name).read_bytes() == b"\x7fELF..."
     assert not (shared / "cython" / "brian_extensions" / "_cython_magic_ab.lock").exists()
     monkeypatch.setattr(scan, "_CACHES", {"own": own2, "shared": shared})
-    assert scan._cache_state() == 1  # the shared copy counts: this worker will not compile
+    assert scan.cache_state() == 1  # the shared copy counts: this worker will not compile
     assert scan.sync_caches("pull") == 2
     assert (own2 / "numba" / "plasticity_rules_abc" / nbi.name).read_bytes() == b"index"
     assert scan.sync_caches("pull") == 0 and scan.sync_caches("push") == 0
@@ -624,7 +626,7 @@ def test_workers_of_one_machine_share_compiled_code(tmp_path, monkeypatch):
 
 
 def test_two_scans_cannot_write_the_same_directory(tmp_path):
-    from sims.scan_store import ScanStore
+    from sims.scan.store import ScanStore
 
     spec = load_spec(write_spec(tmp_path, "[scan]\nx = [0.0, 1.0]\n"))
     out = tmp_path / "out"
@@ -632,3 +634,20 @@ def test_two_scans_cannot_write_the_same_directory(tmp_path):
         with pytest.raises(ValueError, match="another scan is writing"):
             run_scan(spec, out, serial=True, log=quiet)
     assert run_scan(spec, out, serial=True, log=quiet).done == 2  # the lock is released with the store
+
+
+def test_result_row_is_the_one_definition_of_a_result(tmp_path):
+    from sims.runner import versions
+    from sims.scan.row import FRAME_TAIL, NOT_METRICS, RESULT_COLUMNS, VERSION_COLUMNS, ResultRow
+    from sims.scan.store import ScanStore
+
+    with ScanStore.open(tmp_path / "s", spec_hash="h") as store:
+        cols = [r[1] for r in store._conn.execute("PRAGMA table_info(results)").fetchall()]
+        assert tuple(cols) == RESULT_COLUMNS  # the SQL schema is generated from ResultRow
+        store.record(ResultRow(key="k", simulation="_toy", point=0, seed=1, params={"x": 1.0}, status="done"))
+        with pytest.raises(ValueError, match="unknown result columns"):
+            store.record({"key": "k2", "bogus": 1})
+    assert set(versions()) == set(VERSION_COLUMNS) <= set(FRAME_TAIL) & NOT_METRICS
+    df = load_scan(tmp_path / "s", all_points=True)
+    assert list(df.columns[-len(FRAME_TAIL) :]) == list(FRAME_TAIL)
+    assert df.loc[0, "status"] == "done" and df.loc[0, "attempts"] == 1

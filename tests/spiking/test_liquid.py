@@ -3,8 +3,17 @@
 import numpy as np
 import pytest
 
-from spiking.liquid import LiquidConfig, NALSMLiquid, build_connectivity
-from spiking.liquid_numba import NumbaLiquid, simulate_liquid_numba
+from spiking.liquid import (
+    Brian2Liquid,
+    Liquid,
+    LiquidConfig,
+    LiquidFeatures,
+    NALSMLiquid,
+    NumbaLiquid,
+    build_connectivity,
+    simulate_liquid_numba,
+    step_constants,
+)
 
 SMALL = LiquidConfig(grid_shape=(5, 5, 4), n_input=16, init_steps=20, sample_steps=60)
 
@@ -52,7 +61,7 @@ def test_connectivity_structure():
 
 @pytest.fixture(scope="module")
 def small_liquid():
-    return NALSMLiquid(SMALL, seed=3, backend="numpy", chunk=4, init_chunk=4)
+    return Brian2Liquid(SMALL, seed=3, backend="numpy", chunk=4, init_chunk=4)
 
 
 @pytest.mark.parametrize("eta,w_astro", [(0.0, 0.0), (0.15, 0.0), (0.15, 0.01)])
@@ -118,9 +127,50 @@ def test_many_samples_per_run_and_no_rebuild(small_liquid, monkeypatch):
     assert len(calls) == 3  # ceil(10 / chunk=4) run() calls, not one per sample
     assert liq.net is net_before
     assert out["counts"].shape == (10, SMALL.n_liquid)
-    # a sample's counts do not depend on its neighbours in the chunk (weights and state reset per sample)
-    again = liq.features(np.vstack([probs[:1], probs[:1]]), eta=0.0, w_astro=0.0)["counts"]
-    assert again.shape == (2, SMALL.n_liquid)
+
+
+def test_samples_do_not_depend_on_their_neighbours(small_liquid):
+    """Weights, neuron state and astrocyte are reset per sample: a sample's counts are the same alone,
+    next to other samples in its chunk, and in another copy of the batch (0/1 inputs: deterministic)."""
+    liq = small_liquid
+    probs = (np.random.default_rng(11).random((4, SMALL.n_input)) < 0.4).astype(float)
+    liq.initialise(probs, eta=0.15, w_astro=0.01)
+    alone = liq.features(probs[:1], eta=0.15, w_astro=0.01)["counts"][0]
+    assert alone.sum() > 0
+    # sample 0 in copy 0, again in copy 2 after two different samples, and in the next run() call
+    mixed = liq.features(np.vstack([probs[:1], probs[1:3], probs[:1], probs[3:]]), eta=0.15, w_astro=0.01)
+    for row in (0, 3):
+        np.testing.assert_array_equal(mixed["counts"][row], alone)
+    assert not np.array_equal(mixed["counts"][1], alone)  # the neighbours themselves differ
+
+
+def test_engines_share_one_interface_and_leave_the_default_clock_alone(small_liquid):
+    import brian2 as b2
+
+    before = b2.defaultclock.dt
+    b2liq = Brian2Liquid(SMALL, seed=3, backend="numpy", chunk=2, init_chunk=2)
+    assert b2.defaultclock.dt == before  # the liquid runs on its own 1 ms clock
+    assert all(obj.clock.dt == 1 * b2.ms for obj in (b2liq.liquid, b2liq.inputs, b2liq.syn_ll))
+    nb = NumbaLiquid(SMALL, seed=3)
+    assert NALSMLiquid is Brian2Liquid
+    for liq in (b2liq, nb):
+        assert isinstance(liq, Liquid)
+        np.testing.assert_array_equal(liq.conn.w0, nb.conn.w0)  # same seed, same connectivity
+        assert liq.use_initial_weights(0.5) is liq
+        np.testing.assert_array_equal(liq.w_init_, 0.5 * liq.conn.w0)
+        pre, post = liq.liquid_synapses()
+        assert pre.size == post.size == liq.conn.n_liquid_syn
+    probs = (np.random.default_rng(3).random((3, SMALL.n_input)) < 0.5).astype(float)
+    fb = b2liq.features(probs, eta=0.1, w_astro=0.01, n_record=2)
+    fn = nb.features(probs, eta=0.1, w_astro=0.01, n_record=2)
+    for f in (fb, fn):
+        assert isinstance(f, LiquidFeatures)
+        samples, steps, neurons, n_rec, n_neu, n_steps = f.recorded_spikes()
+        assert (n_rec, n_neu, n_steps) == (2, SMALL.n_liquid, SMALL.sample_steps)
+        assert samples.max() < 2 and steps.max() < n_steps and f.astro.shape == (2, n_steps)
+    np.testing.assert_array_equal(fb.counts, fn.counts)
+    k = step_constants(SMALL)
+    assert k["leak"] == 1 - 1 / SMALL.tau_v_steps and k["decay_u"] == np.exp(-1.0)
 
 
 def test_bad_inputs(small_liquid):
@@ -131,7 +181,9 @@ def test_bad_inputs(small_liquid):
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         small_liquid.features(np.full((2, 16), 2.0), eta=0.1, w_astro=0.0)
     with pytest.raises(ValueError, match="config"):
-        NALSMLiquid({"grid_shape": (2, 2, 2)})
+        Brian2Liquid({"grid_shape": (2, 2, 2)})
+    with pytest.raises(ValueError, match="config"):
+        NumbaLiquid({"grid_shape": (2, 2, 2)})
 
 
 def test_initialisation_starts_from_initial_weights(small_liquid):
@@ -151,7 +203,7 @@ def test_batch_copies_do_not_change_deterministic_results(small_liquid):
     small_liquid.initialise(probs, eta=0.15, w_astro=0.01)
     ref = small_liquid.features(probs, eta=0.15, w_astro=0.01, n_record=5)
     assert small_liquid.batch == 4  # capped at chunk
-    single = NALSMLiquid(SMALL, seed=3, backend="numpy", chunk=3, init_chunk=4, batch=1)
+    single = Brian2Liquid(SMALL, seed=3, backend="numpy", chunk=3, init_chunk=4, batch=1)
     single.initialise(probs, eta=0.15, w_astro=0.01)
     np.testing.assert_array_equal(single.w_init_, small_liquid.w_init_)
     out = single.features(probs, eta=0.15, w_astro=0.01, n_record=5)

@@ -1,225 +1,33 @@
 """The NALSM liquid on Brian2: LIF neurons on a 3-D grid, STDP, and an in-simulation astrocyte.
 
-Model (Ivanov & Michmizos, NeurIPS 2021; reference code combra-lab/NALSM)
--------------------------------------------------------------------------
-*Structure.* ``prod(grid_shape)`` liquid neurons sit on the points of a 3-D
-grid; a random 80 % are excitatory (E), the rest inhibitory (I). Neuron ``i``
-connects to ``j != i`` with probability :math:`C_{ij} e^{-(D_{ij}/\\lambda)^2}`
-(:math:`\\lambda = 3`, :math:`C` = 0.2 E→E, 0.1 E→I, 0.3 I→E, 0.05 I→I, ``D``
-the Euclidean grid distance). ``n_input`` input LIF neurons each project to a
-random 15 % of the liquid. Weights start at their bound ``w_scale * w_max``
-(+ for E, − for I, random sign for input) and stay within ``[0, w_max]`` (E),
-``[-w_max, 0]`` (I), ``[-w_max, w_max]`` (input).
-
-*Neurons* (1 ms steps, exactly the reference's update order). Every step
-:math:`t`, a neuron spikes if :math:`v \\ge \\vartheta` (= 20) and it is not
-refractory (2 steps after a spike); spiking neurons are reset to 0. Then
-
-.. math::
-
-    v_i(t) = v_i(t-1) \\Big(1 - \\frac{\\Delta t}{\\tau_v}\\Big) + \\sum_j w_{ij}
-             \\frac{e^{-(t - \\hat t_j)/\\tau_u}}{\\tau_u} + I\\, \\mathbb{1}[U < p_i]
-
-with :math:`\\tau_v` = 64 ms, :math:`\\tau_u` = 1 ms, :math:`\\hat t_j` the last
-spike of ``j`` (only the last spike counts, as in the reference), and for input
-neurons a Bernoulli drive of :math:`I = 100` with the pixel probability
-:math:`p_i`. The synaptic term is kept per postsynaptic neuron
-(:math:`I^c_i`): it decays by :math:`e^{-\\Delta t/\\tau_u}` each step and
-jumps by :math:`w_{ij}(1/\\tau_u - e_j)` when ``j`` spikes (``e_j`` = ``j``'s
-decayed kernel value), using the weight at the time of the spike (the
-reference re-reads the weight every step; with :math:`\\tau_u` = 1 ms the
-difference is a few hundredths of a threshold).
-
-*Plasticity* is :mod:`plasticity_rules.stdp` (per-neuron traces ``x``) with the
-depression rate ``A`` of the astrocyte (:mod:`plasticity_rules.astrocyte`).
-The astrocyte is a one-neuron Brian2 group per liquid copy: the step's liquid
-and input spikes reach it as summed variables of counting ``Synapses``
-(evaluated at the end of the step), its update runs every step in the
-compiled code (``run_regularly`` at ``'end'``), and every liquid neuron reads
-``A`` and :math:`\\eta_+` through linked variables, so no Python runs per step.
-The network simulates ``batch`` copies of the liquid side by side so that one
-compiled step advances several samples (see :class:`NALSMLiquid`).
-
-*Protocol.* :meth:`NALSMLiquid.initialise` presents samples for
-``init_steps`` ms each with plasticity on (no decay), carrying weights from
-sample to sample. :meth:`NALSMLiquid.features` presents each sample for
-``sample_steps`` ms starting from the initialised weights, with
-:math:`\\eta_+`, ``A``, :math:`w_\\mathrm{astro}` and :math:`b_A` multiplied by
-``lr_decay`` every step, and returns liquid spike counts. Many samples share
-one ``run()`` (state reset by ``run_regularly`` at sample boundaries), the
-network is built once and restored with ``restore()`` per chunk, and plasticity parameters
-are group variables, so changing the model (LSM: :math:`\\eta_+ = 0`; STDP:
+The model, its parameters and the protocol are in :mod:`spiking.liquid.model`;
+this engine integrates exactly the same discrete-time map as the Numba one
+(:mod:`spiking.liquid.numba`). Implementation: the astrocyte is a one-neuron
+Brian2 group per liquid copy: the step's liquid and input spikes reach it as
+summed variables of counting ``Synapses`` (evaluated at the end of the step),
+its update runs every step in the compiled code (``run_regularly`` at
+``'end'``), and every liquid neuron reads ``A`` and :math:`\\eta_+` through
+linked variables, so no Python runs per step. The network simulates ``batch``
+copies of the liquid side by side so that one compiled step advances several
+samples (see :class:`Brian2Liquid`). Many samples share one ``run()`` (state
+reset by ``run_regularly`` at sample boundaries), the network is built once and
+restored with ``restore()`` per chunk, and plasticity parameters are group
+variables, so changing the model (LSM: :math:`\\eta_+ = 0`; STDP:
 :math:`w_\\mathrm{astro} = 0`; NALSM: :math:`w_\\mathrm{astro} > 0`) never
-recompiles. Traces and neuron states are reset at every sample start (the
-reference keeps the traces; they decay within ~50 ms anyway).
+recompiles. Every object runs on the network's own 1 ms clock; Brian2's global
+``defaultclock`` is left alone.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from plasticity_rules.astrocyte import astro_spike_weights
-from plasticity_rules.validation import (
-    check_array,
-    check_int,
-    check_nonnegative,
-    check_positive,
-    check_probability,
-    make_rng,
-)
+from plasticity_rules.validation import check_int, check_nonnegative
 
-__all__ = ["LiquidConfig", "Connectivity", "build_connectivity", "NALSMLiquid"]
+from .model import Liquid, LiquidConfig, LiquidFeatures, step_constants
 
-
-@dataclass(frozen=True)
-class LiquidConfig:
-    """Parameters of the NALSM liquid (reference values as defaults; times in 1 ms steps)."""
-
-    grid_shape: tuple = (10, 10, 10)
-    n_input: int = 64
-    frac_exc: float = 0.8
-    lam: float = 3.0
-    c_ee: float = 0.2
-    c_ei: float = 0.1
-    c_ie: float = 0.3
-    c_ii: float = 0.05
-    p_input: float = 0.15
-    w_max: float = 3.0
-    w_scale: float = 1.0
-    tau_v_steps: float = 64.0
-    v_th: float = 20.0
-    t_ref_steps: int = 2
-    tau_u_steps: float = 1.0
-    input_current: float = 100.0
-    trace_a: float = 0.1
-    tau_trace_steps: float = 10.0
-    tau_astro_steps: float = 100.0
-    init_steps: int = 20
-    sample_steps: int = 250
-    lr_decay: float = 0.99
-
-    def __post_init__(self):
-        shape = tuple(self.grid_shape)
-        if len(shape) != 3 or any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) for s in shape):
-            raise ValueError(f"grid_shape must be three integers, got {self.grid_shape!r}")
-        if any(s < 1 for s in shape):
-            raise ValueError(f"grid_shape must have sizes >= 1 in every dimension, got {self.grid_shape!r}")
-        object.__setattr__(self, "grid_shape", tuple(int(s) for s in shape))
-        check_int("n_input", self.n_input, minimum=1)
-        check_probability("frac_exc", self.frac_exc)
-        check_positive("lam", self.lam)
-        for name in ("c_ee", "c_ei", "c_ie", "c_ii", "p_input"):
-            check_probability(name, getattr(self, name))
-        check_positive("w_max", self.w_max)
-        check_nonnegative("w_scale", self.w_scale)
-        if self.w_scale > 1:
-            raise ValueError(
-                f"w_scale must be in [0, 1] (initial |w| = w_scale * w_max), got {self.w_scale!r}"
-            )
-        for name in ("tau_v_steps", "v_th", "tau_u_steps", "tau_trace_steps", "tau_astro_steps"):
-            check_positive(name, getattr(self, name))
-        if self.tau_v_steps < 1:
-            raise ValueError(f"tau_v_steps must be >= 1 (Euler step of 1 ms), got {self.tau_v_steps!r}")
-        if self.tau_astro_steps < 1:
-            raise ValueError(
-                f"tau_astro_steps must be >= 1 (Euler step of 1 ms), got {self.tau_astro_steps!r}"
-            )
-        check_int("t_ref_steps", self.t_ref_steps, minimum=0)
-        check_nonnegative("input_current", self.input_current)
-        check_nonnegative("trace_a", self.trace_a)
-        check_int("init_steps", self.init_steps, minimum=1)
-        check_int("sample_steps", self.sample_steps, minimum=1)
-        check_probability("lr_decay", self.lr_decay)
-
-    @property
-    def n_liquid(self) -> int:
-        return int(np.prod(self.grid_shape))
-
-    @property
-    def n_exc(self) -> int:
-        return int(np.round(self.n_liquid * self.frac_exc))
-
-
-@dataclass(frozen=True)
-class Connectivity:
-    """Synapses of one liquid: liquid→liquid first, then input→liquid.
-
-    ``pre``/``post`` index liquid neurons (``0..n_liquid-1``) for liquid synapses
-    and ``pre`` indexes input neurons for input synapses; ``pre_global`` adds
-    ``n_liquid`` to input indices (numbering used by the Numba simulation).
-    """
-
-    n_liquid: int
-    n_exc: int
-    n_input: int
-    positions: np.ndarray
-    pre: np.ndarray
-    post: np.ndarray
-    n_liquid_syn: int
-    w0: np.ndarray
-    w_min: np.ndarray
-    w_max: np.ndarray
-
-    @property
-    def pre_global(self) -> np.ndarray:
-        g = self.pre.copy()
-        g[self.n_liquid_syn :] += self.n_liquid
-        return g
-
-    @property
-    def post_global(self) -> np.ndarray:
-        return self.post.copy()
-
-    @property
-    def liquid_pre(self) -> np.ndarray:
-        return self.pre[: self.n_liquid_syn]
-
-    @property
-    def liquid_post(self) -> np.ndarray:
-        return self.post[: self.n_liquid_syn]
-
-
-def build_connectivity(config: LiquidConfig, seed=None) -> Connectivity:
-    """Draw positions, E/I identities and synapses of a liquid (see the module docstring)."""
-    rng = make_rng(seed)
-    n, n_exc, n_in = config.n_liquid, config.n_exc, config.n_input
-    gx, gy, gz = config.grid_shape
-    grid = np.stack(np.meshgrid(np.arange(gx), np.arange(gy), np.arange(gz), indexing="ij"), -1).reshape(
-        -1, 3
-    )
-    positions = grid[rng.permutation(n)].astype(np.float64)  # neuron k (E first, then I) at a random point
-    is_inh = np.arange(n) >= n_exc
-    d2 = ((positions[:, None, :] - positions[None, :, :]) ** 2).sum(-1)
-    c = np.empty((n, n))
-    c[np.ix_(~is_inh, ~is_inh)] = config.c_ee
-    c[np.ix_(~is_inh, is_inh)] = config.c_ei
-    c[np.ix_(is_inh, ~is_inh)] = config.c_ie
-    c[np.ix_(is_inh, is_inh)] = config.c_ii
-    p = c * np.exp(-d2 / config.lam**2)
-    np.fill_diagonal(p, 0.0)
-    pre_l, post_l = np.nonzero(rng.random((n, n)) < p)
-    pre_i, post_i = np.nonzero(rng.random((n_in, n)) < config.p_input)
-    w_abs = config.w_scale * config.w_max
-    inh_syn = is_inh[pre_l]
-    w_l = np.where(inh_syn, -w_abs, w_abs)
-    lo_l = np.where(inh_syn, -config.w_max, 0.0)
-    hi_l = np.where(inh_syn, 0.0, config.w_max)
-    sign = np.where(rng.random(pre_i.size) < 0.5, -1.0, 1.0)
-    w_i = sign * w_abs
-    return Connectivity(
-        n_liquid=n,
-        n_exc=n_exc,
-        n_input=n_in,
-        positions=positions,
-        pre=np.concatenate([pre_l, pre_i]).astype(np.int64),
-        post=np.concatenate([post_l, post_i]).astype(np.int64),
-        n_liquid_syn=int(pre_l.size),
-        w0=np.concatenate([w_l, w_i]).astype(np.float64),
-        w_min=np.concatenate([lo_l, np.full(pre_i.size, -config.w_max)]),
-        w_max=np.concatenate([hi_l, np.full(pre_i.size, config.w_max)]),
-    )
+__all__ = ["Brian2Liquid"]
 
 
 # Sign and bounds depend only on the presynaptic neuron, so they are per-neuron
@@ -248,8 +56,8 @@ _ON_POST = (
 _BATCH_BYTES = 2 * 2**20
 
 
-class NALSMLiquid:
-    """Brian2 NALSM liquid, built once; see the module docstring for the model.
+class Brian2Liquid(Liquid):
+    """Brian2 NALSM liquid, built once; see :mod:`spiking.liquid.model` for the model.
 
     The network holds ``batch`` independent copies of the liquid side by side
     (same connectivity, each with its own astrocyte and input neurons), so one
@@ -297,20 +105,16 @@ class NALSMLiquid:
         init_chunk: int = 1000,
         batch: int | None = None,
     ):
-        from .engine import configure, seed_brian2
+        from ..engine import configure, seed_brian2
 
-        if not isinstance(config, LiquidConfig):
-            raise ValueError(f"config must be a LiquidConfig, got {type(config).__name__}")
-        self.config = config
-        self.chunk = check_int("chunk", chunk, minimum=1)
-        self.init_chunk = check_int("init_chunk", init_chunk, minimum=1)
-        self._rng = make_rng(seed)
-        self.conn = build_connectivity(config, self._rng)
+        chunk = check_int("chunk", chunk, minimum=1)
+        init_chunk = check_int("init_chunk", init_chunk, minimum=1)
+        self._rng = self._setup(config, seed)
+        self.chunk, self.init_chunk = chunk, init_chunk
         if batch is None:
             batch = max(1, min(16, _BATCH_BYTES // (16 * max(1, self.conn.pre.size))))
         self.batch = min(check_int("batch", batch, minimum=1), self.chunk)
         self.slots = -(-self.chunk // self.batch)  # samples per copy per run()
-        self.w_init_ = self.conn.w0.copy()
         self.backend = configure(backend)
         self.brian_seed_ = seed_brian2(self._rng)
         self._build()
@@ -320,7 +124,8 @@ class NALSMLiquid:
         import brian2 as b2
 
         c, conn, B = self.config, self.conn, self.batch
-        b2.defaultclock.dt = 1 * b2.ms
+        # the network's own clock: changing Brian2's global defaultclock would change every other network
+        clock = b2.Clock(dt=1 * b2.ms, name="liquid_clock")
         n, n_in = conn.n_liquid, conn.n_input
         neuron_eqs = """
         v : 1
@@ -337,6 +142,7 @@ class NALSMLiquid:
             threshold="v >= v_th and rfr < 0.5",
             reset="v = 0\nrfr = t_ref + 1\nek = inv_tau_u\nx += a_trace\ncount += 1",
             refractory=0 * b2.ms,
+            clock=clock,
             name="liquid",
         )
         self.inputs = b2.NeuronGroup(
@@ -345,6 +151,7 @@ class NALSMLiquid:
             threshold="v >= v_th and rfr < 0.5",
             reset="v = 0\nrfr = t_ref + 1\nek = inv_tau_u\nx += a_trace",
             refractory=0 * b2.ms,
+            clock=clock,
             name="inputs",
         )
         self.astro = b2.NeuronGroup(
@@ -353,6 +160,7 @@ class NALSMLiquid:
                 f"{v} : 1"
                 for v in ("A", "eta", "kl", "ki", "b", "nL", "nI", "A0", "eta0", "kl0", "ki0", "b0", "gamma")
             ),
+            clock=clock,
             name="astrocyte",
         )
         copy_of_neuron = np.repeat(np.arange(B), n)
@@ -368,10 +176,22 @@ class NALSMLiquid:
         off_i = np.repeat(np.arange(B) * n_in, conn.pre.size - nls)
         off_p = np.repeat(np.arange(B) * n, conn.pre.size - nls)
         self.syn_ll = b2.Synapses(
-            self.liquid, self.liquid, _SYN_MODEL, on_pre=_ON_PRE, on_post=_ON_POST, name="syn_liquid"
+            self.liquid,
+            self.liquid,
+            _SYN_MODEL,
+            on_pre=_ON_PRE,
+            on_post=_ON_POST,
+            clock=clock,
+            name="syn_liquid",
         )
         self.syn_il = b2.Synapses(
-            self.inputs, self.liquid, _SYN_MODEL, on_pre=_ON_PRE, on_post=_ON_POST, name="syn_input"
+            self.inputs,
+            self.liquid,
+            _SYN_MODEL,
+            on_pre=_ON_PRE,
+            on_post=_ON_POST,
+            clock=clock,
+            name="syn_input",
         )
         self.syn_ll.connect(i=np.tile(conn.pre[:nls], B) + off_l, j=np.tile(conn.post[:nls], B) + off_l)
         self.syn_il.connect(i=np.tile(conn.pre[nls:], B) + off_i, j=np.tile(conn.post[nls:], B) + off_p)
@@ -386,9 +206,13 @@ class NALSMLiquid:
         # spike counts of this step reach the astrocyte as summed variables, computed at the
         # end of the step (after resets, before the astrocyte update)
         counting = "n{}_post = int(lastspike_pre == t) : 1 (summed)"
-        self.count_l = b2.Synapses(self.liquid, self.astro, counting.format("L"), name="astro_count_liquid")
+        self.count_l = b2.Synapses(
+            self.liquid, self.astro, counting.format("L"), clock=clock, name="astro_count_liquid"
+        )
         self.count_l.connect(i=np.arange(B * n), j=copy_of_neuron)
-        self.count_i = b2.Synapses(self.inputs, self.astro, counting.format("I"), name="astro_count_input")
+        self.count_i = b2.Synapses(
+            self.inputs, self.astro, counting.format("I"), clock=clock, name="astro_count_input"
+        )
         self.count_i.connect(i=np.arange(B * n_in), j=copy_of_input)
         for syn, var in ((self.count_l, "nL_post"), (self.count_i, "nI_post")):
             syn.summed_updaters[var].when = "end"
@@ -471,17 +295,7 @@ class NALSMLiquid:
             name="nalsm_network",
         )
         self.net.store("built")
-        self._namespace_const = {
-            "v_th": float(c.v_th),
-            "t_ref": float(c.t_ref_steps),
-            "inv_tau_u": 1.0 / c.tau_u_steps,
-            "decay_u": float(np.exp(-1.0 / c.tau_u_steps)),
-            "a_trace": float(c.trace_a),
-            "decay_x": float(np.exp(-1.0 / c.tau_trace_steps)),
-            "leak": 1.0 - 1.0 / c.tau_v_steps,
-            "input_current": float(c.input_current),
-            "tau_A": float(c.tau_astro_steps),
-        }
+        self._namespace_const = step_constants(c)
 
     # ------------------------------------------------------------------ helpers
     def _set_mode(self, steps):
@@ -499,17 +313,6 @@ class NALSMLiquid:
         a.kl0 = kl
         a.ki0 = ki
         a.gamma = gamma
-
-    def _check_probs(self, probs):
-        probs = check_array("probs", probs, ndim=2)
-        if probs.shape[1] != self.conn.n_input:
-            raise ValueError(
-                f"probs must have shape (n_samples, {self.conn.n_input}) (one probability per input "
-                f"neuron), got {probs.shape}"
-            )
-        if probs.min() < 0 or probs.max() > 1:
-            raise ValueError(f"probs must lie in [0, 1], got values in [{probs.min()}, {probs.max()}]")
-        return probs
 
     @staticmethod
     def _stim(values, steps):
@@ -581,11 +384,9 @@ class NALSMLiquid:
 
         Returns
         -------
-        dict
-            ``counts`` (n_samples, n_liquid); ``spike_samples``, ``spike_steps``,
-            ``spike_neurons`` (liquid spikes of the recorded samples, step within the
-            sample); ``input_samples``, ``input_steps``, ``input_neurons``;
-            ``astro`` (n_recorded, sample_steps): :math:`A` after each step's update.
+        LiquidFeatures
+            Counts, recorded liquid and input spikes (step within the sample) and the
+            astrocyte trace :math:`A` after each step's update.
         """
         import brian2 as b2
 
@@ -647,8 +448,12 @@ class NALSMLiquid:
                 a_tr = np.asarray(self.astro_mon.A[:])  # (B, slots_used * T)
                 a_tr = a_tr.reshape(B, slots_used, T).transpose(1, 0, 2).reshape(-1, T)
                 astro.append(a_tr[:n_rec_here])
-        out = {"counts": counts}
-        for k, v in rec.items():
-            out[k] = np.concatenate(v) if v else np.zeros(0, dtype=np.int64)
-        out["astro"] = np.vstack(astro) if astro else np.zeros((0, c.sample_steps))
-        return out
+        arrays = {k: (np.concatenate(v) if v else np.zeros(0, dtype=np.int64)) for k, v in rec.items()}
+        return LiquidFeatures(
+            counts=counts,
+            **arrays,
+            astro=np.vstack(astro) if astro else np.zeros((0, c.sample_steps)),
+            n_recorded=min(n_record, n),
+            n_neurons=conn.n_liquid,
+            n_steps=T,
+        )

@@ -32,9 +32,10 @@ import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from .runner import write_text_atomic
+from ..runner import write_text_atomic
+from .row import FRAME_TAIL, RESULT_COLUMNS, ResultRow, results_schema
 
-__all__ = ["ScanStore", "load_scan", "prepare_out_dir", "STORE_NAME", "RESULT_COLUMNS"]
+__all__ = ["ScanStore", "load_scan", "prepare_out_dir", "STORE_NAME", "RESULT_COLUMNS", "ResultRow"]
 
 STORE_NAME = "scan.sqlite"
 SPEC_COPY = "spec.toml"
@@ -46,71 +47,10 @@ CREATE TABLE IF NOT EXISTS specs (
     spec_hash TEXT PRIMARY KEY, spec_json TEXT NOT NULL, first_used TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS points (
     key TEXT PRIMARY KEY, point INTEGER NOT NULL, seed INTEGER NOT NULL, params TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS results (
-    key TEXT PRIMARY KEY,
-    simulation TEXT NOT NULL,
-    point INTEGER,
-    seed INTEGER NOT NULL,
-    params TEXT NOT NULL,
-    config TEXT,
-    status TEXT NOT NULL CHECK (status IN ('done', 'failed')),
-    error TEXT,
-    metrics TEXT,
-    wall_time_s REAL,
-    task_time_s REAL,
-    started_at TEXT,
-    finished_at TEXT,
-    attempts INTEGER NOT NULL DEFAULT 1,
-    worker TEXT,
-    hostname TEXT,
-    package_version TEXT,
-    brian2_version TEXT,
-    numba_version TEXT,
-    python_version TEXT,
-    spec_hash TEXT
-);
 """
 
-#: Columns of ``results`` in the order a result row carries them.
-RESULT_COLUMNS = (
-    "key",
-    "simulation",
-    "point",
-    "seed",
-    "params",
-    "config",
-    "status",
-    "error",
-    "metrics",
-    "wall_time_s",
-    "task_time_s",
-    "started_at",
-    "finished_at",
-    "attempts",
-    "worker",
-    "hostname",
-    "package_version",
-    "brian2_version",
-    "numba_version",
-    "python_version",
-    "spec_hash",
-)
-
-# Result columns shown after the parameters and metrics in load_scan's DataFrame.
-_FRAME_TAIL = (
-    "status",
-    "error",
-    "wall_time_s",
-    "task_time_s",
-    "attempts",
-    "worker",
-    "hostname",
-    "finished_at",
-    "package_version",
-    "brian2_version",
-    "numba_version",
-    "key",
-)
+# The results table is generated from ResultRow's fields (sims.scan.row).
+_SCHEMA += results_schema()
 
 
 def _now() -> str:
@@ -271,14 +211,16 @@ class ScanStore:
         return {k: (s, a) for k, s, a in rows}
 
     # -- writing ---------------------------------------------------------------------------------
-    def record(self, row: Mapping) -> None:
-        """Write one finished point (``done`` or ``failed``) in its own durable transaction."""
-        unknown = set(row) - set(RESULT_COLUMNS)
-        if unknown:
-            raise ValueError(f"unknown result columns: {sorted(unknown)}")
+    def record(self, row: ResultRow | Mapping) -> None:
+        """Write one finished point (``done`` or ``failed``) in its own durable transaction.
+
+        ``row`` is a :class:`~sims.scan.row.ResultRow` or a mapping of its columns.
+        """
+        if not isinstance(row, ResultRow):
+            row = ResultRow.from_mapping(row)
         values = []
         for col in RESULT_COLUMNS:
-            v = row.get(col)
+            v = getattr(row, col)
             if col in ("params", "config", "metrics") and v is not None and not isinstance(v, str):
                 v = _dumps(v)
             values.append(v)
@@ -291,7 +233,7 @@ class ScanStore:
 
 
 def _dumps(obj) -> str:
-    from .runner import _json_default
+    from ..runner import _json_default
 
     return json.dumps(obj, sort_keys=True, default=_json_default)
 
@@ -358,7 +300,7 @@ def load_scan(directory, *, include_pending: bool = False, all_points: bool = Fa
             for k, v in json.loads(res["metrics"] or "{}").items():
                 metric_names[k] = None
                 rec[("metric", k)] = v
-            for col in _FRAME_TAIL:
+            for col in FRAME_TAIL:
                 rec[col] = res[col]
         records.append(rec)
 
@@ -378,7 +320,7 @@ def load_scan(directory, *, include_pending: bool = False, all_points: bool = Fa
         return name
 
     fixed = ["point", "seed"]
-    tail = list(_FRAME_TAIL)
+    tail = list(FRAME_TAIL)
     columns = fixed + [col("param", p) for p in param_names] + [col("metric", m) for m in metric_names] + tail
     rows = []
     for rec in records:

@@ -117,7 +117,7 @@ def plot_scan(
     import matplotlib.pyplot as plt
     import numpy as np
 
-    from .scan_store import load_scan
+    from .store import load_scan
 
     if kind not in ("auto", "line", "heatmap"):
         raise ValueError(f"kind must be one of auto, line, heatmap, got {kind!r}")

@@ -1,8 +1,9 @@
 """Hand-written Numba simulation of the NALSM liquid (ground truth and speed reference).
 
-It integrates exactly the same discrete-time map as the Brian2 model in
-:mod:`spiking.liquid` (see :class:`spiking.liquid.LiquidConfig` for the
-equations), using the STDP kernel of :mod:`plasticity_rules.stdp` and the
+It integrates exactly the same discrete-time map as the Brian2 engine
+(:mod:`spiking.liquid.brian2`; the model and its equations are in
+:mod:`spiking.liquid.model`, the per-step constants in
+:func:`spiking.liquid.model.step_constants`), using the STDP kernel of :mod:`plasticity_rules.stdp` and the
 astrocyte of :mod:`plasticity_rules.astrocyte`. Neurons are numbered liquid
 first (``0 .. n_liquid-1``, excitatory then inhibitory), then input
 (``n_liquid .. n_liquid+n_input-1``). Input spikes are Bernoulli draws from
@@ -16,8 +17,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from plasticity_rules.astrocyte import astrocyte_step
+from plasticity_rules.astrocyte import astro_spike_weights, astrocyte_step
 from plasticity_rules.stdp import csr_by_row, stdp_weight_update_events
+
+from .model import Liquid, LiquidFeatures, step_constants
 
 __all__ = ["simulate_liquid_numba", "NumbaLiquid"]
 
@@ -55,7 +58,7 @@ def _simulate(
     bias0,
     tau_astro,
     gamma,
-    tau_v,
+    leak,
     v_th,
     t_ref,
     inv_tau_u,
@@ -81,7 +84,6 @@ def _simulate(
     n_rec = 0
     n_astro = min(n_record, n_samples) * n_steps
     astro = np.empty(n_astro)
-    leak = 1.0 - 1.0 / tau_v
     for smp in range(n_samples):
         # per-sample reset (the reference resets V, S, refractoriness, synaptic state, A, eta)
         for n in range(n_tot):
@@ -190,8 +192,7 @@ def simulate_liquid_numba(
     w : ndarray
         Weights at the end (after the last sample).
     """
-    from plasticity_rules.astrocyte import astro_spike_weights
-
+    k = step_constants(config)
     n_liq, n_in = conn.n_liquid, conn.n_input
     pre = conn.pre_global
     post = conn.post_global
@@ -224,36 +225,36 @@ def simulate_liquid_numba(
         k_l,
         k_i,
         float(eta),
-        float(config.tau_astro_steps),
+        k["tau_A"],
         float(gamma),
-        float(config.tau_v_steps),
-        float(config.v_th),
-        float(config.t_ref_steps),
-        1.0 / config.tau_u_steps,
-        float(np.exp(-1.0 / config.tau_u_steps)),
-        float(config.trace_a),
-        float(np.exp(-1.0 / config.tau_trace_steps)),
-        float(config.input_current),
+        k["leak"],
+        k["v_th"],
+        k["t_ref"],
+        k["inv_tau_u"],
+        k["decay_u"],
+        k["a_trace"],
+        k["decay_x"],
+        k["input_current"],
         np.random.default_rng(int(seed)),
         int(n_record),
     )
     return counts, rt, ri, astro, w
 
 
-class NumbaLiquid:
-    """The NALSM protocol on the Numba simulation (mirrors :class:`spiking.liquid.NALSMLiquid`)."""
+class NumbaLiquid(Liquid):
+    """The NALSM protocol on the Numba simulation (interface of :class:`~spiking.liquid.brian2.Brian2Liquid`).
+
+    Parameters
+    ----------
+    config : LiquidConfig
+    seed : int, Generator or None
+        Draws the connectivity and the seeds of the input draws.
+    """
 
     backend = "numba"
 
     def __init__(self, config, *, seed=None):
-        from plasticity_rules.validation import make_rng
-
-        from .liquid import build_connectivity
-
-        self.config = config
-        self._rng = make_rng(seed)
-        self.conn = build_connectivity(config, self._rng)
-        self.w_init_ = self.conn.w0.copy()
+        self._rng = self._setup(config, seed)
 
     def initialise(self, probs, *, eta, w_astro):
         """Liquid-initialisation phase from the initial weights ``conn.w0``: plasticity on, no decay."""
@@ -261,7 +262,7 @@ class NumbaLiquid:
         _, _, _, _, w = simulate_liquid_numba(
             self.conn,
             c,
-            probs,
+            self._check_probs(probs),
             n_steps=c.init_steps,
             w_start=self.conn.w0,
             reset_weights=False,
@@ -273,13 +274,13 @@ class NumbaLiquid:
         self.w_init_ = w
         return self
 
-    def features(self, probs, *, eta, w_astro, n_record=0):
+    def features(self, probs, *, eta, w_astro, n_record=0) -> LiquidFeatures:
         """Spike counts per sample from the initialised weights with decaying plasticity.
 
-        Returns the same dictionary as :meth:`spiking.liquid.NALSMLiquid.features`
-        (input spikes are not recorded: their arrays are empty).
+        Input spikes are not recorded: their arrays are empty.
         """
         c = self.config
+        probs = self._check_probs(probs)
         counts, rt, ri, astro, _ = simulate_liquid_numba(
             self.conn,
             c,
@@ -294,13 +295,16 @@ class NumbaLiquid:
             n_record=n_record,
         )
         empty = np.zeros(0, dtype=np.int64)
-        return {
-            "counts": counts,
-            "spike_samples": rt // c.sample_steps,
-            "spike_steps": rt % c.sample_steps,
-            "spike_neurons": ri,
-            "input_samples": empty,
-            "input_steps": empty,
-            "input_neurons": empty,
-            "astro": astro.reshape(-1, c.sample_steps),
-        }
+        return LiquidFeatures(
+            counts=counts,
+            spike_samples=rt // c.sample_steps,
+            spike_steps=rt % c.sample_steps,
+            spike_neurons=ri,
+            input_samples=empty,
+            input_steps=empty,
+            input_neurons=empty,
+            astro=astro.reshape(-1, c.sample_steps),
+            n_recorded=min(int(n_record), probs.shape[0]),
+            n_neurons=c.n_liquid,
+            n_steps=c.sample_steps,
+        )
