@@ -213,10 +213,9 @@ def simulate_neuron(pattern: str, current, duration: float, *, dt: float = 0.25e
     ndarray, shape ``(n_spikes,)``
         Spike times in seconds.
     """
-    import brian2 as b2
-
     from . import engine
 
+    b2 = engine.import_brian2()
     a_, b_, c_, d_ = check_pattern(pattern)
     if not np.isfinite(current):
         raise ValueError(f"current must be finite, got {current!r}")

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import registry
-from . import dask as dask_backend
 from . import pool as pool_backend
 from .caches import configure_worker_caches, safe_name
 from .row import ResultRow
@@ -98,7 +97,7 @@ def run_scan(
     connect_timeout : float
         Seconds to wait for ``scheduler`` to answer.
     cache_dir : path, optional
-        Root of the per-worker Numba/Brian2 cache directories (see :class:`WorkerCaches`).
+        Root of the per-worker Numba/Brian2 cache directories (see :class:`sims.scan.dask.WorkerCaches`).
     max_points : int, optional
         Run at most this many of the remaining points (then stop, resumable).
     warmup : bool
@@ -192,6 +191,8 @@ def run_scan(
         own_cluster = own_client = None
         try:
             use_pool = not serial and client is None and scheduler is None and not local_dask
+            if not serial and not use_pool:
+                from . import dask as dask_backend
             if not serial and client is None and not use_pool:  # connect before touching the store
                 if scheduler is not None:
                     client = own_client = dask_backend.connect_scheduler(scheduler, connect_timeout)
