@@ -23,6 +23,7 @@ Usage::
 
     python benchmarks/bench_reservoir.py --duration 10 --repeats 3
     python benchmarks/bench_reservoir.py --workloads sparse10k --duration 2 --variants numba,cython,nest
+    python benchmarks/bench_reservoir.py --warm --repeats 5   # warm caches: only the repeated runs matter
 """
 
 from __future__ import annotations
@@ -134,21 +135,18 @@ def skip_reason(variant: str) -> str | None:
     return None
 
 
-def run_variant(variant: str, workload: str, duration: float, repeats: int) -> dict:
+def run_variant(variant: str, workload: str, duration: float, repeats: int, warm: bool = False) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
-        env = dict(
-            os.environ,
-            NUMBA_CACHE_DIR=os.path.join(tmp, "numba"),
-            NEUROPLAST_CACHE=os.path.join(tmp, "np"),
-            OMP_NUM_THREADS="1",
-        )
-        # Brian2 keeps its Cython cache in a preference; point it at the empty dir.
-        code = (
-            "import brian2; brian2.prefs.codegen.runtime.cython.cache_dir = "
-            f"{os.path.join(tmp, 'cython')!r}\n" + _CHILD
-            if variant in ("cython", "numpy", "cpp_standalone")
-            else _CHILD
-        )
+        env = dict(os.environ, OMP_NUM_THREADS="1")
+        code = _CHILD
+        if not warm:  # empty compile caches: the first run pays every compilation
+            env.update(NUMBA_CACHE_DIR=os.path.join(tmp, "numba"), NEUROPLAST_CACHE=os.path.join(tmp, "np"))
+            if variant in ("cython", "numpy", "cpp_standalone"):
+                # Brian2 keeps its Cython cache in a preference; point it at the empty dir.
+                code = (
+                    "import brian2; brian2.prefs.codegen.runtime.cython.cache_dir = "
+                    f"{os.path.join(tmp, 'cython')!r}\n" + _CHILD
+                )
         out = subprocess.run(
             [sys.executable, "-c", code, variant, workload, str(duration), str(repeats)],
             env=env,
@@ -171,6 +169,9 @@ def main(argv=None):
     p.add_argument("--variants", default="numba,cython,cpp_standalone,nest,brainpy")
     p.add_argument("--workloads", default="paper,sparse10k", help=f"comma list of {', '.join(WORKLOADS)}")
     p.add_argument("--json", default=None, help="also write the results to this file")
+    p.add_argument(
+        "--warm", action="store_true", help="use the existing compile caches (first run = warm start)"
+    )
     args = p.parse_args(argv)
     variants = args.variants.split(",")
     if "numba" not in variants:
@@ -197,7 +198,7 @@ def main(argv=None):
                 res_w[v] = {"skipped": why}
                 continue
             t = time.perf_counter()
-            r = res_w[v] = run_variant(v, workload, args.duration, args.repeats)
+            r = res_w[v] = run_variant(v, workload, args.duration, args.repeats, warm=args.warm)
             r["process_s"] = time.perf_counter() - t
             rep = r["repeated_median"] = _median(r["runs"])
             ref = res_w["numba"]
