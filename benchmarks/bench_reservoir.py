@@ -45,7 +45,7 @@ variant, workload, duration, repeats = sys.argv[1], sys.argv[2], float(sys.argv[
 n, preset_name = {"paper": (1000, "izhikevich2003"), "sparse10k": (10000, "sparse")}[workload]
 n_exc = int(round(0.8 * n))
 t0 = time.perf_counter()
-runs, rates = [], []
+runs, rates, paired = [], [], []
 if variant == "numba":
     import numpy as np
     from spiking._numba_reference import paper_network, simulate_reference
@@ -102,7 +102,6 @@ else:
     res = IzhikevichReservoir(preset(preset_name, n_neurons=n), seed=0, backend=variant)
     res.run(duration)
     first = time.perf_counter() - t0
-    paired = []
     if variant != "cpp_standalone":
         # Paired with the hand-written reference on this very network and noise, alternating,
         # so that the ratio survives a machine whose load changes between runs.
