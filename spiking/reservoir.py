@@ -60,7 +60,6 @@ from . import engine
 from .encoders import SpikeTrains
 from .neurons import (
     IZHIKEVICH_EQS,
-    IZHIKEVICH_RESET,
     IZHIKEVICH_THRESHOLD,
     IzhikevichParams,
     IzhikevichScheme,
@@ -365,7 +364,7 @@ class IzhikevichReservoir:
             n,
             eqs,
             threshold=IZHIKEVICH_THRESHOLD,
-            reset=IZHIKEVICH_RESET,
+            reset=None,  # the scheme resets at the start of the next step, as the paper does
             method=scheme,
             clock=clock,
             name="reservoir",
