@@ -121,11 +121,15 @@ class IzhikevichScheme:
     noise : str or None
         Name of the noise function called once per neuron and step (``'randn'``, or a
         :func:`spiking.noise.generator_randn` function's name); ``None``: no noise term.
+    record : str or None
+        Name of a :func:`spiking.recorder.spike_recorder` function, called right after the
+        reset as ``record(i, t_in_timesteps, spiked)`` to record last step's spikes.
     """
 
-    def __init__(self, noise: str | None = "randn"):
+    def __init__(self, noise: str | None = "randn", record: str | None = None):
         self.noise = noise
-        self.__name__ = f"izhikevich2003_paper_step(noise={noise})"
+        self.record = record
+        self.__name__ = f"izhikevich2003_paper_step(noise={noise}, record={record})"
 
     def can_integrate(self, equations, variables, method_options=None):  # noqa: ARG002
         return {"v", "u"} <= set(equations.diff_eq_names)
@@ -146,8 +150,10 @@ class IzhikevichScheme:
         if has_exp:
             terms.append("I_exp")
         half = "v = v + half_h*(0.04*v**2 + 5*v + 140 - u + I_step)\n"
+        record = "" if self.record is None else f"recorded = {self.record}(i, t_in_timesteps, spiked)\n"
         code = (
             IZHIKEVICH_RESET
+            + record
             + f"I_step = {' + '.join(terms)}\n"
             + half
             + half

@@ -66,6 +66,7 @@ from .neurons import (
     izhikevich_namespace,
 )
 from .noise import NoiseStream, generator_randn
+from .recorder import SpikeRecorder, spike_recorder
 from .states import bin_counts, filtered_traces, window_counts
 
 __all__ = ["ReservoirConfig", "PRESETS", "preset", "IzhikevichReservoir", "ReservoirRun", "indegree_pairs"]
@@ -307,6 +308,7 @@ class IzhikevichReservoir:
         self._net = None
         self._standalone_dir = None
         self._noise = NoiseStream()
+        self._recorder = SpikeRecorder()
         if self.backend != "cpp_standalone":
             self._build_runtime()
 
@@ -347,16 +349,21 @@ class IzhikevichReservoir:
             ns.update(syn_decay=decay, exp_gain=(1.0 - decay) / ns["h"])
         same_period = bool(np.isclose(cfg.noise_period, cfg.dt))
         standalone = self.backend == "cpp_standalone"
+        record = None
+        if self.backend == "cython":
+            # Spikes recorded by the state update's reset instead of a SpikeMonitor.
+            ns["spike_record"] = spike_recorder(self._recorder)
+            record = "spike_record"
         if same_period and not standalone:
             # Noise drawn inside the state update from the trial's numpy Generator.
             ns["thalamic_randn"] = generator_randn(self._noise)
-            scheme = IzhikevichScheme("thalamic_randn")
+            scheme = IzhikevichScheme("thalamic_randn", record=record)
         elif same_period:
             scheme = IzhikevichScheme("randn")
         else:
             eqs += "I_noise : 1\n"
             eqs = eqs.replace("I_syn + I_drive)/ms", "I_syn + I_drive + I_noise)/ms")
-            scheme = IzhikevichScheme(None)
+            scheme = IzhikevichScheme(None, record=record)
         # One clock for every object: objects left on Brian2's 0.1 ms defaultclock
         # would make the network step 10x more often than the neurons.
         clock = b2.Clock(dt=cfg.dt * b2.second, name="reservoir_clock")
@@ -405,7 +412,9 @@ class IzhikevichReservoir:
         # mis-vectorises rand() inside a branch).
         S.w = "rand()"
         S.w = "w*(int(is_exc_pre)*w_exc - (1 - int(is_exc_pre))*w_inh)"
-        objects += [S, b2.SpikeMonitor(G, name="spikes")]
+        objects.append(S)
+        if record is None:
+            objects.append(b2.SpikeMonitor(G, name="spikes"))
         if cfg.n_inputs > 0:
             if input_spikes is None:
                 inp = b2.SpikeGeneratorGroup(cfg.n_inputs, [], [] * b2.second, clock=clock, name="input")
@@ -539,13 +548,19 @@ class IzhikevichReservoir:
         # imported Brian2/SymPy. Frozen objects are skipped by the collector, so only
         # what was allocated since is scanned; unfreeze hands them back afterwards.
         gc.freeze()
+        self._recorder.reset()
         try:
             net.run(duration * b2.second, namespace=namespace, report=report, report_period=1 * b2.second)
         finally:
             gc.unfreeze()
             if bar is not None:
                 bar.close()
-        return self._collect(objs["spikes"], duration, trial_seed)
+        if "spikes" in objs:
+            return self._collect(objs["spikes"], duration, trial_seed)
+        G = objs["reservoir"]
+        last_step = int(G.clock.variables["timestep"].get_value()[0]) - 1
+        idx, steps = self._recorder.finish(last_step, np.asarray(G.v[:]))
+        return self._spikes_run(idx, steps * self.config.dt, duration, trial_seed)
 
     def _run_standalone(self, duration, input_spikes, trial_seed):
         import brian2 as b2
@@ -587,9 +602,12 @@ class IzhikevichReservoir:
 
     def _collect(self, mon, duration, trial_seed) -> ReservoirRun:
         """The trial's spikes from the ``SpikeMonitor`` (times in seconds)."""
+        return self._spikes_run(mon.i[:], mon.t_[:], duration, trial_seed)
+
+    def _spikes_run(self, indices, times, duration, trial_seed) -> ReservoirRun:
         spikes = SpikeTrains(
-            np.asarray(mon.i[:], dtype=np.int64),
-            np.asarray(mon.t_[:], dtype=np.float64),
+            np.asarray(indices, dtype=np.int64),
+            np.asarray(times, dtype=np.float64),
             self.config.n_neurons,
             duration,
         )
