@@ -124,12 +124,17 @@ class IzhikevichScheme:
     record : str or None
         Name of a :func:`spiking.recorder.spike_recorder` function, called right after the
         reset as ``record(i, t_in_timesteps, spiked)`` to record last step's spikes.
+    propagate : str or None
+        Name of a :func:`spiking.propagation.recurrent_propagation` function, called once
+        per step first (``propagated = f(t_in_timesteps)``; the group then needs a shared
+        variable ``propagated``) to add last step's spikes to ``I_syn``.
     """
 
-    def __init__(self, noise: str | None = "randn", record: str | None = None):
+    def __init__(self, noise: str | None = "randn", record: str | None = None, propagate: str | None = None):
         self.noise = noise
         self.record = record
-        self.__name__ = f"izhikevich2003_paper_step(noise={noise}, record={record})"
+        self.propagate = propagate
+        self.__name__ = f"izhikevich2003_paper_step(noise={noise}, record={record}, propagate={propagate})"
 
     def can_integrate(self, equations, variables, method_options=None):  # noqa: ARG002
         return {"v", "u"} <= set(equations.diff_eq_names)
@@ -151,8 +156,10 @@ class IzhikevichScheme:
             terms.append("I_exp")
         half = "v = v + half_h*(0.04*v**2 + 5*v + 140 - u + I_step)\n"
         record = "" if self.record is None else f"recorded = {self.record}(i, t_in_timesteps, spiked)\n"
+        propagate = "" if self.propagate is None else f"propagated = {self.propagate}(t_in_timesteps)\n"
         code = (
-            IZHIKEVICH_RESET
+            propagate
+            + IZHIKEVICH_RESET
             + record
             + f"I_step = {' + '.join(terms)}\n"
             + half

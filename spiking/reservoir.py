@@ -27,10 +27,15 @@ NumPy (:func:`indegree_pairs`) so that synapses are stored by presynaptic neuron
 The thalamic noise of a trial is drawn from ``numpy.random.default_rng(trial_seed)``
 (:mod:`spiking.noise`) in runtime mode, by Brian2's ``randn()`` in standalone mode.
 
-Speed (runtime mode): per-step noise is drawn in blocks by a Numba kernel and read
-inside the state update (one code object instead of a ``run_regularly``), synapses
-are contiguous per source, and Brian2's ``gc.collect()`` at each ``run()`` skips the
-frozen heap.
+Speed (Cython runtime mode, the default): one compiled state update does per step
+what the paper's program does (recurrent transmission from CSR arrays,
+:mod:`spiking.propagation`; reset; spike recording, :mod:`spiking.recorder`; noise
+drawn in blocks by a Numba kernel, :mod:`spiking.noise`; integration), so each
+step runs two code objects (state update and threshold) instead of seven; the
+recurrent ``Synapses`` object stays, inactive, as the description of the structure
+(input synapses stay active). Synapses are contiguous per source, and Brian2's
+``gc.collect()`` at each ``run()`` skips the frozen heap. The NumPy target and
+``cpp_standalone`` run the same model with Brian2's own monitor and synapses.
 
 References
 ----------
@@ -66,6 +71,7 @@ from .neurons import (
     izhikevich_namespace,
 )
 from .noise import NoiseStream, generator_randn
+from .propagation import recurrent_propagation
 from .recorder import SpikeRecorder, spike_recorder
 from .states import bin_counts, filtered_traces, window_counts
 
@@ -349,21 +355,23 @@ class IzhikevichReservoir:
             ns.update(syn_decay=decay, exp_gain=(1.0 - decay) / ns["h"])
         same_period = bool(np.isclose(cfg.noise_period, cfg.dt))
         standalone = self.backend == "cpp_standalone"
-        record = None
+        record = propagate = None
         if self.backend == "cython":
-            # Spikes recorded by the state update's reset instead of a SpikeMonitor.
+            # Spikes recorded by the state update's reset instead of a SpikeMonitor, and
+            # recurrent spikes added there from CSR arrays instead of a spike queue.
             ns["spike_record"] = spike_recorder(self._recorder)
-            record = "spike_record"
+            record, propagate = "spike_record", "recurrent_propagate"
+            eqs += "propagated : 1 (shared)\n"
         if same_period and not standalone:
             # Noise drawn inside the state update from the trial's numpy Generator.
             ns["thalamic_randn"] = generator_randn(self._noise)
-            scheme = IzhikevichScheme("thalamic_randn", record=record)
+            scheme = IzhikevichScheme("thalamic_randn", record=record, propagate=propagate)
         elif same_period:
             scheme = IzhikevichScheme("randn")
         else:
             eqs += "I_noise : 1\n"
             eqs = eqs.replace("I_syn + I_drive)/ms", "I_syn + I_drive + I_noise)/ms")
-            scheme = IzhikevichScheme(None, record=record)
+            scheme = IzhikevichScheme(None, record=record, propagate=propagate)
         # One clock for every object: objects left on Brian2's 0.1 ms defaultclock
         # would make the network step 10x more often than the neurons.
         clock = b2.Clock(dt=cfg.dt * b2.second, name="reservoir_clock")
@@ -413,6 +421,11 @@ class IzhikevichReservoir:
         S.w = "rand()"
         S.w = "w*(int(is_exc_pre)*w_exc - (1 - int(is_exc_pre))*w_inh)"
         objects.append(S)
+        if propagate is not None:
+            # S stays as the description of the structure; the state update transmits.
+            target, gain = ("I_exp", ns["exp_gain"]) if cfg.tau_syn > 0 else ("I_syn", ns["syn_gain"])
+            G.namespace[propagate], self._propagation_arrays = recurrent_propagation(G, S, target, gain)
+            S.active = False
         if record is None:
             objects.append(b2.SpikeMonitor(G, name="spikes"))
         if cfg.n_inputs > 0:
