@@ -96,7 +96,8 @@ class ContinualConfig:
         "",
         "MNIST/Fashion-MNIST streams: directory of the IDX files (default: $NEUROPLAST_MNIST / "
         "$NEUROPLAST_FASHION_MNIST, $NEUROPLAST_DATA/<name>, ~/.cache/neuroplast/datasets, ~/datasets, "
-        "/usr/share/datasets); *-idx streams: a directory of IDX files or a .npz file (required)",
+        "/usr/share/datasets); permuted-idx and split-idx streams: a directory of IDX files or a "
+        ".npz file (required)",
         scan=False,
     )
     features: str = param("pixels", "what the learner sees: the pixels, or the states of a liquid "
