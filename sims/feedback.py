@@ -127,6 +127,9 @@ def compile_status(show: bool = True, stream=None):
     status = _Status(stream if show else None)
     undo = []
     try:
+        from spiking.engine import import_brian2
+
+        import_brian2()  # first import without pylab/Matplotlib (see there)
         from brian2.codegen.runtime.cython_rt.extension_manager import (
             CythonExtensionManager,
             get_cython_cache_dir,

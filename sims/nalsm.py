@@ -66,6 +66,7 @@ class NALSMConfig:
         "digits",
         "image dataset: digits (embedded), mnist, fashion-mnist, idx:DIR (any directory of four IDX files) "
         "or npz:FILE (arrays x_train, y_train, x_test, y_test)",
+        metavar="{digits,mnist,fashion-mnist,idx:DIR,npz:FILE}",
     )
     data_path: str = param(
         "",
@@ -238,10 +239,9 @@ def _evaluate_variant(liq, data, model, eta, w_astro, w_scale, config, rng, prog
     Xtr, scale = normalise_rows(train)
     Xva, _ = normalise_rows(val.counts, scale)
     Xte, _ = normalise_rows(test, scale)
-    with feedback.bar(config.epochs, f"{model} readout", "epoch", progress) as b:
-        ro = SoftmaxReadout(
-            n_classes=data.n_classes, epochs=config.epochs, seed=int(rng.integers(2**31 - 1))
-        ).fit(Xtr, data.y_train, Xva, data.y_val, on_epoch=lambda _: b.update(1))
+    ro = SoftmaxReadout(
+        n_classes=data.n_classes, epochs=config.epochs, seed=int(rng.integers(2**31 - 1))
+    ).fit(Xtr, data.y_train, Xva, data.y_val)
     pred = ro.predict(Xte)
     # kernel quality on clean test inputs, generalisation rank on the same inputs with pixel noise
     # classes absent from a small test split are left out, not counted as empty
@@ -350,14 +350,10 @@ def estimate_memory(config: NALSMConfig) -> dict:
     :math:`\\lambda = 3` and mean :math:`C \\approx 0.2` (40 counted); every input pixel
     reaches a liquid neuron with probability 0.15.
     """
-    # own data (idx:DIR, npz:FILE) is sized like MNIST, its arrays from the bytes on disk
-    n_all, n_pixels = _DATASET_SIZES.get(config.dataset, (70000, 784))
-    data_bytes = 2 * 8.0 * n_all * n_pixels
-    if ":" in config.dataset:
-        path = Path(config.dataset.split(":", 1)[1]).expanduser()
-        files = [p for p in path.iterdir() if p.is_file()] if path.is_dir() else [path]
-        files = [p for p in files if p.is_file()]
-        data_bytes = 2 * 8.0 * sum(p.stat().st_size for p in files) or data_bytes
+    from tasks.datasets import dataset_extent
+
+    # own data (idx:DIR, npz:FILE) is sized from its headers; unreadable files fail later, in the loader
+    n_all, n_pixels = _DATASET_SIZES.get(config.dataset) or dataset_extent(config.dataset) or (70000, 784)
     n_liquid = int(np.prod(parse_grid(config.grid)))
     given = config.n_train + config.n_val + config.n_test
     n_samples = given if config.n_train and config.n_val and config.n_test else max(given, n_all)
@@ -370,7 +366,7 @@ def estimate_memory(config: NALSMConfig) -> dict:
             limits.spikes_bytes(n_liquid, config.n_record * config.sample_duration, 100.0),
             "--n-record or --grid",
         ),
-        "dataset": (data_bytes, "--dataset"),
+        "dataset": (2 * 8.0 * n_all * n_pixels, "--dataset"),
         # the drawn initialisation samples (indices and their pixel rows)
         "initialisation samples": (8.0 * config.n_init * (1 + n_pixels), "--n-init"),
         "interpreter and libraries": (limits.BASELINE_BYTES, "--grid"),
@@ -383,13 +379,13 @@ def estimate_memory(config: NALSMConfig) -> dict:
     help="NALSM liquid state machine (LSM / LSM+STDP / astrocyte-modulated STDP)",
     memory=estimate_memory,
     outputs=(
-        "dataset", "n_liquid", "n_input", "n_train", "n_val", "n_test", "n_synapses_liquid", "engine",
+        "dataset", "data", "n_classes", "n_liquid", "n_input", "n_train", "n_val", "n_test",
+        "n_synapses_liquid", "engine",
         "backend", "model", "eta", "w_astro", "w_scale", "validation_accuracy", "test_accuracy",
         "best_epoch", "branching_factor", "branching_factor_chance", "kernel_quality",
         "generalisation_rank", "mean_rate_hz", "mean_abs_weight_liquid", "best_lsm_test_accuracy",
         "best_lsm_w_scale", "accuracy_unit", "build_time_s", "run_time_s", "compile_time_s",
         "confusion_matrix", "sweep",
-        "data", "n_classes",
     ),
 )
 def run_nalsm(config: NALSMConfig, *, seed: int, out=None, progress: bool = False) -> dict:

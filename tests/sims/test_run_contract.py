@@ -268,7 +268,7 @@ def test_help_shows_choices_defaults_and_per_simulation_seed(capsys, monkeypatch
     assert "--preset {izhikevich2003,sparse}" in res and "--backend {cython,numpy,cpp_standalone}" in res
     assert "(default: izhikevich2003)" in res and "NumPy and Brian2" in res
     nalsm = _help("run", "nalsm")
-    for shown in ("--model {lsm,stdp,nalsm}",
+    for shown in ("--dataset {digits,mnist,fashion-mnist,idx:DIR,npz:FILE}", "--model {lsm,stdp,nalsm}",
                   "--engine {brian2,numba}", "--sample-duration SAMPLE_DURATION", "--sample-ms MS"):
         assert shown in nalsm
     assert "(default: $NEUROPLAST_MNIST" in nalsm and "(default: )" not in nalsm
