@@ -12,6 +12,12 @@ samples after a washout and scored on the next ``n_test``.
   heterogeneous time constants sampled at the end of each sample
   (:func:`spiking.states.multi_tau_traces`).
 * ESN: :class:`spiking.esn.EchoStateNetwork`, one update per sample.
+* ReservoirPy (optional extra ``peers``: ``pip install neuroplast[peers]``): the same
+  leaky-tanh ESN built by :class:`reservoirpy.nodes.Reservoir` with matched settings
+  (units, spectral radius, leak, input scale, uniform weights, density 0.1, bias 0.2),
+  run on the same series and read out by the same readout: the external reference
+  that the in-house ESN must agree with. The in-house ESN stays because the
+  free-running Mackey-Glass prediction needs a closed-loop step.
 
 Multi-step Mackey-Glass: for the ESN the readout is run **free** (its one-step
 output fed back as the next input) for ``horizon`` steps from the end of the
@@ -52,13 +58,19 @@ __all__ = ["PredictionConfig", "run_prediction", "TASKS", "PRED_READOUTS"]
 
 TASKS = ("mackey-glass", "narma10", "memory-capacity")
 PRED_READOUTS = ("ridge", "three_factor", "force")
+RESERVOIRS = ("all", "both", "spiking", "esn", "reservoirpy")
+RESERVOIRPY_HINT = "ReservoirPy is not installed; pip install 'neuroplast[peers]' (reservoirpy>=0.4.2)"
 
 
 @dataclass(frozen=True)
 class PredictionConfig:
     task: str = param("mackey-glass", "benchmark", choices=TASKS)
     readout: str = param("ridge", "readout (the same for both reservoirs)", choices=PRED_READOUTS)
-    reservoir: str = param("both", "which reservoir(s) to run", choices=("both", "spiking", "esn"))
+    reservoir: str = param(
+        "all",
+        "which reservoir(s) to run ('both': spiking and esn; 'all': also reservoirpy when installed)",
+        choices=RESERVOIRS,
+    )
     n_neurons: int = param(500, "units of the spiking reservoir and of the ESN")
     n_train: int = param(2000, "training samples")
     n_test: int = param(1000, "test samples")
@@ -155,6 +167,40 @@ def esn_states(config: PredictionConfig, u, rng):
         seed=rng,
     )
     return esn.run(u), esn
+
+
+def reservoirpy_available() -> bool:
+    try:
+        import reservoirpy  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def reservoirpy_states(config: PredictionConfig, u, rng) -> np.ndarray:
+    """States of a ReservoirPy ``Reservoir`` matched to :func:`esn_states`' settings.
+
+    Raises ``ValueError`` (with the install hint) when ReservoirPy is missing.
+    """
+    try:
+        from reservoirpy import mat_gen
+        from reservoirpy.nodes import Reservoir
+    except ImportError:
+        raise ValueError(RESERVOIRPY_HINT) from None
+    bias = 0.2  # ESNConfig.bias_scale
+    res = Reservoir(
+        units=config.n_neurons,
+        sr=config.esn_spectral_radius,
+        lr=config.esn_leak,
+        input_scaling=config.esn_input_scale,
+        input_connectivity=1.0,
+        rc_connectivity=0.1,
+        W=mat_gen.uniform(low=-1.0, high=1.0),
+        Win=mat_gen.uniform(low=-1.0, high=1.0),
+        bias=mat_gen.uniform(low=-bias, high=bias, connectivity=1.0),
+        seed=int(rng.integers(2**31 - 1)),
+    )
+    return np.asarray(res.run(np.asarray(u, dtype=float).reshape(-1, 1)))
 
 
 def make_readout(config: PredictionConfig, n_outputs: int):
@@ -275,28 +321,44 @@ def run_prediction(config: PredictionConfig, *, seed: int, out=None, progress: b
     rng = make_rng(seed)
     u, targets, extra = make_task(config, rng)
     results, curves, timings = {}, {}, {}
-    if config.reservoir in ("both", "spiking"):
+    if config.reservoir in ("all", "both", "spiking"):
         t0 = time.perf_counter()
         X, info = spiking_states(config, u, rng, progress)
         t1 = time.perf_counter()
         results["spiking"], curves["spiking"] = evaluate(config, X, targets, extra)
         results["spiking"].update(info)
         timings["spiking_reservoir_s"], timings["spiking_readout_s"] = t1 - t0, time.perf_counter() - t1
-    if config.reservoir in ("both", "esn"):
+    if config.reservoir in ("all", "both", "esn"):
         t0 = time.perf_counter()
         X, esn = esn_states(config, u, rng)
         t1 = time.perf_counter()
         results["esn"], curves["esn"] = evaluate(config, X, targets, extra, esn=esn)
         timings["esn_reservoir_s"], timings["esn_readout_s"] = t1 - t0, time.perf_counter() - t1
-    primary = results.get("spiking", results.get("esn"))
+    skipped = {}
+    if config.reservoir == "reservoirpy" or (config.reservoir == "all" and reservoirpy_available()):
+        # its own Generator, so adding it does not change the other reservoirs' draws
+        rpy_rng = np.random.default_rng([seed, 1])
+        t0 = time.perf_counter()
+        X = reservoirpy_states(config, u, rpy_rng)
+        t1 = time.perf_counter()
+        results["reservoirpy"], curves["reservoirpy"] = evaluate(config, X, targets, extra)
+        timings["reservoirpy_reservoir_s"] = t1 - t0
+        timings["reservoirpy_readout_s"] = time.perf_counter() - t1
+    elif config.reservoir == "all":
+        skipped["reservoirpy"] = RESERVOIRPY_HINT
+    primary = results.get("spiking", results.get("esn", results.get("reservoirpy")))
     summary = {"task": config.task, "readout": config.readout, "results": results, **timings}
+    if skipped:
+        summary["skipped"] = skipped
     if config.task == "memory-capacity":
         summary["memory_capacity"] = primary["memory_capacity"]
+        summary["memory_capacity_by_reservoir"] = {r: v["memory_capacity"] for r, v in results.items()}
         if "esn" in results:
             summary["esn_memory_capacity"] = results["esn"]["memory_capacity"]
     else:
         key = next(k for k in primary if k.startswith("nrmse_"))
         summary["nrmse"] = primary[key]
+        summary["nrmse_by_reservoir"] = {r: v[key] for r, v in results.items()}
         summary["nrmse_normalisation"] = "sqrt(mean((y_pred - y)^2) / var(y)) on the test set"
         for r, v in results.items():
             for k, val in v.items():
