@@ -194,7 +194,13 @@ PRESETS: dict[str, ReservoirConfig] = {
     # noise (noise_repeat = trial length, set by the what/when simulation) its trajectory
     # repeats from trial to trial and elapsed time is decodable over the whole trial.
     "timing": ReservoirConfig(
-        connectivity="indegree", indegree=100, w_exc=5.0, w_inh=10.0, tau_syn=0.03, noise_exc=5.0, noise_inh=2.0
+        connectivity="indegree",
+        indegree=100,
+        w_exc=5.0,
+        w_inh=10.0,
+        tau_syn=0.03,
+        noise_exc=5.0,
+        noise_inh=2.0,
     ),
 }
 

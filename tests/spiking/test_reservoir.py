@@ -159,8 +159,14 @@ def test_preset_scaling():
             "indegree must be <= 10",
         ),
         (lambda: preset("brunel"), "unknown preset 'brunel'"),
-        (lambda: ReservoirConfig(noise_repeat=0.0105), r"noise_repeat \(0.0105 s\) must be a whole number of dt"),
-        (lambda: ReservoirConfig(noise_repeat=0.1, noise_period=2e-3), "noise_repeat > 0 needs noise_period == dt"),
+        (
+            lambda: ReservoirConfig(noise_repeat=0.0105),
+            r"noise_repeat \(0.0105 s\) must be a whole number of dt",
+        ),
+        (
+            lambda: ReservoirConfig(noise_repeat=0.1, noise_period=2e-3),
+            "noise_repeat > 0 needs noise_period == dt",
+        ),
         (lambda: preset(n_neurons=-5), "n_neurons must be >= 2"),
         (
             lambda: IzhikevichReservoir(ReservoirConfig(n_exc=8, n_inh=2), backend="gpu"),
@@ -220,7 +226,10 @@ def test_frozen_noise_makes_trials_repeat():
 
     def window_similarity(config):
         run = IzhikevichReservoir(config, seed=0).run(0.6, seed=1)
-        c = [run.counts(np.arange(0, 0.2, 0.01) + w, np.arange(0.01, 0.21, 0.01) + w).ravel() for w in (0.2, 0.4)]
+        c = [
+            run.counts(np.arange(0, 0.2, 0.01) + w, np.arange(0.01, 0.21, 0.01) + w).ravel()
+            for w in (0.2, 0.4)
+        ]
         return np.corrcoef(c[0], c[1])[0, 1]
 
     frozen, fresh = window_similarity(cfg.replace(noise_repeat=0.2)), window_similarity(cfg)
