@@ -189,18 +189,18 @@ PRESETS: dict[str, ReservoirConfig] = {
     # Sparse variant with the same mean summed input per neuron (80 E + 20 I sources).
     "sparse": ReservoirConfig(connectivity="indegree", indegree=100, w_exc=5.0, w_inh=10.0),
     # Trial-timing reservoir (issue 15; scan in sims/specs/timing_reservoir.toml): the sparse
-    # network with 30 ms synapses and strong thalamic noise (5 / 2 mV) that dominates the
-    # recurrent input, so the network is driven, not chaotic (exc ~9 Hz). Used with frozen
-    # noise (noise_repeat = trial length, set by the what/when simulation) its trajectory
-    # repeats from trial to trial and elapsed time is decodable over the whole trial.
+    # network at half its weights, 30 ms synapses and strong thalamic noise (6 / 2.4 mV) that
+    # dominates the recurrent input, so the network is noise-driven, not chaotic (exc ~10 Hz).
+    # With frozen noise (noise_repeat = trial length, set by the what/when simulation) its
+    # trajectory repeats from trial to trial and elapsed time is decodable over the whole trial.
     "timing": ReservoirConfig(
         connectivity="indegree",
         indegree=100,
-        w_exc=5.0,
-        w_inh=10.0,
+        w_exc=2.5,
+        w_inh=5.0,
         tau_syn=0.03,
-        noise_exc=5.0,
-        noise_inh=2.0,
+        noise_exc=6.0,
+        noise_inh=2.4,
     ),
 }
 
