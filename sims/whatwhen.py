@@ -130,7 +130,7 @@ class WhatWhenConfig:
     gate_shape: str = param("boxcar", "attention gate shape", choices=GATE_SHAPES)
     gate_floor: float = param(0.1, "attention gate outside the attended window, in [0, 1]")
     what_gate: str = param(
-        "onset",
+        "window",
         "gate of the 'what' readouts: the 'when' window, or a Gaussian around the stimulus onset",
         choices=("window", "onset"),
     )
