@@ -81,7 +81,9 @@ class PredictionConfig:
     input_gain: float = param(40.0, "spiking reservoir: input current gain (mV/ms per unit input)")
     p_input: float = param(1.0, "spiking reservoir: probability that the input drives a neuron")
     noise: float = param(2.0, "spiking reservoir: thalamic noise of excitatory neurons, mV")
-    reservoir_preset: str = param("sparse", "spiking reservoir preset", choices=("sparse", "izhikevich2003"))
+    reservoir_preset: str = param(
+        "sparse", "spiking reservoir preset", choices=("sparse", "izhikevich2003", "timing")
+    )
     trace_taus: str = param("0.02,0.05,0.1,0.2,0.4", "readout synaptic time constants, s (round-robin)")
     esn_spectral_radius: float = param(0.9, "ESN spectral radius")
     esn_input_scale: float = param(0.5, "ESN input scale")
