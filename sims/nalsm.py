@@ -2,10 +2,10 @@
 
 Protocol (Ivanov & Michmizos, NeurIPS 2021; reference code combra-lab/NALSM):
 
-1. **Liquid initialisation**: ``n_init`` random training samples, ``init_ms``
+1. **Liquid initialisation**: ``n_init`` random training samples, ``init_duration``
    each, plasticity on without decay (``stdp``, ``nalsm``; skipped for ``lsm``).
 2. **Feature generation**: every train/validation/test sample is presented for
-   ``sample_ms`` starting from the initialised weights, with :math:`\\eta_+`,
+   ``sample_duration`` starting from the initialised weights, with :math:`\\eta_+`,
    ``A``, :math:`w_\\mathrm{astro}`, :math:`b_A` decaying by ``lr_decay`` per step;
    liquid spike counts are the features.
 3. **Readout**: a linear softmax layer on spike counts normalised as in the
@@ -35,6 +35,7 @@ inputs), accuracy and confusion matrix.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,10 +45,13 @@ from plasticity_rules.validation import (
     check_choice,
     check_int,
     check_nonnegative,
+    check_positive,
     check_probability,
     make_rng,
 )
 
+from . import feedback, limits
+from .limits import check_steps
 from .parsing import parse_floats, parse_grid
 from .registry import param, register
 
@@ -58,19 +62,40 @@ MODELS = ("lsm", "stdp", "nalsm")
 
 @dataclass(frozen=True)
 class NALSMConfig:
-    dataset: str = param("digits", "image dataset", choices=("digits", "mnist", "fashion-mnist"))
-    data_path: str = param("", "directory of the MNIST/Fashion-MNIST IDX files (default: search)")
+    dataset: str = param(
+        "digits",
+        "image dataset: digits (embedded), mnist, fashion-mnist, idx:DIR (any directory of four IDX files) "
+        "or npz:FILE (arrays x_train, y_train, x_test, y_test)",
+    )
+    data_path: str = param(
+        "",
+        "directory of the mnist/fashion-mnist IDX files, any size (default: $NEUROPLAST_MNIST / "
+        "$NEUROPLAST_FASHION_MNIST, $NEUROPLAST_DATA/<name>, ~/.cache/neuroplast/datasets/<name>, "
+        "~/datasets/<name>, /usr/share/datasets/<name>)",
+        scan=False,
+    )
+    split: str = param(
+        "auto",
+        "train/validation split: auto (reference 50k/10k/10k for the official release, else seeded), "
+        "reference or seeded",
+        choices=("auto", "reference", "seeded"),
+    )
+    split_seed: int = param(0, "seed of the digits split and of the seeded split of your own data")
     model: str = param("nalsm", "liquid model", choices=MODELS)
     grid: str = param("10x10x10", "liquid grid shape, e.g. 10x10x10")
     n_train: int = param(0, "training samples used (0 = all)")
     n_val: int = param(0, "validation samples used (0 = all)")
     n_test: int = param(0, "test samples used (0 = all)")
     n_init: int = param(1000, "samples of the liquid-initialisation phase")
-    init_ms: int = param(20, "duration of one initialisation sample in ms")
-    sample_ms: int = param(250, "duration of one feature-generation sample in ms")
+    init_duration: float = param(
+        0.02, "duration of one initialisation sample (whole ms)", unit="s", aliases={"init_ms": "ms"}
+    )
+    sample_duration: float = param(
+        0.25, "duration of one feature-generation sample (whole ms)", unit="s", aliases={"sample_ms": "ms"}
+    )
     eta: float = param(0.15, "STDP potentiation rate eta_+ (stdp, nalsm)")
     w_astro: float = param(0.01, "astrocyte weight w_astro (nalsm), scaled by layer sizes")
-    w_scale: float = param(1.0, "initial |w| / w_max of the fixed-weight LSM")
+    w_scale: float = param(1.0, "initial weight magnitude abs(w) / w_max of the fixed-weight LSM")
     lr_decay: float = param(0.99, "per-step decay of plasticity during feature generation")
     sweep: bool = param(False, "run the LSM weight-scale sweep, STDP and the NALSM w_astro sweep")
     lsm_scales: str = param("0.4,0.6,0.8,1.0", "weight scales of the LSM sweep", scan=False)
@@ -84,18 +109,28 @@ class NALSMConfig:
     backend: str = param("cython", "Brian2 code-generation target", choices=("cython", "numpy"))
 
     def __post_init__(self):
-        check_choice("dataset", self.dataset, ("digits", "mnist", "fashion-mnist"))
+        from tasks.datasets import SPLITS, check_dataset_spec
+
+        check_dataset_spec(self.dataset)
+        check_choice("split", self.split, SPLITS)
+        check_int("split_seed", self.split_seed, minimum=0)
         check_choice("model", self.model, MODELS)
         parse_grid(self.grid)
         for name in ("n_train", "n_val", "n_test"):
             check_int(name, getattr(self, name), minimum=0)
         check_int("n_init", self.n_init, minimum=1)
-        check_int("init_ms", self.init_ms, minimum=1)
-        check_int("sample_ms", self.sample_ms, minimum=1)
-        if self.sample_ms <= 2 * 25 + 2 * 4:
+        for name in ("init_duration", "sample_duration"):
+            check_positive(name, getattr(self, name))
+            ms = getattr(self, name) * 1e3
+            if abs(ms - round(ms)) > 1e-6 or round(ms) < 1:
+                raise ValueError(f"{name} must be a whole number of ms (dt = 1 ms), got {ms:g} ms")
+            check_steps(name, getattr(self, name), 1e-3)
+        check_steps("liquid initialisation (n_init x init_duration)", self.n_init * self.init_duration, 1e-3,
+                    option="--n-init or --init-duration")
+        if self.sample_steps <= 2 * 25 + 2 * 4:
             raise ValueError(
-                f"sample_ms must be > 58 (25 ms buffers and 4 ms windows of the branching factor), "
-                f"got {self.sample_ms}"
+                f"sample_duration must be > 58 ms (25 ms buffers and 4 ms windows of the branching "
+                f"factor), got {self.sample_steps} ms"
             )
         check_nonnegative("eta", self.eta)
         check_nonnegative("w_astro", self.w_astro)
@@ -112,6 +147,16 @@ class NALSMConfig:
         check_choice("backend", self.backend, ("cython", "numpy"))
         check_choice("engine", self.engine, ("brian2", "numba"))
 
+    @property
+    def init_steps(self) -> int:
+        """Initialisation sample length in 1 ms steps."""
+        return round(self.init_duration * 1e3)
+
+    @property
+    def sample_steps(self) -> int:
+        """Feature-generation sample length in 1 ms steps."""
+        return round(self.sample_duration * 1e3)
+
 
 def _variants(config):
     """(model, eta, w_astro, w_scale, label) of every run."""
@@ -126,6 +171,43 @@ def _variants(config):
     return out
 
 
+def _features(liq, x, eta, w_astro, n_record, bar):
+    """``liq.features`` over ``x`` block by block, advancing ``bar`` after each block.
+
+    Brian2 liquids simulate ``slots * batch`` samples per ``run()`` and start every
+    block from the same weights, so calling them block by block makes the same runs
+    in the same order (identical results); the Numba twin draws one seed per call,
+    so it is called once.
+    """
+    import dataclasses
+
+    per = getattr(liq, "slots", 0) * getattr(liq, "batch", 0)
+    if per <= 0 or x.shape[0] <= per:
+        out = liq.features(x, eta=eta, w_astro=w_astro, n_record=n_record)
+        bar.update(x.shape[0])
+        return out
+    parts = []
+    for start in range(0, x.shape[0], per):
+        parts.append(
+            liq.features(x[start : start + per], eta=eta, w_astro=w_astro, n_record=max(0, n_record - start))
+        )
+        bar.update(min(per, x.shape[0] - start))
+    starts = range(0, x.shape[0], per)
+    joined = {
+        k: np.concatenate([getattr(p, k) + (s0 if k.endswith("_samples") else 0) for p, s0 in
+                           zip(parts, starts, strict=True)])
+        for k in ("spike_samples", "spike_steps", "spike_neurons", "input_samples", "input_steps",
+                  "input_neurons")
+    }
+    return dataclasses.replace(
+        parts[0],
+        counts=np.concatenate([p.counts for p in parts]),
+        astro=np.vstack([p.astro for p in parts]),
+        n_recorded=sum(p.n_recorded for p in parts),
+        **joined,
+    )
+
+
 def _evaluate_variant(liq, data, model, eta, w_astro, w_scale, config, rng, progress):
     from plasticity_rules.readouts import SoftmaxReadout
     from tasks.datasets import normalise_rows
@@ -137,14 +219,18 @@ def _evaluate_variant(liq, data, model, eta, w_astro, w_scale, config, rng, prog
     )
 
     c = liq.config
+    n_samples = data.x_val.shape[0] + data.x_train.shape[0] + data.x_test.shape[0]
     if model == "lsm":
         liq.use_initial_weights(w_scale)
     else:
         init_idx = rng.integers(0, data.x_train.shape[0], config.n_init)
-        liq.initialise(data.x_train[init_idx], eta=eta, w_astro=w_astro)
-    val = liq.features(data.x_val, eta=eta, w_astro=w_astro, n_record=config.n_record)
-    train = liq.features(data.x_train, eta=eta, w_astro=w_astro)["counts"]
-    test = liq.features(data.x_test, eta=eta, w_astro=w_astro)["counts"]
+        with feedback.bar(config.n_init, f"{model} liquid initialisation", "sample", progress) as b:
+            liq.initialise(data.x_train[init_idx], eta=eta, w_astro=w_astro)
+            b.update(config.n_init)
+    with feedback.bar(n_samples, f"{model} feature generation", "sample", progress) as b:
+        val = _features(liq, data.x_val, eta, w_astro, config.n_record, b)
+        train = _features(liq, data.x_train, eta, w_astro, 0, b).counts
+        test = _features(liq, data.x_test, eta, w_astro, 0, b).counts
     nls = liq.conn.n_liquid_syn
     bf_args = (*val.recorded_spikes(), *liq.liquid_synapses())
     bf = branching_factor(*bf_args)
@@ -152,16 +238,18 @@ def _evaluate_variant(liq, data, model, eta, w_astro, w_scale, config, rng, prog
     Xtr, scale = normalise_rows(train)
     Xva, _ = normalise_rows(val.counts, scale)
     Xte, _ = normalise_rows(test, scale)
-    ro = SoftmaxReadout(epochs=config.epochs, seed=int(rng.integers(2**31 - 1))).fit(
-        Xtr, data.y_train, Xva, data.y_val
-    )
+    ro = SoftmaxReadout(
+        n_classes=data.n_classes, epochs=config.epochs, seed=int(rng.integers(2**31 - 1))
+    ).fit(Xtr, data.y_train, Xva, data.y_val)
     pred = ro.predict(Xte)
     # kernel quality on clean test inputs, generalisation rank on the same inputs with pixel noise
-    n_pc = max(1, min(20, np.bincount(data.y_test).min()))
+    # classes absent from a small test split are left out, not counted as empty
+    n_pc = max(1, min(20, np.unique(data.y_test, return_counts=True)[1].min()))
     kq = kernel_quality(test, data.y_test, n_per_class=n_pc, n_draws=10, seed=rng)
     sub = np.concatenate([np.flatnonzero(data.y_test == k)[:n_pc] for k in np.unique(data.y_test)])
     noisy = np.clip(data.x_test[sub] + config.noise * rng.standard_normal(data.x_test[sub].shape), 0, 1)
-    noisy_counts = liq.features(noisy, eta=eta, w_astro=w_astro)["counts"]
+    with feedback.bar(len(sub), f"{model} noisy inputs", "sample", progress) as b:
+        noisy_counts = _features(liq, noisy, eta, w_astro, 0, b).counts
     gr = kernel_quality(noisy_counts, data.y_test[sub], n_per_class=n_pc, n_draws=10, seed=rng)
     w_now = liq.w_init_
     res = {
@@ -178,7 +266,7 @@ def _evaluate_variant(liq, data, model, eta, w_astro, w_scale, config, rng, prog
         "generalisation_rank": float(gr),
         "mean_rate_hz": float(val.counts.mean() / (c.sample_steps * 1e-3)),
         "mean_abs_weight_liquid": float(np.mean(np.abs(w_now[:nls]))),
-        "confusion_matrix": confusion_matrix(data.y_test, pred, 10).tolist(),
+        "confusion_matrix": confusion_matrix(data.y_test, pred, data.n_classes).tolist(),
     }
     return res, val
 
@@ -249,25 +337,78 @@ def _plots(out: Path, results, chosen, val, liq, config):
     plt.close(fig)
 
 
-@register("nalsm", NALSMConfig, help="NALSM liquid state machine (LSM / LSM+STDP / astrocyte-modulated STDP)")
+#: Samples of the whole datasets (``n_train = 0`` etc. mean "all").
+_DATASET_SIZES = {"digits": (1797, 64), "mnist": (70000, 784), "fashion-mnist": (70000, 784)}
+
+
+def estimate_memory(config: NALSMConfig) -> dict:
+    """Memory of a run by part, ``{part: (bytes, option that lowers it)}`` (see :mod:`sims.limits`).
+
+    Liquid synapses: the distance rule :math:`C e^{-(d/\\lambda)^2}` gives an expected
+    in-degree of :math:`C \\pi^{3/2} \\lambda^3 \\approx 30` at the reference's
+    :math:`\\lambda = 3` and mean :math:`C \\approx 0.2` (40 counted); every input pixel
+    reaches a liquid neuron with probability 0.15.
+    """
+    n_all, n_pixels = _DATASET_SIZES[config.dataset]
+    n_liquid = int(np.prod(parse_grid(config.grid)))
+    given = config.n_train + config.n_val + config.n_test
+    n_samples = given if config.n_train and config.n_val and config.n_test else max(given, n_all)
+    n_syn = n_liquid * 40 + n_pixels * n_liquid * 0.15
+    return {
+        "liquid synapses": (n_syn * limits.BYTES_PER_SYNAPSE, "--grid"),
+        # spike counts of every sample, their normalised copy and the readout's inputs
+        "features": (3 * 8.0 * n_samples * n_liquid, "--grid or --n-train/--n-val/--n-test"),
+        "recorded spikes": (
+            limits.spikes_bytes(n_liquid, config.n_record * config.sample_duration, 100.0),
+            "--n-record or --grid",
+        ),
+        "dataset": (2 * 8.0 * n_all * n_pixels, "--dataset"),
+        # the drawn initialisation samples (indices and their pixel rows)
+        "initialisation samples": (8.0 * config.n_init * (1 + n_pixels), "--n-init"),
+        "interpreter and libraries": (limits.BASELINE_BYTES, "--grid"),
+    }
+
+
+@register(
+    "nalsm",
+    NALSMConfig,
+    help="NALSM liquid state machine (LSM / LSM+STDP / astrocyte-modulated STDP)",
+    memory=estimate_memory,
+    outputs=(
+        "dataset", "n_liquid", "n_input", "n_train", "n_val", "n_test", "n_synapses_liquid", "engine",
+        "backend", "model", "eta", "w_astro", "w_scale", "validation_accuracy", "test_accuracy",
+        "best_epoch", "branching_factor", "branching_factor_chance", "kernel_quality",
+        "generalisation_rank", "mean_rate_hz", "mean_abs_weight_liquid", "best_lsm_test_accuracy",
+        "best_lsm_w_scale", "accuracy_unit", "build_time_s", "run_time_s", "confusion_matrix", "sweep",
+    ),
+)
 def run_nalsm(config: NALSMConfig, *, seed: int, out=None, progress: bool = False) -> dict:
     from spiking.liquid import Brian2Liquid, LiquidConfig, NumbaLiquid
     from tasks.datasets import load_dataset
 
     rng = make_rng(seed)
-    data = load_dataset(config.dataset, path=config.data_path or None)
-    data = data.subset(config.n_train or None, config.n_val or None, config.n_test or None)
+    data = load_dataset(
+        config.dataset,
+        path=config.data_path or None,
+        split=config.split,
+        split_seed=config.split_seed,
+        n_train=config.n_train or None,
+        n_val=config.n_val or None,
+        n_test=config.n_test or None,
+    )
     lcfg = LiquidConfig(
         grid_shape=parse_grid(config.grid),
         n_input=data.n_pixels,
-        init_steps=config.init_ms,
-        sample_steps=config.sample_ms,
+        init_steps=config.init_steps,
+        sample_steps=config.sample_steps,
         lr_decay=config.lr_decay,
     )
+    t0 = time.perf_counter()
     if config.engine == "numba":
         liq = NumbaLiquid(lcfg, seed=rng)
     else:
         liq = Brian2Liquid(lcfg, seed=rng, backend=config.backend)
+    t_build = time.perf_counter() - t0
     results = []
     chosen = chosen_val = None
     for model, eta, wa, ws in _variants(config):
@@ -288,6 +429,8 @@ def run_nalsm(config: NALSMConfig, *, seed: int, out=None, progress: bool = Fals
             chosen, chosen_val = res, val
     summary = {
         "dataset": config.dataset,
+        "data": data.provenance,
+        "n_classes": data.n_classes,
         "n_liquid": lcfg.n_liquid,
         "n_input": lcfg.n_input,
         "n_train": int(data.x_train.shape[0]),
@@ -296,6 +439,11 @@ def run_nalsm(config: NALSMConfig, *, seed: int, out=None, progress: bool = Fals
         "n_synapses_liquid": int(liq.conn.n_liquid_syn),
         "engine": config.engine,
         "backend": liq.backend,
+        "accuracy_unit": "fraction",
+        # building the liquid; Brian2's code generation happens in the first run and is part of
+        # run_time_s here (the runner's compile status line reports it on first runs)
+        "build_time_s": t_build,
+        "run_time_s": time.perf_counter() - t0 - t_build,
     }
     summary.update(chosen)
     if config.sweep:

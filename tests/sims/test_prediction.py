@@ -23,6 +23,7 @@ TINY = {
 def test_tasks_run_and_write_summary(task, tmp_path):
     s = execute("prediction", {**TINY, "task": task}, seed=1, out=tmp_path)
     on_disk = json.loads((tmp_path / "summary.json").read_text())
+    _assert_declared("prediction", {**TINY, "task": task}, on_disk)
     from sims.prediction import reservoirpy_available
 
     expected = {"spiking", "esn"} | ({"reservoirpy"} if reservoirpy_available() else set())
@@ -109,3 +110,13 @@ def test_reservoirpy_missing_is_a_clear_error(monkeypatch):
         execute("prediction", {**TINY, "reservoir": "reservoirpy"}, seed=0)
     s = execute("prediction", {**TINY, "reservoir": "all", "task": "narma10"}, seed=0)
     assert "reservoirpy" in s["skipped"] and set(s["results"]) == {"spiking", "esn"}
+
+
+def _assert_declared(name, params, summary):
+    """Every summary key is declared (scan specs may name it in ``metrics``)."""
+    from sims import registry
+
+    sim = registry.get(name)
+    undeclared = set(summary) - sim.output_names(sim.make_config(params)) - {
+        "package_version", "brian2_version", "numba_version"}
+    assert not undeclared, f"summary keys not declared in the registry: {sorted(undeclared)}"
