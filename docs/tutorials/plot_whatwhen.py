@@ -88,9 +88,9 @@ for c, r in zip(dec["centres_ms"], dec["r2"], strict=True):
 # ----------------------------------------
 # Every readout learns from the same states; the outputs are scored *while
 # learning* (each trial is predicted before it is learned). For each
-# switch a control session runs the post-switch condition from the first
-# trial on the same network and frozen noise; "recovered" means back within 1.2x the
-# control's error at the same point of training.
+# switch a control session runs the post-switch condition from the
+# first trial on the same network and frozen noise; "recovered" means
+# back within 1.2x the control's error at the same point of training.
 controls = sw.control_errors(
     config,
     session,
@@ -161,7 +161,7 @@ for ax in axes[-1]:
 # Left: anticipatory "what" amplitude (peak of the mean probe response, last
 # probe trials of every block) against the stimulus probability. Right: each
 # readout's error relative to its own no-switch control (3-trial running
-# mean; 1 = as good as if nothing had switched, dotted: the 1.2 recovery level).
+# mean; 1 = as good as if nothing had switched, dotted: the 1.2 level).
 fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(8, 3.4), layout="constrained")
 for name, sc in scores.items():
     pairs = sc["amplitude_pairs"]
