@@ -131,6 +131,11 @@ class WhatWhenConfig:
     )
     gate_shape: str = param("boxcar", "attention gate shape", choices=GATE_SHAPES)
     gate_floor: float = param(0.1, "attention gate outside the attended window, in [0, 1]")
+    what_target: str = param(
+        "plateau",
+        "shape of the 'what' targets: identity held from cue to stimulus offset, or the 'when' bump",
+        choices=("plateau", "bump"),
+    )
     what_gate: str = param(
         "window",
         "gate of the 'what' readouts: the 'when' window, or a Gaussian around the stimulus onset",
@@ -197,6 +202,7 @@ class WhatWhenConfig:
             gate_floor=self.gate_floor,
             probe_fraction=self.probe_fraction,
             what_gate=self.what_gate,
+            what_target=self.what_target,
         )
 
 
