@@ -118,7 +118,7 @@ class WhatWhenConfig:
         True, "three-factor: normalised rule, update / (eps + squared trace norm); etas dimensionless"
     )
     surprise: float = param(
-        0.0, "three-factor: surprise gate threshold theta, update x min(1, |error|/theta) (0: off)"
+        0.0, "three-factor: surprise gate threshold theta, update x min(1, abs(error)/theta) (0: off)"
     )
     depression: float = param(
         1.0, "three-factor: rate of output-lowering (depressing) updates relative to eta"
