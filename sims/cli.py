@@ -26,7 +26,7 @@ from . import registry
 
 # Modules providing ``add_parser(subparsers)`` that registers a sub-command
 # whose parser sets ``func`` (called with the parsed namespace, returns exit code).
-_EXTRA_COMMANDS = ("sims.scan",)
+_EXTRA_COMMANDS = ("sims.scan", "sims.warmup")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -63,7 +63,7 @@ def _add_sim_parser(subparsers, sim: registry.Simulation) -> None:
         elif f.type in (bool, "bool"):
             kwargs["action"] = argparse.BooleanOptionalAction
         else:
-            kwargs["metavar"] = f.name.upper()
+            kwargs["metavar"] = meta.get("metavar") or f.name.upper()
         p.add_argument(flag, **kwargs)
     for alias, (field, unit) in registry.aliases(sim).items():
         p.add_argument(

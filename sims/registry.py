@@ -67,15 +67,24 @@ _REGISTRY: dict[str, "Simulation"] = {}
 _loaded = False
 
 
-def param(default, help: str, *, unit: str | None = None, choices=None, scan: bool = True, aliases=None):
+def param(
+    default, help: str, *, unit: str | None = None, choices=None, scan: bool = True, aliases=None,
+    metavar: str | None = None,
+):
     """A dataclass field with help text, an optional unit (``"s"`` for durations) and choices.
+
+    ``metavar`` shows the allowed forms of an open-ended value in ``--help``
+    (``{digits,mnist,idx:DIR}``) where ``choices`` cannot list them all.
 
     ``aliases`` maps old parameter names to the unit of a bare number given
     under that name (``{"sample_ms": "ms"}``: ``sample_ms=250`` means 250 ms).
     """
     return field(
         default=default,
-        metadata={"help": help, "unit": unit, "choices": choices, "scan": scan, "aliases": aliases or {}},
+        metadata={
+            "help": help, "unit": unit, "choices": choices, "scan": scan, "aliases": aliases or {},
+            "metavar": metavar,
+        },
     )
 
 
