@@ -328,7 +328,7 @@ def estimate_memory(config: PredictionConfig) -> dict:
     N = config.n_neurons
     parts = {"interpreter and libraries": (limits.BASELINE_BYTES, "--n-neurons")}
     samples = "--n-train, --n-test or --washout"
-    if config.reservoir in ("both", "spiking"):
+    if config.reservoir in ("all", "both", "spiking"):
         duration = n * config.step
         n_syn = limits.reservoir_synapses(preset(config.reservoir_preset, n_neurons=N))
         parts["spiking synapses"] = (n_syn * limits.BYTES_PER_SYNAPSE, "--n-neurons")
@@ -337,8 +337,10 @@ def estimate_memory(config: PredictionConfig) -> dict:
             2 * 8.0 * n * N + limits.spikes_bytes(N, duration, 50.0) + 3 * 8.0 * n * N,
             f"{samples} or --n-neurons",
         )
-    if config.reservoir in ("both", "esn"):
+    if config.reservoir in ("all", "both", "esn"):
         parts["echo state network"] = (8.0 * N * N + 3 * 8.0 * n * N, f"--n-neurons or {samples}")
+    if config.reservoir in ("all", "reservoirpy"):
+        parts["ReservoirPy ESN"] = (8.0 * N * N + 3 * 8.0 * n * N, f"--n-neurons or {samples}")
     k = config.max_delay if config.task == "memory-capacity" else 2
     parts["targets and readouts"] = (8.0 * (n * k + N * N * 2), samples)
     return parts
