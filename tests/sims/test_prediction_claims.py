@@ -30,17 +30,17 @@ def test_esn_baselines_agree_with_reservoirpy(results):
 
 
 @pytest.mark.xfail(
-    reason="measured: spiking memory capacity ~2 (1.4-2.0 over the probed settings)", strict=False
+    reason="measured: spiking memory capacity 1.91 (1.4-2.0 over the probed settings)", strict=False
 )
 def test_spiking_memory_capacity(results):
     assert results["memory-capacity"]["memory_capacity_by_reservoir"]["spiking"] >= 12
 
 
-@pytest.mark.xfail(reason="measured: spiking NARMA10 NRMSE 0.67", strict=False)
+@pytest.mark.xfail(reason="measured: spiking NARMA10 NRMSE 0.683", strict=False)
 def test_spiking_narma10(results):
     assert results["narma10"]["nrmse_by_reservoir"]["spiking"] <= 0.45
 
 
-@pytest.mark.xfail(reason="measured: spiking Mackey-Glass one-step NRMSE ~0.1", strict=False)
+@pytest.mark.xfail(reason="measured: spiking Mackey-Glass one-step NRMSE 0.103", strict=False)
 def test_spiking_mackey_glass(results):
     assert results["mackey-glass"]["nrmse_by_reservoir"]["spiking"] <= 0.02
