@@ -82,7 +82,7 @@ class WhatWhenConfig:
         "40:0.15:0.6,0.3,0.1; 40:0.25:0.6,0.3,0.1; 40:0.25:0.1,0.3,0.6",
         "blocks 'n_trials:latency_s:p1,p2,...' separated by ';' (a new block is a switch)",
     )
-    trial_duration: float = param(0.5, "trial length", unit="s")
+    trial_duration: float = param(0.6, "trial length", unit="s")
     cue_time: float = param(0.1, "cue onset within the trial", unit="s")
     cue_duration: float = param(0.05, "cue length", unit="s")
     stimulus_duration: float = param(0.05, "stimulus length", unit="s")
@@ -92,12 +92,17 @@ class WhatWhenConfig:
         0.25, "fraction of probe trials (stimulus omitted, no learning; timing/amplitude read there)"
     )
     n_neurons: int = param(500, "reservoir neurons (80 % excitatory)")
-    reservoir_preset: str = param("sparse", "reservoir preset", choices=("sparse", "izhikevich2003"))
+    reservoir_preset: str = param(
+        "timing", "reservoir preset", choices=("timing", "sparse", "izhikevich2003")
+    )
     tau_syn: float = param(
         0.03, "reservoir synaptic time constant (0: the paper's instantaneous synapses)", unit="s"
     )
-    noise: float = param(3.0, "thalamic noise of excitatory neurons, mV (inhibitory: 0.4x)")
-    recurrent_scale: float = param(4.0, "scale of the preset's recurrent weights (1: the preset)")
+    noise: float = param(6.0, "thalamic noise of excitatory neurons, mV (inhibitory: 0.4x)")
+    frozen_noise: bool = param(
+        True, "replay the same thalamic-noise realisation in every trial (cue-locked frozen noise)"
+    )
+    recurrent_scale: float = param(1.0, "scale of the preset's recurrent weights (1: the preset)")
     input_rate: float = param(100.0, "firing rate of active input neurons, Hz")
     input_per_channel: int = param(20, "input neurons per channel (cue, each stimulus)")
     p_input: float = param(0.2, "input -> reservoir connection probability")
@@ -112,24 +117,37 @@ class WhatWhenConfig:
     normalise: bool = param(
         True, "three-factor: normalised rule, update / (eps + squared trace norm); etas dimensionless"
     )
+    surprise: float = param(
+        0.0, "three-factor: surprise gate threshold theta, update x min(1, abs(error)/theta) (0: off)"
+    )
+    depression: float = param(
+        1.0, "three-factor: rate of output-lowering (depressing) updates relative to eta"
+    )
     three_factor_bias: bool = param(
         False, "three-factor: learn a bias per readout (off: the output is a pure synaptic sum)"
     )
     eligibility_tau: float = param(
         0.0, "presynaptic eligibility-trace time constant (0: the rate itself)", unit="s"
     )
-    gate_shape: str = param(
-        "boxcar", "attention gate shape", choices=GATE_SHAPES
-    )
+    gate_shape: str = param("boxcar", "attention gate shape", choices=GATE_SHAPES)
     gate_floor: float = param(0.1, "attention gate outside the attended window, in [0, 1]")
+    what_target: str = param(
+        "plateau",
+        "shape of the 'what' targets: identity held from cue to stimulus offset, or the 'when' bump",
+        choices=("plateau", "bump"),
+    )
     what_gate: str = param(
-        "onset",
+        "window",
         "gate of the 'what' readouts: the 'when' window, or a Gaussian around the stimulus onset",
         choices=("window", "onset"),
     )
     force_alpha: float = param(1.0, "FORCE: P(0) = I/alpha")
     force_every: int = param(2, "FORCE: update every k steps")
     ridge_alpha: float = param(1.0, "ridge penalty")
+    decode_alpha: float = param(0.1, "time decoding: ridge penalty (states at unit mean squared norm)")
+    decode_horizon: float = param(
+        0.4, "time decoding: score bump centres up to this long after the cue", unit="s"
+    )
     eval_trials: int = param(5, "probe trials at the end of each block used for timing and amplitude metrics")
     recovery_factor: float = param(
         1.2, "recovered when the 3-trial mean error is <= factor x pre-switch median"
@@ -137,16 +155,31 @@ class WhatWhenConfig:
     timing_tolerance: float = param(
         0.015, "timing recovery: peak-time error abs(peak time - onset) at most this", unit="s"
     )
+    control: bool = param(
+        True,
+        "anchor recovery to no-switch control sessions (one reservoir run per distinct post-switch block)",
+    )
     backend: str = param("cython", "Brian2 code generation", choices=("cython", "numpy"))
 
     def __post_init__(self):
         check_choice("readout", self.readout, READOUTS)
         check_int("n_neurons", self.n_neurons, minimum=2)
-        for name in ("noise", "input_rate", "w_input", "eligibility_tau", "recurrent_scale", "tau_syn"):
+        for name in (
+            "noise",
+            "input_rate",
+            "w_input",
+            "eligibility_tau",
+            "recurrent_scale",
+            "tau_syn",
+            "decode_horizon",
+            "surprise",
+            "depression",
+        ):
             check_nonnegative(name, getattr(self, name))
         for name in ("eta_when", "eta_what", "force_alpha", "recovery_factor", "timing_tolerance"):
             check_positive(name, getattr(self, name))
         check_nonnegative("ridge_alpha", self.ridge_alpha)
+        check_positive("decode_alpha", self.decode_alpha)
         check_int("input_per_channel", self.input_per_channel)
         check_int("force_every", self.force_every)
         check_int("eval_trials", self.eval_trials)
@@ -169,12 +202,29 @@ class WhatWhenConfig:
             gate_floor=self.gate_floor,
             probe_fraction=self.probe_fraction,
             what_gate=self.what_gate,
+            what_target=self.what_target,
         )
 
 
 # ----------------------------------------------------------------------------- pipeline pieces
-def simulate_reservoir(config: WhatWhenConfig, session: ww.WhatWhenSession, rng, progress=False):
-    """Encode the session's inputs, run the reservoir once, return ``(states, run, timings)``."""
+def simulate_reservoir(
+    config: WhatWhenConfig,
+    session: ww.WhatWhenSession,
+    rng,
+    progress=False,
+    *,
+    reservoir=None,
+    trial_seed=None,
+    state_scale=None,
+    return_reservoir=False,
+):
+    """Encode the session's inputs, run the reservoir once, return ``(states, run, timings)``.
+
+    ``reservoir`` (an :class:`~spiking.reservoir.IzhikevichReservoir` built by an earlier call
+    with ``return_reservoir=True``), ``trial_seed`` (its noise seed, ``run.brian_seed``) and
+    ``state_scale`` (``timings['state_scale_hz']``) run another session, e.g. a no-switch
+    control, on the same network with the same frozen noise and state normalisation.
+    """
     from spiking.encoders import poisson_encode
     from spiking.reservoir import IzhikevichReservoir, preset
     from spiking.states import multi_tau_traces
@@ -192,10 +242,11 @@ def simulate_reservoir(config: WhatWhenConfig, session: ww.WhatWhenSession, rng,
         w_exc=base.w_exc * config.recurrent_scale,
         w_inh=base.w_inh * config.recurrent_scale,
         tau_syn=config.tau_syn,
+        noise_repeat=session.paradigm.trial_duration if config.frozen_noise else 0.0,
     )
-    res = IzhikevichReservoir(cfg, seed=rng, backend=config.backend)
+    res = IzhikevichReservoir(cfg, seed=rng, backend=config.backend) if reservoir is None else reservoir
     t1 = time.perf_counter()
-    run = res.run(session.duration, input_spikes=spikes, progress=progress)
+    run = res.run(session.duration, input_spikes=spikes, progress=progress, seed=trial_seed)
     t2 = time.perf_counter()
     t_codegen = res.last_timing_["build_s"]  # code generation inside the run is build time
     # sample at the end of each step (the state that has seen the step's input)
@@ -207,15 +258,54 @@ def simulate_reservoir(config: WhatWhenConfig, session: ww.WhatWhenSession, rng,
         parse_taus(config.trace_taus),
     )
     # one global scale so that the mean squared norm of a state is 1 (learning rates are per unit power)
-    scale = float(np.sqrt(np.mean(np.sum(X**2, axis=1))))
+    scale = float(np.sqrt(np.mean(np.sum(X**2, axis=1)))) if state_scale is None else float(state_scale)
     X /= scale if scale > 0 else 1.0
     t3 = time.perf_counter()
-    return X, run, {
+    timings = {
         "build_s": t1 - t0 + t_codegen,
         "reservoir_s": t2 - t1 - t_codegen,
         "states_s": t3 - t2,
         "state_scale_hz": scale,
     }
+    return (X, run, timings, res) if return_reservoir else (X, run, timings)
+
+
+def control_paradigms(paradigm: ww.WhatWhenParadigm) -> list[ww.WhatWhenParadigm]:
+    """One no-switch control per switch: the whole session in the post-switch block's condition.
+
+    Returns
+    -------
+    list of WhatWhenParadigm, one per switch (block ``1..``), each a single block of
+    ``paradigm.n_trials`` trials with that block's latency and probabilities.
+    """
+    import dataclasses
+
+    return [
+        dataclasses.replace(paradigm, blocks=(ww.Block(paradigm.n_trials, b.latency, b.probabilities),))
+        for b in paradigm.blocks[1:]
+    ]
+
+
+def control_errors(config, session, names, seed, reservoir, trial_seed, state_scale) -> dict:
+    """Per readout name, the per-trial errors of the no-switch control of every switch.
+
+    Each control runs on the same network with the same frozen noise and state scale; its
+    stimulus draws come from ``default_rng([seed, 1, block])`` (identical conditions share one run).
+    """
+    out = {n: [] for n in names}
+    cache = {}
+    for b, par in enumerate(control_paradigms(session.paradigm), start=1):
+        key = (par.blocks[0].latency, par.blocks[0].probabilities)
+        if key not in cache:
+            crng = np.random.default_rng([seed, 1, b])
+            csess = ww.generate(par, seed=crng)
+            Xc, _, _ = simulate_reservoir(
+                config, csess, crng, reservoir=reservoir, trial_seed=trial_seed, state_scale=state_scale
+            )
+            cache[key] = {n: wwm.trial_errors(csess, train_readout(n, config, csess, Xc)[0]) for n in names}
+        for n in names:
+            out[n].append(cache[key][n])
+    return out
 
 
 def train_readout(
@@ -233,6 +323,8 @@ def train_readout(
             online=np.array([True] + [False] * k),
             normalise=config.normalise,
             fit_intercept=config.three_factor_bias,
+            surprise=config.surprise,
+            depression=config.depression,
         )
         m.fit(X, Y, gate=session.gate, segment_ends=session.trial_end)
         return m.train_predictions_, m
@@ -349,7 +441,8 @@ _SCORE_KEYS = (
     "worst_error_after_switch", "mean_error_10_trials_before_switch", "mean_error_10_trials_after_switch",
     "timing_recovery_trials", "final_error", "what_when_cosine", "what_when_mean_row_cosine",
     "what_when_angles_deg", "mean_response_peak_after_cue_ms", "single_trial_peak_after_cue_ms",
-    "peak_vs_latency", "amplitude_pairs", "evaluated_on",
+    "peak_vs_latency", "amplitude_pairs", "evaluated_on", "timing_bias_ms_per_block", "recovery_anchor",
+    "control_error_at_switch", "recovery_trials_own", "recovered_own", "pre_switch_error",
 )
 
 
@@ -361,6 +454,7 @@ _SCORE_KEYS = (
         "readout", "n_trials", "switch_trials", "n_neurons", "mean_rate_exc_hz", "mean_rate_inh_hz",
         "time_decoding_centres_ms", "time_decoding_r2", "simulated_s", "build_s", "reservoir_s", "states_s",
         "state_scale_hz", "readout_train_s", "learning_curve", "comparison", "plots",
+        "time_decoding_r2_min", "control_s",
     ),
     help="What/when prediction (Yamada & Chao 2025): three-factor, FORCE and ridge readouts of one "
     "Izhikevich reservoir run; timing error, amplitude-probability correlation, recovery after switches, "
@@ -369,8 +463,17 @@ _SCORE_KEYS = (
 def run_whatwhen(config: WhatWhenConfig, *, seed: int, out=None, progress: bool = False) -> dict:
     rng = make_rng(seed)
     session = ww.generate(config.paradigm(), seed=rng)
-    X, res_run, timings = simulate_reservoir(config, session, rng, progress=progress)
+    X, res_run, timings, reservoir = simulate_reservoir(
+        config, session, rng, progress=progress, return_reservoir=True
+    )
     names = READOUTS if config.compare else (config.readout,)
+    controls = None
+    if config.control and len(session.switch_trials):
+        t0 = time.perf_counter()
+        controls = control_errors(
+            config, session, names, seed, reservoir, res_run.brian_seed, timings["state_scale_hz"]
+        )
+        timings["control_s"] = time.perf_counter() - t0
     preds, scores, readout_s = {}, {}, {}
     with feedback.bar(len(names), "readouts", "readout", progress) as bar:
         for name in names:
@@ -385,10 +488,11 @@ def run_whatwhen(config: WhatWhenConfig, *, seed: int, out=None, progress: bool 
                 eval_trials=config.eval_trials,
                 recovery_factor=config.recovery_factor,
                 timing_tolerance=config.timing_tolerance,
+                control_errors=None if controls is None else controls[name],
             )
             bar.update(1)
     main = scores[config.readout]
-    decoding = wwm.time_decoding(session, X, alpha=config.ridge_alpha)
+    decoding = wwm.time_decoding(session, X, alpha=config.decode_alpha, horizon=config.decode_horizon)
     summary = {
         "readout": config.readout,
         **{k: v for k, v in main.items() if k != "trial_errors"},
@@ -399,6 +503,7 @@ def run_whatwhen(config: WhatWhenConfig, *, seed: int, out=None, progress: bool 
         "mean_rate_inh_hz": res_run.mean_rate("inh"),
         "time_decoding_centres_ms": decoding["centres_ms"],
         "time_decoding_r2": decoding["r2"],
+        "time_decoding_r2_min": float(np.min(decoding["r2"])),
         "simulated_s": session.duration,
         **timings,
         "readout_train_s": readout_s,
@@ -410,6 +515,7 @@ def run_whatwhen(config: WhatWhenConfig, *, seed: int, out=None, progress: bool 
             "teaching_trial_timing_error_ms",
             "single_trial_timing_error_ms",
             "timing_bias_ms",
+            "timing_bias_ms_per_block",
             "what_timing_error_ms",
             "what_timing_bias_ms",
             "amplitude_probability_corr",
@@ -419,6 +525,9 @@ def run_whatwhen(config: WhatWhenConfig, *, seed: int, out=None, progress: bool 
             "amplitude_probability_slope_above_baseline",
             "recovery_trials",
             "recovered",
+            "recovery_trials_own",
+            "control_error_at_switch",
+            "pre_switch_error",
             "worst_error_after_switch",
             "mean_error_10_trials_before_switch",
             "mean_error_10_trials_after_switch",

@@ -48,6 +48,14 @@ def test_summary_and_plots(tiny_run):
     assert on_disk["readout"] == "three_factor" and on_disk["seed"] == 3
     assert len(on_disk["recovery_trials"]) == 1 == len(on_disk["switch_trials"])
     assert len(on_disk["learning_curve"]) == 12
+    # issue 15 contract: per-block timing bias, anchored recovery, decoding per centre
+    assert len(on_disk["timing_bias_ms_per_block"]) == 2
+    assert on_disk["timing_bias_ms"] == pytest.approx(np.mean(on_disk["timing_bias_ms_per_block"]))
+    assert on_disk["recovery_anchor"] == "no-switch control"
+    assert len(on_disk["control_error_at_switch"]) == 1 and on_disk["control_error_at_switch"][0] > 0
+    assert on_disk["recovery_threshold"][0] == pytest.approx(1.2 * on_disk["control_error_at_switch"][0])
+    assert len(on_disk["time_decoding_r2"]) == len(on_disk["time_decoding_centres_ms"])
+    assert on_disk["time_decoding_r2_min"] == pytest.approx(min(on_disk["time_decoding_r2"]))
     assert set(on_disk["comparison"]) == {"three_factor", "force", "force_reset", "ridge"}
     # the reported cosine is that of the smallest principal angle between the what and when weights
     angles = np.asarray(on_disk["what_when_angles_deg"])
