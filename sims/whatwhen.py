@@ -7,11 +7,12 @@ Pipeline (Yamada & Chao 2025, arXiv:2510.14382, as reconstructed in
 2. encode cue and stimulus channels as Poisson spike trains (:func:`spiking.encoders.poisson_encode`);
 3. run the Brian2 Izhikevich reservoir **once** over the whole session, all trials
    back to back in one ``run()`` (the reservoir does not depend on the readout);
-4. sample exponentially filtered spike traces every ``dt`` (:func:`spiking.states.filtered_traces`).
-   The readout synapses have heterogeneous time constants (``trace_taus``, assigned to
-   neurons round-robin);
+4. sample exponentially filtered spike traces every ``dt``. The readout synapses have
+   heterogeneous time constants (``trace_taus``, assigned to neurons round-robin); steps 2-4
+   are :func:`spiking.reservoir_traces.reservoir_traces`;
 5. train the requested readout (and, with ``compare``, all four on the *same* traces) with
-   the Numba kernels, online through the session, and score the outputs produced while learning;
+   the Numba kernels, online through the session, and score the outputs produced while learning
+   (:mod:`tasks.whatwhen_training`, :func:`tasks.whatwhen_metrics.score_readout`);
 6. measure how well the states carry elapsed time since the cue (:func:`tasks.whatwhen_metrics.time_decoding`,
    held-out ridge fit of time bumps on stimulus-free activity; ``summary['time_decoding_r2']``).
 
@@ -47,10 +48,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from plasticity_rules.force import ForceReadout
 from plasticity_rules.gates import GATE_SHAPES
-from plasticity_rules.readouts import RidgeReadout
-from plasticity_rules.three_factor import ThreeFactorReadout
 from plasticity_rules.validation import (
     check_choice,
     check_int,
@@ -61,15 +59,15 @@ from plasticity_rules.validation import (
 )
 from tasks import whatwhen as ww
 from tasks import whatwhen_metrics as wwm
+from tasks import whatwhen_training as wwt
+from tasks.whatwhen_training import READOUTS
 
 from . import feedback, limits
 from .limits import check_steps
 from .parsing import parse_taus
 from .registry import param, register
 
-__all__ = ["WhatWhenConfig", "run_whatwhen", "READOUTS"]
-
-READOUTS = ("three_factor", "force", "force_reset", "ridge")
+__all__ = ["WhatWhenConfig", "run_whatwhen", "readout_settings", "simulate_reservoir"]
 
 
 @dataclass(frozen=True)
@@ -206,7 +204,23 @@ class WhatWhenConfig:
         )
 
 
-# ----------------------------------------------------------------------------- pipeline pieces
+# ----------------------------------------------------------------------------- config -> library calls
+def readout_settings(config: WhatWhenConfig) -> wwt.ReadoutSettings:
+    """The readout hyper-parameters of ``config``."""
+    return wwt.ReadoutSettings(
+        eta_when=config.eta_when,
+        eta_what=config.eta_what,
+        eligibility_tau=config.eligibility_tau,
+        normalise=config.normalise,
+        fit_intercept=config.three_factor_bias,
+        surprise=config.surprise,
+        depression=config.depression,
+        force_alpha=config.force_alpha,
+        force_every=config.force_every,
+        ridge_alpha=config.ridge_alpha,
+    )
+
+
 def simulate_reservoir(
     config: WhatWhenConfig,
     session: ww.WhatWhenSession,
@@ -216,22 +230,17 @@ def simulate_reservoir(
     reservoir=None,
     trial_seed=None,
     state_scale=None,
-    return_reservoir=False,
 ):
-    """Encode the session's inputs, run the reservoir once, return ``(states, run, timings)``.
+    """Run :func:`spiking.reservoir_traces.reservoir_traces` on the session's inputs.
 
-    ``reservoir`` (an :class:`~spiking.reservoir.IzhikevichReservoir` built by an earlier call
-    with ``return_reservoir=True``), ``trial_seed`` (its noise seed, ``run.brian_seed``) and
-    ``state_scale`` (``timings['state_scale_hz']``) run another session, e.g. a no-switch
+    Returns ``(states, run, timings, reservoir)``; ``reservoir``, ``trial_seed`` (``run.brian_seed``)
+    and ``state_scale`` (``timings['state_scale_hz']``) run another session, e.g. a no-switch
     control, on the same network with the same frozen noise and state normalisation.
     """
-    from spiking.encoders import poisson_encode
-    from spiking.reservoir import IzhikevichReservoir, preset
-    from spiking.states import multi_tau_traces
+    from spiking.reservoir import preset
+    from spiking.reservoir_traces import reservoir_traces
 
-    t0 = time.perf_counter()
     rates = np.repeat(session.input_rates(1e-3, rate=config.input_rate), config.input_per_channel, axis=1)
-    spikes = poisson_encode(rates, session.duration, dt=1e-3, seed=rng)
     base = preset(config.reservoir_preset, n_neurons=config.n_neurons)
     cfg = base.replace(
         n_inputs=rates.shape[1],
@@ -244,106 +253,20 @@ def simulate_reservoir(
         tau_syn=config.tau_syn,
         noise_repeat=session.paradigm.trial_duration if config.frozen_noise else 0.0,
     )
-    res = IzhikevichReservoir(cfg, seed=rng, backend=config.backend) if reservoir is None else reservoir
-    t1 = time.perf_counter()
-    run = res.run(session.duration, input_spikes=spikes, progress=progress, seed=trial_seed)
-    t2 = time.perf_counter()
-    t_codegen = res.last_timing_["build_s"]  # code generation inside the run is build time
     # sample at the end of each step (the state that has seen the step's input)
-    X = multi_tau_traces(
-        run.spikes.indices,
-        run.spikes.times,
-        cfg.n_neurons,
+    return reservoir_traces(
+        cfg,
+        rates,
+        session.duration,
         session.times + session.paradigm.dt * (1 - 1e-9),
         parse_taus(config.trace_taus),
+        seed=rng,
+        backend=config.backend,
+        reservoir=reservoir,
+        trial_seed=trial_seed,
+        state_scale=state_scale,
+        progress=progress,
     )
-    # one global scale so that the mean squared norm of a state is 1 (learning rates are per unit power)
-    scale = float(np.sqrt(np.mean(np.sum(X**2, axis=1)))) if state_scale is None else float(state_scale)
-    X /= scale if scale > 0 else 1.0
-    t3 = time.perf_counter()
-    timings = {
-        "build_s": t1 - t0 + t_codegen,
-        "reservoir_s": t2 - t1 - t_codegen,
-        "states_s": t3 - t2,
-        "state_scale_hz": scale,
-    }
-    return (X, run, timings, res) if return_reservoir else (X, run, timings)
-
-
-def control_paradigms(paradigm: ww.WhatWhenParadigm) -> list[ww.WhatWhenParadigm]:
-    """One no-switch control per switch: the whole session in the post-switch block's condition.
-
-    Returns
-    -------
-    list of WhatWhenParadigm, one per switch (block ``1..``), each a single block of
-    ``paradigm.n_trials`` trials with that block's latency and probabilities.
-    """
-    import dataclasses
-
-    return [
-        dataclasses.replace(paradigm, blocks=(ww.Block(paradigm.n_trials, b.latency, b.probabilities),))
-        for b in paradigm.blocks[1:]
-    ]
-
-
-def control_errors(config, session, names, seed, reservoir, trial_seed, state_scale) -> dict:
-    """Per readout name, the per-trial errors of the no-switch control of every switch.
-
-    Each control runs on the same network with the same frozen noise and state scale; its
-    stimulus draws come from ``default_rng([seed, 1, block])`` (identical conditions share one run).
-    """
-    out = {n: [] for n in names}
-    cache = {}
-    for b, par in enumerate(control_paradigms(session.paradigm), start=1):
-        key = (par.blocks[0].latency, par.blocks[0].probabilities)
-        if key not in cache:
-            crng = np.random.default_rng([seed, 1, b])
-            csess = ww.generate(par, seed=crng)
-            Xc, _, _ = simulate_reservoir(
-                config, csess, crng, reservoir=reservoir, trial_seed=trial_seed, state_scale=state_scale
-            )
-            cache[key] = {n: wwm.trial_errors(csess, train_readout(n, config, csess, Xc)[0]) for n in names}
-        for n in names:
-            out[n].append(cache[key][n])
-    return out
-
-
-def train_readout(
-    name: str, config: WhatWhenConfig, session: ww.WhatWhenSession, X
-) -> tuple[np.ndarray, object]:
-    """Train readout ``name`` through the session; return (outputs produced while learning, readout)."""
-    Y = session.targets
-    spt = session.paradigm.steps_per_trial
-    if name == "three_factor":
-        k = session.paradigm.n_stimuli
-        m = ThreeFactorReadout(
-            eta=[config.eta_when] + [config.eta_what] * k,
-            trace_tau=config.eligibility_tau,
-            dt=config.dt,
-            online=np.array([True] + [False] * k),
-            normalise=config.normalise,
-            fit_intercept=config.three_factor_bias,
-            surprise=config.surprise,
-            depression=config.depression,
-        )
-        m.fit(X, Y, gate=session.gate, segment_ends=session.trial_end)
-        return m.train_predictions_, m
-    if name in ("force", "force_reset"):
-        m = ForceReadout(alpha=config.force_alpha, update_every=config.force_every)
-        reset = session.switch_trials * spt if name == "force_reset" else None
-        m.fit(X, Y, reset_at=reset, learn=session.learn)
-        return m.train_predictions_, m
-    if name == "ridge":
-        m = RidgeReadout(alpha=config.ridge_alpha)
-        out = np.zeros_like(Y)
-        for i in range(session.n_trials):
-            sl = slice(i * spt, (i + 1) * spt)
-            if hasattr(m, "coef_"):  # trials before the first teaching trial output 0
-                out[sl] = m.predict(X[sl])
-            if not session.probe[i]:
-                m.partial_fit(X[sl], Y[sl])
-        return out, m
-    raise ValueError(f"unknown readout {name!r}; allowed: {', '.join(READOUTS)}")
 
 
 # ----------------------------------------------------------------------------- plots
@@ -463,22 +386,26 @@ _SCORE_KEYS = (
 def run_whatwhen(config: WhatWhenConfig, *, seed: int, out=None, progress: bool = False) -> dict:
     rng = make_rng(seed)
     session = ww.generate(config.paradigm(), seed=rng)
-    X, res_run, timings, reservoir = simulate_reservoir(
-        config, session, rng, progress=progress, return_reservoir=True
-    )
+    X, res_run, timings, reservoir = simulate_reservoir(config, session, rng, progress=progress)
     names = READOUTS if config.compare else (config.readout,)
+    settings = readout_settings(config)
     controls = None
     if config.control and len(session.switch_trials):
         t0 = time.perf_counter()
-        controls = control_errors(
-            config, session, names, seed, reservoir, res_run.brian_seed, timings["state_scale_hz"]
-        )
+
+        def control_states(csess, crng):
+            return simulate_reservoir(
+                config, csess, crng, reservoir=reservoir, trial_seed=res_run.brian_seed,
+                state_scale=timings["state_scale_hz"],
+            )[0]
+
+        controls = wwt.control_errors(session, names, control_states, seed=seed, settings=settings)
         timings["control_s"] = time.perf_counter() - t0
     preds, scores, readout_s = {}, {}, {}
     with feedback.bar(len(names), "readouts", "readout", progress) as bar:
         for name in names:
             t0 = time.perf_counter()
-            pred, model = train_readout(name, config, session, X)
+            pred, model = wwt.train_readout(name, session, X, settings)
             readout_s[name] = time.perf_counter() - t0
             preds[name] = pred
             scores[name] = wwm.score_readout(

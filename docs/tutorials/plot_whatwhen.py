@@ -32,17 +32,21 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from plasticity_rules.validation import make_rng
-from sims import whatwhen as sw
+from spiking.reservoir import preset
+from spiking.reservoir_traces import reservoir_traces
 from tasks import whatwhen as ww
 from tasks import whatwhen_metrics as wwm
+from tasks import whatwhen_training as wwt
 
-config = sw.WhatWhenConfig(
-    blocks="20:0.15:0.6,0.3,0.1; 20:0.25:0.6,0.3,0.1; 20:0.25:0.1,0.3,0.6",
-    n_neurons=300,
-    eval_trials=3,
+paradigm = ww.WhatWhenParadigm(
+    blocks=ww.parse_blocks(
+        "20:0.15:0.6,0.3,0.1; 20:0.25:0.6,0.3,0.1; 20:0.25:0.1,0.3,0.6"
+    ),
+    trial_duration=0.6,
+    probe_fraction=0.25,
 )
 rng = make_rng(0)
-session = ww.generate(config.paradigm(), seed=rng)
+session = ww.generate(paradigm, seed=rng)
 par = session.paradigm
 spt = par.steps_per_trial
 t_ms = np.arange(spt) * par.dt * 1e3
@@ -63,9 +67,40 @@ ax.set(
 _ = ax.legend(fontsize="small", ncols=2)
 
 # %%
-# One reservoir run for the whole session, then filtered traces every 5 ms.
-X, run, timings, reservoir = sw.simulate_reservoir(
-    config, session, rng, return_reservoir=True
+# The reservoir
+# -------------
+# 300 Izhikevich neurons of the ``timing`` preset with exponential synapses
+# (30 ms) and thalamic noise that repeats in every trial (frozen,
+# cue-locked). Each input channel (cue, stimuli) drives 20 Poisson neurons
+# at 100 Hz while it is on.
+
+
+def input_rates(sess):
+    """Rates (Hz) of the input neurons, one row per ms."""
+    return np.repeat(sess.input_rates(1e-3, rate=100.0), 20, axis=1)
+
+
+rates = input_rates(session)
+noise = 6.0  # mV, excitatory neurons (inhibitory: 0.4x)
+base = preset("timing", n_neurons=300)
+net = base.replace(
+    n_inputs=rates.shape[1],
+    p_input=0.2,
+    w_input=30.0,
+    noise_exc=noise,
+    noise_inh=0.4 * noise,
+    tau_syn=0.03,
+    noise_repeat=par.trial_duration,
+)
+
+# %%
+# One reservoir run for the whole session, then filtered traces every 5 ms
+# (sampled at the end of each step), with readout time constants from 20 to
+# 400 ms assigned round-robin; states are scaled to unit mean squared norm.
+TAUS = (0.02, 0.05, 0.1, 0.2, 0.4)
+sample_times = session.times + par.dt * (1 - 1e-9)
+X, run, timings, reservoir = reservoir_traces(
+    net, rates, session.duration, sample_times, TAUS, seed=rng
 )
 print(
     f"{session.duration:.0f} s simulated in {timings['reservoir_s']:.1f} s"
@@ -76,9 +111,7 @@ print(f"excitatory rate {run.mean_rate('exc'):.1f} Hz; states {X.shape}")
 # Does the reservoir remember *when* the cue came? A held-out ridge fit of
 # time bumps on stimulus-free activity (cue to stimulus onset, probe trials
 # to the trial end), up to 400 ms after the cue.
-dec = wwm.time_decoding(
-    session, X, alpha=config.decode_alpha, horizon=config.decode_horizon
-)
+dec = wwm.time_decoding(session, X, alpha=0.1, horizon=0.4)
 print("elapsed-time decoding, R^2 by bump centre (ms after the cue):")
 for c, r in zip(dec["centres_ms"], dec["r2"], strict=True):
     print(f"  {c:5.0f} ms: {r:5.2f}")
@@ -91,25 +124,36 @@ for c, r in zip(dec["centres_ms"], dec["r2"], strict=True):
 # switch a control session runs the post-switch condition from the
 # first trial on the same network and frozen noise; "recovered" means
 # back within 1.2x the control's error at the same point of training.
-controls = sw.control_errors(
-    config,
-    session,
-    sw.READOUTS,
-    0,
-    reservoir,
-    run.brian_seed,
-    timings["state_scale_hz"],
-)
+#
+# A control replays the network with the session's noise seed and state
+# scale, on its own input spikes.
+
+
+def control_states(control_session, control_rng):
+    return reservoir_traces(
+        net,
+        input_rates(control_session),
+        control_session.duration,
+        control_session.times + par.dt * (1 - 1e-9),
+        TAUS,
+        seed=control_rng,
+        reservoir=reservoir,
+        trial_seed=run.brian_seed,
+        state_scale=timings["state_scale_hz"],
+    )[0]
+
+
+controls = wwt.control_errors(session, wwt.READOUTS, control_states, seed=0)
 scores, preds = {}, {}
-for name in sw.READOUTS:
-    preds[name], model = sw.train_readout(name, config, session, X)
+for name in wwt.READOUTS:
+    preds[name], model = wwt.train_readout(name, session, X)
     scores[name] = sc = wwm.score_readout(
         session,
         preds[name],
         model.coef_,
-        eval_trials=config.eval_trials,
-        recovery_factor=config.recovery_factor,
-        timing_tolerance=config.timing_tolerance,
+        eval_trials=3,
+        recovery_factor=1.2,
+        timing_tolerance=0.015,
         control_errors=controls[name],
     )
     print(

@@ -75,12 +75,14 @@ def test_force_reset_differs_from_force_only_after_switch(tiny_run):
     _, s = tiny_run
     from sims import whatwhen as sw
     from tasks import whatwhen as ww
+    from tasks import whatwhen_training as wwt
 
     c = sw.WhatWhenConfig(**{k: v for k, v in TINY.items() if k != "trial_duration"}, trial_duration=0.3)
     sess = ww.generate(c.paradigm(), seed=0)
     X = np.random.default_rng(0).random((sess.times.size, 10))
-    a, _ = sw.train_readout("force", c, sess, X)
-    b, _ = sw.train_readout("force_reset", c, sess, X)
+    settings = sw.readout_settings(c)
+    a, _ = wwt.train_readout("force", sess, X, settings)
+    b, _ = wwt.train_readout("force_reset", sess, X, settings)
     k = sess.switch_trials[0] * sess.paradigm.steps_per_trial
     np.testing.assert_array_equal(a[:k], b[:k])
     assert not np.allclose(a[k:], b[k:])
@@ -164,3 +166,12 @@ def _assert_declared(name, params, summary):
     undeclared = set(summary) - sim.output_names(sim.make_config(params)) - {
         "package_version", "brian2_version", "numba_version"}
     assert not undeclared, f"summary keys not declared in the registry: {sorted(undeclared)}"
+
+
+def test_config_defaults_are_the_library_readout_defaults():
+    # the tutorial composes tasks.whatwhen_training with its defaults; they must be the CLI's
+    from sims import whatwhen as sw
+    from tasks import whatwhen_training as wwt
+
+    assert sw.readout_settings(sw.WhatWhenConfig()) == wwt.ReadoutSettings()
+    assert sw.readout_settings(sw.WhatWhenConfig(ridge_alpha=3.0)).ridge_alpha == 3.0
