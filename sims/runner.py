@@ -101,15 +101,36 @@ def interrupt_guard():
 
     def handler(signum, frame):  # noqa: ARG001
         state["interrupted"] = True
+        if b2 is not None or "brian2" in sys.modules:
+            sys.modules["brian2"].Network._globally_stopped = True  # Brian2 ends run() at its next step
+        if _in_compiler_callback(frame):
+            # Python code called back from LLVM (Numba compiling or caching a kernel): an
+            # exception raised there is printed and swallowed, and can leave the compiler in a
+            # state that crashes later. The flags above end the run once control is back.
+            return
         raise Interrupted("interrupted")
 
     previous = signal.signal(signal.SIGINT, handler)
     try:
         yield state
+    except Exception as exc:
+        # whatever failed after a Ctrl-C (a run cut short, a swallowed interrupt) is the interrupt
+        if state["interrupted"] or _stopped_brian2_run():
+            raise Interrupted("interrupted") from exc
+        raise
     finally:
         signal.signal(signal.SIGINT, previous)
     if state["interrupted"] or _stopped_brian2_run():
         raise Interrupted("interrupted")
+
+
+def _in_compiler_callback(frame) -> bool:
+    """Whether ``frame`` runs inside Numba's or llvmlite's own Python code."""
+    while frame is not None:
+        if frame.f_globals.get("__name__", "").startswith(("llvmlite", "numba")):
+            return True
+        frame = frame.f_back
+    return False
 
 
 def execute(
