@@ -72,6 +72,8 @@ __all__ = [
     "step_constants",
     "LiquidFeatures",
     "Liquid",
+    "sample_seeds",
+    "input_drive",
 ]
 
 
@@ -253,6 +255,52 @@ def step_constants(config: LiquidConfig) -> dict:
     }
 
 
+def sample_seeds(base_seed: int, indices) -> list[np.random.SeedSequence]:
+    """Per-sample seeds: sample ``i`` draws its input spikes from ``SeedSequence(base_seed, (i,))``.
+
+    A sample's input spikes then depend only on ``(base_seed, i)``, never on which
+    other samples share a call, a batch or a worker, so features computed in
+    parallel shards, or resumed after an interruption, are bit-identical to a
+    serial run.
+
+    Parameters
+    ----------
+    base_seed : int
+        Non-negative entropy of the run (drawn once from the run's generator).
+    indices : array_like of int, shape (n_samples,)
+        Global sample indices (position in the data set being featurised).
+    """
+    base = check_int("base_seed", base_seed, minimum=0)
+    return [np.random.SeedSequence(base, spawn_key=(int(i),)) for i in np.asarray(indices).ravel()]
+
+
+def input_drive(p, seed, n_steps: int) -> np.ndarray:
+    """Bernoulli input spikes of one sample: ``U[t, j] < p[j]`` with ``U`` from the sample's own generator.
+
+    .. math::
+
+        d_{tj} = \\mathbb{1}[U_{tj} < p_j],\\quad
+        U \\sim \\mathcal{U}[0, 1)^{n_\\mathrm{steps} \\times n_\\mathrm{input}}
+
+    ``U`` is drawn row by row (step, then input neuron) from
+    ``numpy.random.default_rng(seed)``, the order in which the Numba engine draws
+    ``rng.random()`` per input neuron and step, so both engines see the same inputs.
+
+    Returns
+    -------
+    ndarray of bool, shape (n_steps, n_input)
+    """
+    p = np.asarray(p, dtype=np.float64)
+    return np.random.default_rng(seed).random((int(n_steps), p.shape[0])) < p
+
+
+def _check_sample_seeds(seeds, n: int) -> list:
+    seeds = list(seeds)
+    if len(seeds) != n:
+        raise ValueError(f"sample_seeds must have one seed per sample ({n}), got {len(seeds)}")
+    return seeds
+
+
 @dataclass(frozen=True)
 class LiquidFeatures:
     """What :meth:`Liquid.features` returns.
@@ -344,11 +392,15 @@ class Liquid:
         raise NotImplementedError
 
     def features(
-        self, probs, *, eta: float, w_astro: float, n_record: int = 0
+        self, probs, *, eta: float, w_astro: float, n_record: int = 0, sample_seeds=None
     ) -> LiquidFeatures:  # pragma: no cover - interface
         """Liquid spike counts per sample from ``w_init_``, with plasticity decaying by ``lr_decay``.
 
         ``n_record``: record every spike and the astrocyte trace of the first ``n_record`` samples.
+        ``sample_seeds``: one seed per sample (:func:`sample_seeds`); sample ``i``'s input
+        spikes are then :func:`input_drive` of its own seed, so its features do not depend on
+        the other samples of the call (sharded, resumable generation; same inputs on every
+        engine). Without it, one stream of the liquid's generator feeds all samples.
         """
         raise NotImplementedError
 
