@@ -105,6 +105,12 @@ class NALSMConfig:
         "brian2", "simulator: the Brian2 model or its hand-written Numba twin", choices=("brian2", "numba")
     )
     backend: str = param("cython", "Brian2 code-generation target", choices=("cython", "numpy"))
+    workers: int = param(0, "feature-generation worker processes (0 = one per core)", scan=False)
+    scheduler: str = param(
+        "", "Dask scheduler address for feature generation ('local': a Dask LocalCluster)", scan=False
+    )
+    store_chunk: int = param(250, "samples per stored feature chunk (unit of resume)", scan=False)
+    force: bool = param(False, "delete stored features of a different configuration in --out", scan=False)
 
     def __post_init__(self):
         check_choice("dataset", self.dataset, ("digits", "mnist", "fashion-mnist"))
@@ -134,6 +140,10 @@ class NALSMConfig:
         check_int("epochs", self.epochs, minimum=1)
         check_choice("backend", self.backend, ("cython", "numpy"))
         check_choice("engine", self.engine, ("brian2", "numba"))
+        check_int("workers", self.workers, minimum=0)
+        check_int("store_chunk", self.store_chunk, minimum=1)
+        if not isinstance(self.scheduler, str):
+            raise ValueError(f"scheduler must be an address string, got {self.scheduler!r}")
 
 
 def normalise_counts(counts: np.ndarray, scale: float | None = None) -> tuple[np.ndarray, float]:
@@ -222,7 +232,14 @@ def _variants(config):
     return out
 
 
-def _evaluate_variant(liq, data, model, eta, w_astro, w_scale, config, rng, progress):
+def _variant_label(model, eta, w_astro, w_scale) -> str:
+    return f"{model}_eta{eta:g}_wastro{w_astro:g}_wscale{w_scale:g}"
+
+
+def _evaluate_variant(liq, spec, data, pool, variant, config, rng, out, progress):
+    import time
+
+    from spiking.liquid import sample_seeds
     from tasks.liquid_metrics import (
         branching_factor,
         branching_factor_chance,
@@ -230,32 +247,55 @@ def _evaluate_variant(liq, data, model, eta, w_astro, w_scale, config, rng, prog
         kernel_quality,
     )
 
+    from .nalsm_scale import variant_features
+
+    model, eta, w_astro, w_scale = variant
+    probs, labels, splits, data_sha = pool
     c = liq.config
-    if model == "lsm":
-        liq.use_initial_weights(w_scale)
-    else:
-        init_idx = rng.integers(0, data.x_train.shape[0], config.n_init)
-        liq.initialise(data.x_train[init_idx], eta=eta, w_astro=w_astro)
-    val = liq.features(data.x_val, eta=eta, w_astro=w_astro, n_record=config.n_record)
-    train = liq.features(data.x_train, eta=eta, w_astro=w_astro)["counts"]
-    test = liq.features(data.x_test, eta=eta, w_astro=w_astro)["counts"]
+    # every draw is made whether or not a stored result is reused, so a resumed run draws the same
+    init_seed = int(rng.integers(2**31 - 1))
+    init_idx = rng.integers(0, data.x_train.shape[0], config.n_init)
+    base_seed = int(rng.integers(2**63 - 1))
+    readout_seed = int(rng.integers(2**31 - 1))
+    counts, val, info = variant_features(
+        liq,
+        spec,
+        probs,
+        labels,
+        splits,
+        label=_variant_label(model, eta, w_astro, w_scale),
+        params={"model": model, "eta": float(eta), "w_astro": float(w_astro), "w_scale": float(w_scale)},
+        init_probs=None if model == "lsm" else data.x_train[init_idx],
+        init_seed=init_seed,
+        base_seed=base_seed,
+        data_sha256=data_sha,
+        out=out,
+        workers=config.workers,
+        scheduler=config.scheduler,
+        store_chunk=config.store_chunk,
+        force=config.force,
+        n_record=config.n_record,
+        progress=progress,
+    )
+    train, val_counts, test = (counts[a:b] for a, b in (splits[k] for k in ("train", "val", "test")))
     nls = liq.conn.n_liquid_syn
     bf_args = (*val.recorded_spikes(), *liq.liquid_synapses())
     bf = branching_factor(*bf_args)
     bf_chance = branching_factor_chance(*bf_args, seed=rng)
+    t0 = time.perf_counter()
     Xtr, scale = normalise_counts(train)
-    Xva, _ = normalise_counts(val.counts, scale)
+    Xva, _ = normalise_counts(val_counts, scale)
     Xte, _ = normalise_counts(test, scale)
-    ro = SoftmaxReadout(epochs=config.epochs, seed=int(rng.integers(2**31 - 1))).fit(
-        Xtr, data.y_train, Xva, data.y_val
-    )
+    ro = SoftmaxReadout(epochs=config.epochs, seed=readout_seed).fit(Xtr, data.y_train, Xva, data.y_val)
     pred = ro.predict(Xte)
+    readout_s = time.perf_counter() - t0
     # kernel quality on clean test inputs, generalisation rank on the same inputs with pixel noise
     n_pc = max(1, min(20, np.bincount(data.y_test).min()))
     kq = kernel_quality(test, data.y_test, n_per_class=n_pc, n_draws=10, seed=rng)
     sub = np.concatenate([np.flatnonzero(data.y_test == k)[:n_pc] for k in np.unique(data.y_test)])
     noisy = np.clip(data.x_test[sub] + config.noise * rng.standard_normal(data.x_test[sub].shape), 0, 1)
-    noisy_counts = liq.features(noisy, eta=eta, w_astro=w_astro)["counts"]
+    noisy_seeds = sample_seeds(base_seed, probs.shape[0] + np.arange(sub.size))  # beyond the data's indices
+    noisy_counts = liq.features(noisy, eta=eta, w_astro=w_astro, sample_seeds=noisy_seeds)["counts"]
     gr = kernel_quality(noisy_counts, data.y_test[sub], n_per_class=n_pc, n_draws=10, seed=rng)
     w_now = liq.w_init_
     res = {
@@ -270,9 +310,17 @@ def _evaluate_variant(liq, data, model, eta, w_astro, w_scale, config, rng, prog
         "branching_factor_chance": float(bf_chance),
         "kernel_quality": float(kq),
         "generalisation_rank": float(gr),
-        "mean_rate_hz": float(val.counts.mean() / (c.sample_steps * 1e-3)),
+        "mean_rate_hz": float(val_counts.mean() / (c.sample_steps * 1e-3)),
         "mean_abs_weight_liquid": float(np.mean(np.abs(w_now[:nls]))),
         "confusion_matrix": confusion_matrix(data.y_test, pred, 10).tolist(),
+        "n_workers": info["n_workers"],
+        "init_s": info["init_s"],
+        "features_s": info["features_s"],
+        "readout_s": readout_s,
+        "samples_per_s": info["n_computed"] / info["features_s"] if info["n_computed"] else None,
+        "n_samples_computed": info["n_computed"],
+        "n_samples_resumed": info["n_resumed"],
+        "feature_store": info["store"],
     }
     return res, val
 
@@ -345,8 +393,13 @@ def _plots(out: Path, results, chosen, val, liq, config):
 
 @register("nalsm", NALSMConfig, help="NALSM liquid state machine (LSM / LSM+STDP / astrocyte-modulated STDP)")
 def run_nalsm(config: NALSMConfig, *, seed: int, out=None, progress: bool = False) -> dict:
-    from spiking.liquid import Brian2Liquid, LiquidConfig, NumbaLiquid
+    import tempfile
+
+    from spiking.liquid import LiquidConfig
     from tasks.datasets import load_dataset
+    from tasks.feature_store import array_digest
+
+    from .nalsm_scale import LiquidSpec
 
     rng = make_rng(seed)
     data = load_dataset(config.dataset, path=config.data_path or None)
@@ -358,14 +411,29 @@ def run_nalsm(config: NALSMConfig, *, seed: int, out=None, progress: bool = Fals
         sample_steps=config.sample_ms,
         lr_decay=config.lr_decay,
     )
-    if config.engine == "numba":
-        liq = NumbaLiquid(lcfg, seed=rng)
-    else:
-        liq = Brian2Liquid(lcfg, seed=rng, backend=config.backend)
+    # workers rebuild the same liquid from this seed
+    spec = LiquidSpec(lcfg, int(rng.integers(2**63 - 1)), config.engine, config.backend)
+    liq = spec.build()
+    # all samples in one array (train, validation, test): row i is sample i of the feature store
+    parts = ((data.x_train, data.y_train), (data.x_val, data.y_val), (data.x_test, data.y_test))
+    probs = np.concatenate([x for x, _ in parts])
+    labels = np.concatenate([y for _, y in parts])
+    bounds = np.cumsum([0] + [x.shape[0] for x, _ in parts])
+    splits = {k: (int(bounds[i]), int(bounds[i + 1])) for i, k in enumerate(("train", "val", "test"))}
+    pool = (probs, labels, splits, array_digest(probs, labels, bounds))
+    tmp = tempfile.TemporaryDirectory(prefix="neuroplast-features-") if out is None else None
+    store_root = Path(out) if out is not None else Path(tmp.name)
     results = []
     chosen = chosen_val = None
     for model, eta, wa, ws in _variants(config):
-        res, val = _evaluate_variant(liq, data, model, eta, wa, ws, config, rng, progress)
+        try:
+            res, val = _evaluate_variant(
+                liq, spec, data, pool, (model, eta, wa, ws), config, rng, store_root, progress
+            )
+        except BaseException:
+            if tmp is not None:
+                tmp.cleanup()
+            raise
         results.append(res)
         if progress:
             print(
@@ -380,6 +448,8 @@ def run_nalsm(config: NALSMConfig, *, seed: int, out=None, progress: bool = Fals
         )
         if chosen is None or is_chosen:
             chosen, chosen_val = res, val
+    if tmp is not None:
+        tmp.cleanup()
     summary = {
         "dataset": config.dataset,
         "n_liquid": lcfg.n_liquid,

@@ -352,7 +352,7 @@ class Brian2Liquid(Liquid):
         return np.concatenate([np.asarray(self.syn_ll.w[:nls]), np.asarray(self.syn_il.w[:n_il])])
 
     # ------------------------------------------------------------------ protocol
-    def initialise(self, probs, *, eta: float, w_astro: float):
+    def initialise(self, probs, *, eta: float, w_astro: float, seed=None, callback=None):
         """Liquid-initialisation phase (plasticity on, no decay, weights carried across samples).
 
         Parameters
@@ -361,11 +361,18 @@ class Brian2Liquid(Liquid):
             Per-step spike probabilities of the input neurons, one row per sample.
         eta, w_astro : float
             Potentiation rate (0 = fixed weights) and astrocyte weight (0 = plain STDP).
+        seed : int, optional
+            Re-seeds Brian2's generator first, so the weights do not depend on what this
+            process simulated before (default: continue its stream).
+        callback : callable, optional
+            Called with the number of samples done after each ``run()`` of ``init_chunk`` samples.
         """
         import brian2 as b2
 
         c, n_in = self.config, self.conn.n_input
         probs = self._check_probs(probs)
+        if seed is not None:
+            b2.seed(int(seed))
         self.net.restore("built")
         self._set_mode(c.init_steps)
         self._use_drive(False)
@@ -386,6 +393,8 @@ class Brian2Liquid(Liquid):
             ns = dict(self._namespace_const, stim=self._stim(values, c.init_steps))
             self.inputs.t0 = self.net.t
             self.net.run(block.shape[0] * c.init_steps * b2.ms, namespace=ns)
+            if callback is not None:
+                callback(start + block.shape[0])
         self.w_init_ = self.weights()
         return self
 

@@ -375,7 +375,9 @@ class Liquid:
         self.w_init_ = self.conn.w0.copy()
         return rng
 
-    def initialise(self, probs, *, eta: float, w_astro: float):  # pragma: no cover - interface
+    def initialise(
+        self, probs, *, eta: float, w_astro: float, seed=None, callback=None
+    ):  # pragma: no cover - interface
         """Liquid-initialisation phase: plasticity on, no decay, weights carried across samples.
 
         Parameters
@@ -384,6 +386,11 @@ class Liquid:
             Per-step spike probabilities of the input neurons, one row per sample.
         eta, w_astro : float
             Potentiation rate (0 = fixed weights) and astrocyte weight (0 = plain STDP).
+        seed : int, optional
+            Seed of this phase's input draws (default: the liquid's generator), so the
+            weights do not depend on what the liquid simulated before.
+        callback : callable, optional
+            Called with the number of samples done after each simulated block (progress).
 
         Returns
         -------
@@ -403,6 +410,20 @@ class Liquid:
         engine). Without it, one stream of the liquid's generator feeds all samples.
         """
         raise NotImplementedError
+
+    def use_weights(self, w):
+        """Start feature generation from weights ``w`` (e.g. initialised elsewhere, or loaded).
+
+        ``w`` has one finite value per synapse (``conn`` order) within the synapse's bounds;
+        returns ``self``.
+        """
+        w = check_array("w", w, ndim=1)
+        if w.shape[0] != self.conn.pre.size:
+            raise ValueError(f"w must have one weight per synapse ({self.conn.pre.size}), got {w.shape[0]}")
+        if np.any(w < self.conn.w_min) or np.any(w > self.conn.w_max):
+            raise ValueError("w must lie within the synapses' bounds [conn.w_min, conn.w_max]")
+        self.w_init_ = np.array(w, dtype=np.float64, copy=True)
+        return self
 
     def use_initial_weights(self, scale: float = 1.0):
         """Start feature generation from the initial weights times ``scale`` (a fixed-weight LSM).

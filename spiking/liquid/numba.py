@@ -290,22 +290,29 @@ class NumbaLiquid(Liquid):
     def __init__(self, config, *, seed=None):
         self._rng = self._setup(config, seed)
 
-    def initialise(self, probs, *, eta, w_astro):
-        """Liquid-initialisation phase from the initial weights ``conn.w0``: plasticity on, no decay."""
+    def initialise(self, probs, *, eta, w_astro, seed=None, callback=None):
+        """Liquid-initialisation phase from the initial weights ``conn.w0``: plasticity on, no decay.
+
+        ``seed`` / ``callback``: see :meth:`Liquid.initialise`.
+        """
         c = self.config
+        probs = self._check_probs(probs)
+        seed = int(self._rng.integers(2**31 - 1)) if seed is None else int(seed)
         _, _, _, _, w = simulate_liquid_numba(
             self.conn,
             c,
-            self._check_probs(probs),
+            probs,
             n_steps=c.init_steps,
             w_start=self.conn.w0,
             reset_weights=False,
             eta=eta,
             w_astro=w_astro,
             gamma=1.0,
-            seed=int(self._rng.integers(2**31 - 1)),
+            seed=seed,
         )
         self.w_init_ = w
+        if callback is not None:
+            callback(probs.shape[0])
         return self
 
     def features(self, probs, *, eta, w_astro, n_record=0, sample_seeds=None) -> LiquidFeatures:
