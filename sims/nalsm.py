@@ -35,6 +35,7 @@ inputs), accuracy and confusion matrix.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -142,8 +143,13 @@ class NALSMConfig:
         check_choice("engine", self.engine, ("brian2", "numba"))
         check_int("workers", self.workers, minimum=0)
         check_int("store_chunk", self.store_chunk, minimum=1)
-        if not isinstance(self.scheduler, str):
-            raise ValueError(f"scheduler must be an address string, got {self.scheduler!r}")
+        if not isinstance(self.scheduler, str) or not (
+            self.scheduler in ("", "local") or re.fullmatch(r"([a-z]+://)?[\w.\-\[\]:]+:\d+", self.scheduler)
+        ):
+            raise ValueError(
+                f"scheduler must be 'local' or a Dask scheduler address such as tcp://host:8786, "
+                f"got {self.scheduler!r}"
+            )
 
 
 def normalise_counts(counts: np.ndarray, scale: float | None = None) -> tuple[np.ndarray, float]:

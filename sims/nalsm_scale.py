@@ -317,7 +317,7 @@ def _run_dask(tasks, probs, job, finish, scheduler, n_workers, cache_dir):
                     feature_chunk, job_f, i, a, probs[a:b], key=f"nalsm-{job.job_id[:12]}-{i}", priority=-i
                 )
             )
-        for fut in as_completed(futures):
+        for fut in as_completed(futures, loop=client.loop):
             finish(*fut.result())
     except BaseException:
         client.cancel(futures, force=True)
