@@ -34,7 +34,7 @@ def main(argv=None):
     p.add_argument("--out", default=None)
     args = p.parse_args(argv)
 
-    from sims.nalsm import parse_grid
+    from sims.parsing import parse_grid
     from spiking.liquid import Brian2Liquid, LiquidConfig
     from spiking.liquid.numba import simulate_liquid_numba
     from tasks.datasets import load_digits_dataset

@@ -29,9 +29,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .validation import check_array, check_nonnegative
+from .validation import check_array, check_int, check_nonnegative, check_positive, make_rng
 
-__all__ = ["Readout", "RidgeReadout", "check_states_targets"]
+__all__ = ["Readout", "RidgeReadout", "SoftmaxReadout", "check_states_targets"]
 
 
 def check_states_targets(X, Y=None, *, n_features: int | None = None, n_outputs: int | None = None):
@@ -72,15 +72,10 @@ def check_states_targets(X, Y=None, *, n_features: int | None = None, n_outputs:
     return X, Y
 
 
-class Readout:
-    """Base class of the linear readouts (see the module docstring).
+class _Estimator:
+    """``get_params`` / ``set_params`` / ``repr`` from the constructor's signature, as in scikit-learn."""
 
-    Subclasses implement ``_init_state(n_features, n_outputs)`` and
-    ``_learn(X, Y, **kw)``; the base class handles validation, the 1-D/2-D
-    target convention and ``predict``.
-    """
-
-    def get_params(self) -> dict:
+    def get_params(self, deep: bool = True) -> dict:
         """Constructor arguments, as in scikit-learn."""
         import inspect
 
@@ -101,6 +96,15 @@ class Readout:
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
         return f"{type(self).__name__}({args})"
+
+
+class Readout(_Estimator):
+    """Base class of the linear readouts (see the module docstring).
+
+    Subclasses implement ``_init_state(n_features, n_outputs)`` and
+    ``_learn(X, Y, **kw)``; the base class handles validation, the 1-D/2-D
+    target convention and ``predict``.
+    """
 
     # -- public API -------------------------------------------------------
     def fit(self, X, Y, **kwargs):
@@ -214,3 +218,134 @@ class RidgeReadout(Readout):
         else:
             self.coef_ = sol.T.copy()
             self.intercept_ = np.zeros(Y.shape[1])
+
+
+class SoftmaxReadout(_Estimator):
+    """Linear softmax classifier trained by mini-batch Adam: the NALSM readout of liquid spike counts.
+
+    .. math::
+
+        p(k \\mid x) = \\frac{e^{z_k}}{\\sum_l e^{z_l}},\\quad z = W x + b ,
+
+    trained on the cross-entropy plus :math:`\\tfrac{l_2}{2}\\lVert W\\rVert^2` by Adam
+    (Kingma & Ba 2015; :math:`\\beta_1 = 0.9`, :math:`\\beta_2 = 0.999`, :math:`\\epsilon = 10^{-8}`)
+    on shuffled mini-batches, as the NALSM reference trains its readout (Ivanov &
+    Michmizos 2021). With validation data, ``fit`` keeps the weights of the epoch with
+    the best validation accuracy (early stopping by selection).
+
+    Parameters
+    ----------
+    n_classes : int
+    epochs : int
+    lr : float
+        Adam step size.
+    batch_size : int
+    l2 : float
+        Weight decay of ``W`` (not of the bias).
+    seed : int, Generator or None
+        Shuffling of the mini-batches.
+
+    Attributes
+    ----------
+    coef_ : ndarray, shape (n_classes, n_features)
+    intercept_ : ndarray, shape (n_classes,)
+    n_features_in_ : int
+    val_curve_ : list of float
+        Validation accuracy after every epoch (empty without validation data).
+    val_accuracy_, best_epoch_ : float, int
+        Best validation accuracy and its epoch (only with validation data).
+    """
+
+    def __init__(self, n_classes=10, epochs=150, lr=0.01, batch_size=32, l2=1e-5, seed=None):
+        self.n_classes = n_classes
+        self.epochs = epochs
+        self.lr = lr
+        self.batch_size = batch_size
+        self.l2 = l2
+        self.seed = seed
+
+    def _check_xy(self, name, X, y, n_features=None):
+        X = check_array(f"{name} (features)", X, ndim=2)
+        if n_features is not None and X.shape[1] != n_features:
+            raise ValueError(f"{name} must have {n_features} features, got shape {X.shape}")
+        if y is None:
+            return X, None
+        y = check_array(f"labels of {name}", y, ndim=1, dtype=None)
+        if y.dtype.kind not in "iu" or y.shape[0] != X.shape[0]:
+            raise ValueError(
+                f"labels of {name} must be {X.shape[0]} integers (one per row), got {y.dtype} shape {y.shape}"
+            )
+        if y.size and (y.min() < 0 or y.max() >= self.n_classes):
+            raise ValueError(
+                f"labels of {name} must lie in [0, {self.n_classes}), got [{y.min()}, {y.max()}]"
+            )
+        return X, y.astype(np.int64)
+
+    def fit(self, X, y, X_val=None, y_val=None):
+        """Train from zero weights; returns ``self``.
+
+        Parameters
+        ----------
+        X : array_like, shape (n_samples, n_features)
+        y : array_like of int, shape (n_samples,)
+        X_val, y_val : optional
+            Validation data for choosing the epoch (both or neither).
+        """
+        check_int("n_classes", self.n_classes, minimum=2)
+        check_int("epochs", self.epochs, minimum=1)
+        check_positive("lr", self.lr)
+        check_int("batch_size", self.batch_size, minimum=1)
+        check_nonnegative("l2", self.l2)
+        X, y = self._check_xy("X", X, y)
+        if (X_val is None) != (y_val is None):
+            raise ValueError("give both X_val and y_val, or neither")
+        if X_val is not None:
+            X_val, y_val = self._check_xy("X_val", X_val, y_val, n_features=X.shape[1])
+        rng = make_rng(self.seed)
+        n, d = X.shape
+        k = self.n_classes
+        W = np.zeros((d, k))
+        b = np.zeros(k)
+        mW, vW, mb, vb = np.zeros_like(W), np.zeros_like(W), np.zeros_like(b), np.zeros_like(b)
+        Y = np.eye(k)[y]
+        t = 0
+        best = (-1.0, 0, W.copy(), b.copy())
+        self.val_curve_ = []
+        for epoch in range(self.epochs):
+            for idx in np.array_split(rng.permutation(n), max(1, n // self.batch_size)):
+                z = X[idx] @ W + b
+                z -= z.max(axis=1, keepdims=True)
+                p = np.exp(z)
+                p /= p.sum(axis=1, keepdims=True)
+                g = (p - Y[idx]) / len(idx)
+                gW = X[idx].T @ g + self.l2 * W
+                gb = g.sum(axis=0)
+                t += 1
+                for P, G, M, V in ((W, gW, mW, vW), (b, gb, mb, vb)):
+                    M *= 0.9
+                    M += 0.1 * G
+                    V *= 0.999
+                    V += 0.001 * G * G
+                    P -= self.lr * (M / (1 - 0.9**t)) / (np.sqrt(V / (1 - 0.999**t)) + 1e-8)
+            if X_val is not None:
+                acc = float(np.mean(np.argmax(X_val @ W + b, axis=1) == y_val))
+                self.val_curve_.append(acc)
+                if acc > best[0]:
+                    best = (acc, epoch, W.copy(), b.copy())
+        if X_val is not None:
+            self.val_accuracy_, self.best_epoch_, W, b = best
+        # stored as (n_classes, n_features) like every readout here; predict multiplies by the same buffer
+        self.coef_, self.intercept_ = W.T, b
+        self.n_features_in_ = d
+        return self
+
+    def decision_function(self, X) -> np.ndarray:
+        """Logits ``X W^T + b``, shape (n_samples, n_classes)."""
+        if not hasattr(self, "coef_"):
+            raise ValueError("SoftmaxReadout is not fitted yet; call fit first")
+        X, _ = self._check_xy("X", X, None, n_features=self.n_features_in_)
+        return X @ self.coef_.T + self.intercept_
+
+    def predict(self, X) -> np.ndarray:
+        """Most probable class of every row."""
+        return np.argmax(self.decision_function(X), axis=1)

@@ -60,6 +60,7 @@ import math
 import numpy as np
 from numba import njit
 
+from .gates import attention_gate  # noqa: F401  (re-exported: the gate the rule is used with)
 from .readouts import Readout
 from .validation import check_array, check_nonnegative, check_positive, make_rng
 
@@ -73,7 +74,7 @@ __all__ = [
 
 @njit(cache=True)
 def three_factor_train(
-    W, b, X, Y, G, eta, decay, online, seg_end, trace0, acc_w0, acc_b0, learn_bias, normalize=False, eps=1e-3
+    W, b, X, Y, G, eta, decay, online, seg_end, trace0, acc_w0, acc_b0, learn_bias, normalise=False, eps=1e-3
 ):
     """Train linear readouts with the gated three-factor rule over a recorded run.
 
@@ -103,7 +104,7 @@ def three_factor_train(
         Offline updates accumulated but not yet applied.
     learn_bias : bool
         Learn ``b`` too.
-    normalize : bool
+    normalise : bool
         Normalised rule (NLMS): divide each step's update by
         :math:`\\epsilon + \\lVert \\bar e(t) \\rVert^2` (+1 with a learned bias).
     eps : float
@@ -131,7 +132,7 @@ def three_factor_train(
         for j in range(n_in):
             trace[j] = decay * trace[j] + (1.0 - decay) * X[t, j]
             power += trace[j] * trace[j]
-        scale = 1.0 / power if normalize else 1.0
+        scale = 1.0 / power if normalise else 1.0
         for o in range(n_out):
             y = b[o]
             for j in range(n_in):
@@ -162,7 +163,7 @@ def three_factor_train(
 
 
 def three_factor_train_reference(
-    W, b, X, Y, G, eta, decay, online, seg_end, trace0, acc_w0, acc_b0, learn_bias, normalize=False, eps=1e-3
+    W, b, X, Y, G, eta, decay, online, seg_end, trace0, acc_w0, acc_b0, learn_bias, normalise=False, eps=1e-3
 ):
     """NumPy reference of :func:`three_factor_train` (same arguments and returns), vectorised over units."""
     W = np.array(W, dtype=float)
@@ -178,7 +179,7 @@ def three_factor_train_reference(
         y = W @ X[t] + b
         Yhat[t] = y
         f = eta * G[t] * (Y[t] - y)
-        if normalize:
+        if normalise:
             f = f / (eps + float(learn_bias) + trace @ trace)
         dW = np.outer(f, trace)
         W[online] += dW[online]
@@ -192,63 +193,6 @@ def three_factor_train_reference(
             acc_w[off] = 0.0
             acc_b[off] = 0.0
     return W, b, Yhat, trace, acc_w, acc_b
-
-
-_GATE_SHAPES = ("constant", "boxcar", "ramp", "gaussian")
-
-
-def attention_gate(
-    n_steps: int, dt: float, onsets, offsets, *, shape: str = "boxcar", floor: float = 0.0, rise: float = 0.05
-) -> np.ndarray:
-    """Attention gate :math:`g(t) \\in [0, 1]` that opens plasticity in attended windows.
-
-    Parameters
-    ----------
-    n_steps : int
-        Number of time steps.
-    dt : float
-        Step (s).
-    onsets, offsets : array_like of float
-        Start and end (s) of each attended window (e.g. cue onset to stimulus offset).
-    shape : {"constant", "boxcar", "ramp", "gaussian"}
-        ``constant``: :math:`g = 1` everywhere; ``boxcar``: 1 inside the windows;
-        ``ramp``: linear rise over ``rise`` seconds after each onset, then 1;
-        ``gaussian``: :math:`\\exp(-d^2 / 2\\,\\mathrm{rise}^2)` with ``d`` the distance to the window.
-    floor : float
-        Gate value outside the windows, in [0, 1].
-    rise : float
-        Rise time / width (s) of the ramp and Gaussian shapes.
-
-    Returns
-    -------
-    ndarray, shape (n_steps,)
-    """
-    from .validation import check_choice, check_probability
-
-    check_choice("gate shape", shape, _GATE_SHAPES)
-    check_probability("gate floor", floor)
-    check_positive("dt", dt)
-    check_positive("gate rise", rise)
-    on = np.atleast_1d(np.asarray(onsets, dtype=float))
-    off = np.atleast_1d(np.asarray(offsets, dtype=float))
-    if on.shape != off.shape:
-        raise ValueError(f"gate onsets and offsets must have the same length, got {on.size} and {off.size}")
-    if np.any(off < on):
-        raise ValueError("gate offsets must not precede their onsets")
-    t = np.arange(n_steps) * dt
-    if shape == "constant":
-        return np.ones(n_steps)
-    g = np.zeros(n_steps)
-    for a, z in zip(on, off, strict=True):
-        if shape == "boxcar":
-            w = ((t >= a) & (t < z)).astype(float)
-        elif shape == "ramp":
-            w = np.where((t >= a) & (t < z), np.clip((t - a) / rise, 0.0, 1.0), 0.0)
-        else:
-            d = np.where(t < a, a - t, np.where(t > z, t - z, 0.0))
-            w = np.exp(-0.5 * (d / rise) ** 2)
-        g = np.maximum(g, w)
-    return floor + (1.0 - floor) * g
 
 
 def check_gate(G, n_steps: int, n_outputs: int) -> np.ndarray:
@@ -303,7 +247,7 @@ class ThreeFactorReadout(Readout):
     w_init : float
         Standard deviation of the initial weights times ``sqrt(n_features)``
         (0: start from zero weights).
-    normalize : bool
+    normalise : bool
         Normalised rule: divide every update by :math:`\\epsilon + \\lVert\\bar e(t)\\rVert^2`
         (see the module docstring); ``eta`` is then dimensionless (stable for ``0 < eta < 2``).
     eps : float
@@ -331,7 +275,7 @@ class ThreeFactorReadout(Readout):
         online=True,
         fit_intercept: bool = True,
         w_init: float = 0.0,
-        normalize: bool = False,
+        normalise: bool = False,
         eps: float = 1e-3,
         seed=None,
     ):
@@ -341,7 +285,7 @@ class ThreeFactorReadout(Readout):
         self.online = online
         self.fit_intercept = fit_intercept
         self.w_init = w_init
-        self.normalize = normalize
+        self.normalise = normalise
         self.eps = eps
         self.seed = seed
 
@@ -408,7 +352,7 @@ class ThreeFactorReadout(Readout):
             self.pending_coef_,
             self.pending_intercept_,
             bool(self.fit_intercept),
-            bool(self.normalize),
+            bool(self.normalise),
             float(self.eps),
         )
         self.coef_, self.intercept_, self.trace_ = W, b, tr

@@ -2,7 +2,8 @@
 
 A two-hidden-layer LIF network (:mod:`spiking.feedforward`, DSR surrogate
 gradients on presynaptic spike traces) learns a task stream
-(:mod:`tasks.continual`) with one of five methods that share one code path:
+(:mod:`tasks.continual`) through one training loop (:func:`tasks.cl_training.train_stream`)
+with one of five strategies (:mod:`plasticity_rules.cl_strategies`, one class each):
 
 ``finetune``
     plain SGD on each task in turn (no protection).
@@ -33,25 +34,25 @@ forgetting, min_acc, wc_acc in percent, plus the matrix), ``accuracy_matrix.csv`
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from plasticity_rules.ewc import EWCPenalty, outer_fisher_diagonal
-from plasticity_rules.hlop import HLOPConfig, HLOPLayer
-from plasticity_rules.projection import ExactSubspaceProjector
+from plasticity_rules import cl_strategies
+from plasticity_rules.cl_strategies import STRATEGIES, Strategy
+from plasticity_rules.hlop import HLOPConfig
 from plasticity_rules.validation import check_int, check_nonnegative, check_positive, make_rng
 from spiking.feedforward import FeedforwardConfig, FeedforwardSNN
-from tasks import cl_metrics
+from tasks import cl_training
 from tasks.continual import STREAMS, TaskStream, make_stream
 
 from .registry import param, register
 
-__all__ = ["ContinualConfig", "METHODS", "train_stream", "run_continual"]
+__all__ = ["ContinualConfig", "METHODS", "make_strategy", "train_stream", "run_continual"]
 
-METHODS = ("hlop", "finetune", "ewc", "exact", "multitask")
+#: The registered strategies (adding a method: one Strategy subclass in plasticity_rules.cl_strategies).
+METHODS = tuple(STRATEGIES)
 
 
 @dataclass(frozen=True)
@@ -100,183 +101,56 @@ class ContinualConfig:
         HLOPConfig(lr=self.hlop_lr, iterations=self.hlop_iterations, momentum=self.hlop_momentum)
 
 
-def _subspace_sizes(config, layer_sizes, n_tasks):
-    """Neurons per layer for every task; checks the budget against the input dimensions."""
-    sizes = [config.subspace_first] + [config.subspace_per_task] * (n_tasks - 1)
-    total = sum(sizes)
-    for li, n_in in enumerate(layer_sizes[:-1]):
-        if total > n_in:
-            raise ValueError(
-                f"subspace budget {config.subspace_first} + {n_tasks - 1} x {config.subspace_per_task} = "
-                f"{total} exceeds the input dimension {n_in} of layer {li + 1}; allowed: at most {n_in} "
-                "(lower subspace_first / subspace_per_task or raise n_hidden / image_size)"
-            )
-    return sizes
+def make_strategy(config: ContinualConfig) -> Strategy:
+    """The :class:`~plasticity_rules.cl_strategies.Strategy` of ``config.method`` with its parameters."""
+    params = {
+        "hlop": dict(
+            subspace_first=config.subspace_first,
+            subspace_per_task=config.subspace_per_task,
+            lr=config.hlop_lr,
+            lr_input=config.hlop_lr_input,
+            iterations=config.hlop_iterations,
+            momentum=config.hlop_momentum,
+            spiking=config.hlop_spiking,
+        ),
+        "exact": dict(subspace_first=config.subspace_first, subspace_per_task=config.subspace_per_task),
+        "ewc": dict(lam=config.ewc_lambda),
+    }
+    return cl_strategies.make_strategy(config.method, **params.get(config.method, {}))
 
 
-def _batches(n, batch_size, rng):
-    idx = rng.permutation(n)
-    return [idx[i : i + batch_size] for i in range(0, n, batch_size)]
+def train_stream(
+    stream: TaskStream,
+    config: ContinualConfig,
+    *,
+    seed=None,
+    progress: bool = False,
+    net_config: FeedforwardConfig | None = None,
+) -> dict:
+    """Build the network and the strategy of ``config`` and train them on ``stream``.
 
-
-def train_stream(stream: TaskStream, config: ContinualConfig, *, seed=None, progress: bool = False,
-                 net_config: FeedforwardConfig | None = None) -> dict:
-    """Train one network on ``stream`` with ``config.method``; return matrices and curves.
-
-    BLAS runs single-threaded inside: the matrices are small and a multithreaded
-    BLAS on a shared 2-core machine was measured 10-20x slower.
-
-    Returns
-    -------
-    dict with ``R`` (T, T), ``baseline`` (T,), ``curve`` (n_evals, T; NaN for unseen
-    tasks), ``phase`` (n_evals,), ``iteration`` (n_evals,), ``timing`` (seconds spent in
-    the network update and in the protection per batch) and the metrics.
+    Wiring of :func:`tasks.cl_training.train_stream` (which documents the result):
+    one generator from ``seed`` builds the network, then drives the training.
     """
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=1, user_api="blas"):
-        return _train_stream(stream, config, seed=seed, progress=progress, net_config=net_config)
-
-
-def _train_stream(stream, config, *, seed, progress, net_config):
     if not isinstance(stream, TaskStream):
         raise ValueError(f"stream must be a TaskStream, got {type(stream).__name__}")
     rng = make_rng(seed)
-    T = len(stream)
-    method = config.method
-    net_config = net_config or FeedforwardConfig(n_hidden=(config.n_hidden, config.n_hidden),
-                                                 n_steps=config.n_steps)
+    net_config = net_config or FeedforwardConfig(
+        n_hidden=(config.n_hidden, config.n_hidden), n_steps=config.n_steps
+    )
     net = FeedforwardSNN(stream.n_inputs, stream.n_classes, net_config, seed=rng)
-    layer_inputs = net.layer_sizes[:-1]
-    sizes = _subspace_sizes(config, net.layer_sizes, T) if method in ("hlop", "exact") else None
-    hlops = exact = ewc = None
-    if method == "hlop":
-        hlops = [
-            HLOPLayer(n, HLOPConfig(lr=config.hlop_lr_input if li == 0 else config.hlop_lr,
-                                    iterations=config.hlop_iterations, momentum=config.hlop_momentum,
-                                    spiking=config.hlop_spiking), seed=rng)
-            for li, n in enumerate(layer_inputs)
-        ]
-    elif method == "exact":
-        exact = [ExactSubspaceProjector(n) for n in layer_inputs]
-    elif method == "ewc":
-        ewc = EWCPenalty(config.ewc_lambda)
-
-    # task-incremental: every task has its own output rows (a multi-head classifier, only the
-    # current task's rows receive errors), so the output layer needs no protection, as with the
-    # separate heads of the reference; other scenarios share the output layer and protect it
-    n_protected = 2 if stream.scenario == "task" else 3
-    eval_idx = [rng.permutation(len(e.y_test))[: config.eval_samples] for e in stream]
-
-    def evaluate(tasks, full=False):
-        acc = np.full(T, np.nan)
-        for j in tasks:
-            e = stream[j]
-            X, y = (e.X_test, e.y_test) if full else (e.X_test[eval_idx[j]], e.y_test[eval_idx[j]])
-            acc[j] = net.accuracy(X, y, stream.class_mask(j))
-        return acc
-
-    baseline = evaluate(range(T), full=True)
-    R = np.zeros((T, T))
-    curve, phase, iteration = [], [], []
-    t_net = t_protect = 0.0
-    n_batches_total = 0
-    it = 0
-    bar = None
-    if progress:
-        from tqdm import tqdm
-
-        bar = tqdm(total=T * config.epochs, desc=f"continual {method}", unit="epoch")
-    for t, exp in enumerate(stream):
-        if hlops is not None:
-            for h in hlops:
-                h.add_subspace(sizes[t])
-        if method == "multitask":
-            seen = list(range(t + 1))
-            Xs = np.concatenate([stream[j].X_train for j in seen])
-            ys = np.concatenate([stream[j].y_train for j in seen])
-            owner = np.concatenate([np.full(len(stream[j].y_train), j) for j in seen])
-        else:
-            Xs, ys, owner = exp.X_train, exp.y_train, np.full(len(exp.y_train), t)
-        # multitask (joint training) makes `epochs` passes over the union of the seen tasks
-        n_iter = config.epochs * int(np.ceil(len(ys) / config.batch_size))
-        masks = None
-        if stream.scenario == "task":
-            masks = np.stack([stream.class_mask(j) for j in range(T)])
-        batches = []
-        while len(batches) < n_iter:
-            batches += _batches(len(ys), config.batch_size, rng)
-        for bi, b in enumerate(batches[:n_iter]):
-            t0 = time.perf_counter()
-            mask = None if masks is None else masks[owner[b]]
-            fp = net.forward(Xs[b])
-            deltas, _ = net.backward(fp, ys[b], mask)
-            t1 = time.perf_counter()
-            traces = fp.traces
-            projectors = hlops if hlops is not None else exact
-            if t > 0 and projectors is not None:
-                k = n_protected
-                traces = [p.project(x) for p, x in zip(projectors[:k], traces[:k], strict=True)] + traces[k:]
-            t2 = time.perf_counter()
-            net.apply_update(deltas, traces, config.lr)
-            t3 = time.perf_counter()
-            if ewc is not None and t > 0:
-                # implicit step of the EWC penalty (stable for any lambda * lr * Fisher)
-                net.weights = ewc.proximal(net.weights, config.lr)
-            if hlops is not None:
-                for h, x in zip(hlops, fp.traces, strict=True):
-                    h.update(x)
-            t4 = time.perf_counter()
-            t_net += (t1 - t0) + (t3 - t2)
-            t_protect += (t2 - t1) + (t4 - t3)
-            n_batches_total += 1
-            it += 1
-            if it % config.eval_every == 0:
-                curve.append(evaluate(range(t + 1)))
-                phase.append(t)
-                iteration.append(it)
-            if bar is not None and (bi + 1) % max(n_iter // config.epochs, 1) == 0:
-                bar.update(1)
-        R[t] = evaluate(range(T), full=True)
-        curve.append(evaluate(range(t + 1)))
-        phase.append(t)
-        iteration.append(it)
-        if hlops is not None:
-            for h in hlops:
-                h.consolidate()
-        if exact is not None:
-            sub = rng.permutation(len(exp.y_train))[:500]
-            fp = net.forward(exp.X_train[sub])
-            for p, x in zip(exact, fp.traces, strict=True):
-                p.add_task(x, n_components=sizes[t])
-        if ewc is not None:
-            sub = rng.permutation(len(exp.y_train))[:500]
-            fp = net.forward(exp.X_train[sub])
-            mask = stream.class_mask(t)
-            deltas, _ = net.backward(fp, exp.y_train[sub], mask, labels_from_model=rng)
-            fishers = [outer_fisher_diagonal(np.ascontiguousarray(d), np.ascontiguousarray(x))
-                       for d, x in zip(deltas, fp.traces, strict=True)]
-            ewc.consolidate([w.copy() for w in net.weights], fishers)
-    if bar is not None:
-        bar.close()
-    curve.append(evaluate(range(T)))
-    phase.append(T)
-    iteration.append(it)
-    curve = np.array(curve)
-    phase = np.array(phase)
-    metrics = cl_metrics.summarize(R, curve, phase, baseline)
-    return {
-        "R": R,
-        "baseline": baseline,
-        "curve": curve,
-        "phase": phase,
-        "iteration": np.array(iteration),
-        "metrics": metrics,
-        "timing": {"net_s_per_batch": t_net / max(n_batches_total, 1),
-                   "protect_s_per_batch": t_protect / max(n_batches_total, 1)},
-        "subspace_sizes": sizes,
-        "hlop_orthonormality_error": (max(h.orthonormality_error() for h in hlops) if hlops else None),
-    }
+    return cl_training.train_stream(
+        stream,
+        net,
+        make_strategy(config),
+        epochs=config.epochs,
+        batch_size=config.batch_size,
+        lr=config.lr,
+        eval_every=config.eval_every,
+        eval_samples=config.eval_samples,
+        seed=rng,
+        progress=progress,
+    )
 
 
 def _plots(res, out: Path, title: str):

@@ -45,39 +45,16 @@ from plasticity_rules.validation import (
     check_choice,
     check_int,
     check_nonnegative,
-    check_positive,
     check_probability,
     make_rng,
 )
 
+from .parsing import parse_floats, parse_grid
 from .registry import param, register
 
-__all__ = ["NALSMConfig", "run_nalsm", "SoftmaxReadout", "normalise_counts", "parse_grid", "parse_floats"]
+__all__ = ["NALSMConfig", "run_nalsm"]
 
 MODELS = ("lsm", "stdp", "nalsm")
-
-
-def parse_grid(text: str) -> tuple[int, int, int]:
-    """``'10x10x10'`` -> ``(10, 10, 10)``; sizes must be integers >= 1."""
-    parts = str(text).lower().replace(",", "x").split("x")
-    try:
-        shape = tuple(int(p) for p in parts)
-    except ValueError:
-        raise ValueError(f"grid must look like '10x10x10', got {text!r}") from None
-    if len(shape) != 3 or any(s < 1 for s in shape):
-        raise ValueError(f"grid must be three sizes >= 1 such as '10x10x10', got {text!r}")
-    return shape
-
-
-def parse_floats(name: str, text: str) -> list[float]:
-    """``'0.2,0.5,1'`` -> ``[0.2, 0.5, 1.0]`` (non-empty, finite)."""
-    try:
-        vals = [float(v) for v in str(text).split(",") if v.strip()]
-    except ValueError:
-        raise ValueError(f"{name} must be comma-separated numbers, got {text!r}") from None
-    if not vals or not all(np.isfinite(vals)):
-        raise ValueError(f"{name} must be comma-separated finite numbers, got {text!r}")
-    return vals
 
 
 @dataclass(frozen=True)
@@ -152,79 +129,6 @@ class NALSMConfig:
             )
 
 
-def normalise_counts(counts: np.ndarray, scale: float | None = None) -> tuple[np.ndarray, float]:
-    """Reference normalisation of spike counts: row L1 norm, then division by ``scale`` (max of result)."""
-    counts = np.asarray(counts, dtype=np.float64)
-    s = counts.sum(axis=1, keepdims=True)
-    x = np.divide(counts, s, out=np.zeros_like(counts), where=s > 0)
-    if scale is None:
-        scale = float(x.max()) if x.max() > 0 else 1.0
-    return x / scale, scale
-
-
-class SoftmaxReadout:
-    """Linear softmax classifier trained by mini-batch Adam (scikit-learn style).
-
-    ``fit(X, y, X_val=..., y_val=...)`` keeps the weights of the epoch with the
-    best validation accuracy (``best_epoch_``, ``val_accuracy_``).
-    """
-
-    def __init__(self, n_classes=10, epochs=150, lr=0.01, batch_size=32, l2=1e-5, seed=None):
-        self.n_classes = n_classes
-        self.epochs = epochs
-        self.lr = lr
-        self.batch_size = batch_size
-        self.l2 = l2
-        self.seed = seed
-
-    def _logits(self, X, W, b):
-        return X @ W + b
-
-    def fit(self, X, y, X_val=None, y_val=None):
-        X = np.asarray(X, dtype=np.float64)
-        y = np.asarray(y, dtype=np.int64)
-        check_int("epochs", self.epochs, minimum=1)
-        check_positive("lr", self.lr)
-        rng = make_rng(self.seed)
-        n, d = X.shape
-        k = self.n_classes
-        W = np.zeros((d, k))
-        b = np.zeros(k)
-        mW, vW, mb, vb = np.zeros_like(W), np.zeros_like(W), np.zeros_like(b), np.zeros_like(b)
-        Y = np.eye(k)[y]
-        t = 0
-        best = (-1.0, 0, W.copy(), b.copy())
-        self.val_curve_ = []
-        for epoch in range(self.epochs):
-            for idx in np.array_split(rng.permutation(n), max(1, n // self.batch_size)):
-                z = self._logits(X[idx], W, b)
-                z -= z.max(axis=1, keepdims=True)
-                p = np.exp(z)
-                p /= p.sum(axis=1, keepdims=True)
-                g = (p - Y[idx]) / len(idx)
-                gW = X[idx].T @ g + self.l2 * W
-                gb = g.sum(axis=0)
-                t += 1
-                for P, G, M, V in ((W, gW, mW, vW), (b, gb, mb, vb)):
-                    M *= 0.9
-                    M += 0.1 * G
-                    V *= 0.999
-                    V += 0.001 * G * G
-                    P -= self.lr * (M / (1 - 0.9**t)) / (np.sqrt(V / (1 - 0.999**t)) + 1e-8)
-            if X_val is not None:
-                acc = float(np.mean(np.argmax(self._logits(X_val, W, b), axis=1) == y_val))
-                self.val_curve_.append(acc)
-                if acc > best[0]:
-                    best = (acc, epoch, W.copy(), b.copy())
-        if X_val is not None:
-            self.val_accuracy_, self.best_epoch_, W, b = best
-        self.coef_, self.intercept_ = W, b
-        return self
-
-    def predict(self, X):
-        return np.argmax(self._logits(np.asarray(X, dtype=np.float64), self.coef_, self.intercept_), axis=1)
-
-
 def _variants(config):
     """(model, eta, w_astro, w_scale, label) of every run."""
     if not config.sweep:
@@ -245,7 +149,9 @@ def _variant_label(model, eta, w_astro, w_scale) -> str:
 def _evaluate_variant(liq, spec, data, pool, variant, config, rng, out, progress):
     import time
 
+    from plasticity_rules.readouts import SoftmaxReadout
     from spiking.liquid import sample_seeds
+    from tasks.datasets import normalise_rows
     from tasks.liquid_metrics import (
         branching_factor,
         branching_factor_chance,
@@ -289,9 +195,9 @@ def _evaluate_variant(liq, spec, data, pool, variant, config, rng, out, progress
     bf = branching_factor(*bf_args)
     bf_chance = branching_factor_chance(*bf_args, seed=rng)
     t0 = time.perf_counter()
-    Xtr, scale = normalise_counts(train)
-    Xva, _ = normalise_counts(val_counts, scale)
-    Xte, _ = normalise_counts(test, scale)
+    Xtr, scale = normalise_rows(train)
+    Xva, _ = normalise_rows(val_counts, scale)
+    Xte, _ = normalise_rows(test, scale)
     ro = SoftmaxReadout(epochs=config.epochs, seed=readout_seed).fit(Xtr, data.y_train, Xva, data.y_val)
     pred = ro.predict(Xte)
     readout_s = time.perf_counter() - t0

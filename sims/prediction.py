@@ -10,7 +10,7 @@ samples after a washout and scored on the next ``n_test``.
   (:func:`spiking.encoders.current_encode`), each sample held for ``step`` seconds,
   all samples in one Brian2 ``run()``; states are filtered spike trains with
   heterogeneous time constants sampled at the end of each sample
-  (:func:`sims.whatwhen.multi_tau_traces`).
+  (:func:`spiking.states.multi_tau_traces`).
 * ESN: :class:`spiking.esn.EchoStateNetwork`, one update per sample.
 
 Multi-step Mackey-Glass: for the ESN the readout is run **free** (its one-step
@@ -45,8 +45,8 @@ from plasticity_rules.validation import (
 )
 from tasks import prediction as tp
 
+from .parsing import parse_taus
 from .registry import param, register
-from .whatwhen import multi_tau_traces, parse_taus
 
 __all__ = ["PredictionConfig", "run_prediction", "TASKS", "PRED_READOUTS"]
 
@@ -122,6 +122,7 @@ def make_task(config: PredictionConfig, rng):
 def spiking_states(config: PredictionConfig, u, rng, progress=False):
     from spiking.encoders import current_encode
     from spiking.reservoir import IzhikevichReservoir, preset
+    from spiking.states import multi_tau_traces
 
     cfg = preset(
         config.reservoir_preset,

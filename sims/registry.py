@@ -30,10 +30,37 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-__all__ = ["param", "register", "get", "names", "Simulation", "parse_duration", "coerce_params"]
+__all__ = [
+    "param",
+    "register",
+    "get",
+    "names",
+    "simulation_modules",
+    "Simulation",
+    "parse_duration",
+    "coerce_params",
+]
 
-# Modules that register simulations; imported lazily so `neuroplast --help` stays fast.
-_SIM_MODULES = ("sims.reservoir", "sims.nalsm", "sims.whatwhen", "sims.prediction", "sims.continual")
+# The @register decorator is the one source of truth: the modules of this package that use it
+# are found by reading their source (cheap), and imported lazily so `neuroplast --help` stays fast.
+# Private modules (``_testing``) are left out; other packages are imported with a scan's ``module``.
+_DECORATOR = re.compile(r"^@register\(", re.MULTILINE)
+
+
+def simulation_modules() -> list[str]:
+    """Public modules of the ``sims`` package that declare a simulation with ``@register``."""
+    import pkgutil
+    from pathlib import Path
+
+    here = Path(__file__).resolve().parent
+    found = []
+    for info in pkgutil.iter_modules([str(here)]):
+        path = here / f"{info.name}.py"
+        if info.ispkg or info.name.startswith("_") or not path.is_file():
+            continue
+        if _DECORATOR.search(path.read_text(encoding="utf-8")):
+            found.append(f"{__package__}.{info.name}")
+    return sorted(found)
 
 _REGISTRY: dict[str, "Simulation"] = {}
 _loaded = False
@@ -77,14 +104,8 @@ def _load_all() -> None:
     global _loaded
     if _loaded:
         return
-    for mod in _SIM_MODULES:
-        try:
-            importlib.import_module(mod)
-        except ModuleNotFoundError as exc:
-            # A simulation module that is not written yet is simply absent;
-            # a missing dependency *inside* an existing module is a real error.
-            if exc.name != mod:
-                raise
+    for mod in simulation_modules():
+        importlib.import_module(mod)
     _loaded = True
 
 

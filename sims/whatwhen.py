@@ -12,7 +12,7 @@ Pipeline (Yamada & Chao 2025, arXiv:2510.14382, as reconstructed in
    neurons round-robin);
 5. train the requested readout (and, with ``compare``, all four on the *same* traces) with
    the Numba kernels, online through the session, and score the outputs produced while learning;
-6. measure how well the states carry elapsed time since the cue (:func:`time_decoding`,
+6. measure how well the states carry elapsed time since the cue (:func:`tasks.whatwhen_metrics.time_decoding`,
    held-out ridge fit of time bumps on stimulus-free activity; ``summary['time_decoding_r2']``).
 
 Reservoir regime. With the paper's instantaneous synapses (``tau_syn=0``) and the
@@ -28,7 +28,7 @@ Three-factor defaults: no bias (``three_factor_bias=False``: the readout is a pu
 sum of plastic synapses; with a learned bias the consolidated "what" updates go
 mostly into the bias, a tonic offset ~ p_k with little cue-locked modulation —
 ``amplitude_probability_corr_above_baseline`` 0.37-0.50 instead of 0.56-0.78 over
-seeds 0-2), the normalised rule (``normalize``: update divided by
+seeds 0-2), the normalised rule (``normalise``: update divided by
 :math:`\\epsilon + \\lVert\\bar e\\rVert^2`, so the cue transient does not dominate the
 step size) and a "what" gate that opens around the stimulus onset (``what_gate='onset'``,
 attention to the moment the identity is revealed) while "when" learns over the whole
@@ -48,6 +48,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from plasticity_rules.force import ForceReadout
+from plasticity_rules.gates import GATE_SHAPES
 from plasticity_rules.readouts import RidgeReadout
 from plasticity_rules.three_factor import ThreeFactorReadout
 from plasticity_rules.validation import (
@@ -59,47 +60,14 @@ from plasticity_rules.validation import (
     make_rng,
 )
 from tasks import whatwhen as ww
+from tasks import whatwhen_metrics as wwm
 
+from .parsing import parse_taus
 from .registry import param, register
 
-__all__ = ["WhatWhenConfig", "run_whatwhen", "parse_taus", "multi_tau_traces", "READOUTS"]
+__all__ = ["WhatWhenConfig", "run_whatwhen", "READOUTS"]
 
 READOUTS = ("three_factor", "force", "force_reset", "ridge")
-
-
-def parse_taus(spec) -> tuple[float, ...]:
-    """Parse ``"0.02,0.05,0.1"`` (seconds) into a tuple of positive floats."""
-    try:
-        taus = tuple(float(x) for x in str(spec).split(",") if x.strip())
-    except ValueError:
-        raise ValueError(
-            f"trace_taus must be comma-separated seconds such as '0.02,0.1', got {spec!r}"
-        ) from None
-    if not taus:
-        raise ValueError(f"trace_taus must list at least one time constant, got {spec!r}")
-    for t in taus:
-        check_positive("trace_taus", t)
-    return taus
-
-
-def multi_tau_traces(indices, times, n_units: int, sample_times, taus) -> np.ndarray:
-    """Filtered rates with per-neuron time constants ``taus[i % len(taus)]``.
-
-    Returns :math:`x_i(t) = \\frac{1}{\\tau_i}\\sum_f e^{-(t - t_i^f)/\\tau_i}` (Hz), shape
-    ``(n_samples, n_units)``; computed with :func:`spiking.states.filtered_traces`.
-    """
-    from spiking.states import filtered_traces
-
-    indices = np.asarray(indices, dtype=np.int64)
-    times = np.asarray(times, dtype=np.float64)
-    out = np.zeros((len(sample_times), n_units))
-    group = np.arange(n_units) % len(taus)
-    for g, tau in enumerate(taus):
-        units = np.flatnonzero(group == g)
-        sel = np.isin(indices, units)
-        tr = filtered_traces(indices[sel], times[sel], n_units, sample_times, tau)
-        out[:, units] = tr[:, units] / tau
-    return out
 
 
 @dataclass(frozen=True)
@@ -139,7 +107,7 @@ class WhatWhenConfig:
     eta_what: float = param(
         0.005, "three-factor learning rate of the offline 'what' readouts (per step, applied at trial end)"
     )
-    normalize: bool = param(
+    normalise: bool = param(
         True, "three-factor: normalised rule (update / (eps + |trace|^2)); eta_* are then dimensionless"
     )
     three_factor_bias: bool = param(
@@ -149,7 +117,7 @@ class WhatWhenConfig:
         0.0, "presynaptic eligibility-trace time constant (0: the rate itself)", unit="s"
     )
     gate_shape: str = param(
-        "boxcar", "attention gate shape", choices=("constant", "boxcar", "ramp", "gaussian")
+        "boxcar", "attention gate shape", choices=GATE_SHAPES
     )
     gate_floor: float = param(0.1, "attention gate outside the attended window, in [0, 1]")
     what_gate: str = param(
@@ -198,45 +166,12 @@ class WhatWhenConfig:
         )
 
 
-def time_decoding(session: ww.WhatWhenSession, X, *, alpha: float = 1.0, spacing: float = 0.05) -> dict:
-    """How well the reservoir states carry elapsed time since the cue (held-out ridge fit).
-
-    Targets are Gaussian bumps of width ``target_width`` centred ``c = spacing, 2 spacing, ...``
-    up to the longest latency after the cue onset, :math:`B_c(t) = \\exp(-(t - t_{cue} - c)^2 /
-    2\\sigma^2)`. Only stimulus-free activity is used: from the cue onset to the stimulus onset
-    in teaching trials and to the trial end in probe trials, so a bump can only be produced
-    from the reservoir's memory of the cue. A :class:`~plasticity_rules.readouts.RidgeReadout`
-    is fitted on the even trials and scored on the odd ones:
-    :math:`R^2_c = 1 - \\sum (\\hat B_c - B_c)^2 / \\sum (B_c - \\bar B_c)^2`.
-
-    Returns
-    -------
-    dict with ``centres_ms`` and ``r2`` (one per centre).
-    """
-    par = session.paradigm
-    spt = par.steps_per_trial
-    rel = np.arange(spt) * par.dt - par.cue_time
-    centres = np.arange(spacing, session.latency.max() + 1e-9, spacing)
-    Xt = ww.trial_view(session, X)
-    rows_tr, rows_te, y_tr, y_te = [], [], [], []
-    for i in range(session.n_trials):
-        end = np.inf if session.probe[i] else session.latency[i]
-        m = (rel >= 0) & (rel < end - 1e-12)
-        y = np.exp(-0.5 * ((rel[m][:, None] - centres[None, :]) / par.target_width) ** 2)
-        (rows_tr if i % 2 == 0 else rows_te).append(Xt[i, m])
-        (y_tr if i % 2 == 0 else y_te).append(y)
-    model = RidgeReadout(alpha=alpha).fit(np.concatenate(rows_tr), np.concatenate(y_tr))
-    Y = np.concatenate(y_te)
-    P = model.predict(np.concatenate(rows_te))
-    r2 = 1.0 - ((P - Y) ** 2).sum(axis=0) / ((Y - Y.mean(axis=0)) ** 2).sum(axis=0)
-    return {"centres_ms": (centres * 1e3).round(3).tolist(), "r2": np.asarray(r2).tolist()}
-
-
 # ----------------------------------------------------------------------------- pipeline pieces
 def simulate_reservoir(config: WhatWhenConfig, session: ww.WhatWhenSession, rng, progress=False):
     """Encode the session's inputs, run the reservoir once, return ``(states, run, timings)``."""
     from spiking.encoders import poisson_encode
     from spiking.reservoir import IzhikevichReservoir, preset
+    from spiking.states import multi_tau_traces
 
     t0 = time.perf_counter()
     rates = np.repeat(session.input_rates(1e-3, rate=config.input_rate), config.input_per_channel, axis=1)
@@ -284,7 +219,7 @@ def train_readout(
             trace_tau=config.eligibility_tau,
             dt=config.dt,
             online=np.array([True] + [False] * k),
-            normalize=config.normalize,
+            normalise=config.normalise,
             fit_intercept=config.three_factor_bias,
         )
         m.fit(X, Y, gate=session.gate, segment_ends=session.trial_end)
@@ -305,99 +240,6 @@ def train_readout(
                 m.partial_fit(X[sl], Y[sl])
         return out, m
     raise ValueError(f"unknown readout {name!r}; allowed: {', '.join(READOUTS)}")
-
-
-def score(config: WhatWhenConfig, session: ww.WhatWhenSession, pred, readout) -> dict:
-    """Metrics of one readout (see :mod:`tasks.whatwhen`)."""
-    n_eval = config.eval_trials
-    probes = bool(np.all([np.any(session.probe[session.block == b]) for b in np.unique(session.block)]))
-    te = ww.timing_errors(session, pred, output=0)
-    last = np.concatenate(ww.evaluation_trials(session, n_eval, probes=probes))
-    fit = ww.amplitude_probability_fit(session, pred, last_n=n_eval, probes=probes)
-    fit_peaks = ww.amplitude_probability_fit(session, pred, last_n=n_eval, probes=probes, average="peaks")
-    fit_mod = ww.amplitude_probability_fit(session, pred, last_n=n_eval, probes=probes, baseline=True)
-    err = ww.trial_errors(session, pred)
-    rec = (
-        ww.recovery_after_switches(err, session.switch_trials, factor=config.recovery_factor)
-        if len(session.switch_trials)
-        else []
-    )
-    timing_rec = []
-    for s_i, s in enumerate(session.switch_trials):
-        end = session.switch_trials[s_i + 1] if s_i + 1 < len(session.switch_trials) else session.n_trials
-        trials = np.arange(s, end)
-        if probes:
-            trials = trials[session.probe[trials]]
-        ok = np.abs(te[trials]) <= config.timing_tolerance + 1e-12  # single probe trials
-        n = next((i for i in range(ok.size) if ok[i : i + 2].all()), None)
-        timing_rec.append(int(trials[n] - s) if n is not None else int(end - s))
-    W = readout.coef_
-    try:
-        cos = ww.subspace_cosine(W[:1], W[1:])
-    except ValueError:
-        cos = {"max_cosine": float("nan"), "mean_row_cosine": float("nan"), "angles_deg": np.array([np.nan])}
-    # peak time of the "when" readout vs latency, per block (last eval trials)
-    peak_vs_latency, mean_te = [], []
-    for b, idx in zip(
-        np.unique(session.block), ww.evaluation_trials(session, n_eval, probes=probes), strict=True
-    ):
-        m_te = ww.mean_response_timing(session, pred, idx)
-        mean_te.append(m_te)
-        peak_vs_latency.append(
-            {
-                "block": int(b),
-                "latency_ms": float(session.latency[idx[0]] * 1e3),
-                "mean_response_peak_after_cue_ms": float((session.latency[idx[0]] + m_te) * 1e3),
-                "single_trial_peak_after_cue_ms": float((session.latency[idx] + te[idx]).mean() * 1e3),
-            }
-        )
-    # the same peak-interval measure for every "what" readout (their peaks should be at the onset too)
-    what_te = [
-        ww.mean_response_timing(session, pred, idx, output=o)
-        for idx in ww.evaluation_trials(session, n_eval, probes=probes)
-        for o in range(1, 1 + session.paradigm.n_stimuli)
-    ]
-    # the same measure on teaching trials (includes the stimulus-evoked response after the onset)
-    teach_te = [
-        ww.mean_response_timing(session, pred, idx)
-        for idx in ww.evaluation_trials(session, n_eval, probes=False)
-    ]
-    return {
-        "timing_error_ms": float(np.mean(np.abs(mean_te)) * 1e3),
-        "teaching_trial_timing_error_ms": float(np.mean(np.abs(teach_te)) * 1e3),
-        "single_trial_timing_error_ms": float(np.mean(np.abs(te[last])) * 1e3),
-        "timing_bias_ms": float(np.mean(mean_te) * 1e3),
-        "what_timing_error_ms": float(np.mean(np.abs(what_te)) * 1e3),
-        "what_timing_bias_ms": float(np.mean(what_te) * 1e3),
-        "peak_vs_latency": peak_vs_latency,
-        "amplitude_probability_corr": fit["corr"],
-        "amplitude_probability_slope": fit["slope"],
-        "amplitude_probability_corr_single_trial_peaks": fit_peaks["corr"],
-        "amplitude_probability_slope_single_trial_peaks": fit_peaks["slope"],
-        "amplitude_probability_corr_above_baseline": fit_mod["corr"],
-        "amplitude_probability_slope_above_baseline": fit_mod["slope"],
-        "amplitude_pairs": {
-            "probability": fit["probabilities"].tolist(),
-            "amplitude": fit["amplitudes"].tolist(),
-        },
-        "recovery_trials": [r["recovery_trials"] for r in rec],
-        "recovered": [r["recovered"] for r in rec],
-        "worst_error_after_switch": [r["worst_error"] for r in rec],
-        "mean_error_10_trials_after_switch": [
-            float(err[sw : sw + 10].mean()) for sw in session.switch_trials
-        ],
-        "mean_error_10_trials_before_switch": [
-            float(err[max(0, sw - 10) : sw].mean()) for sw in session.switch_trials
-        ],
-        "recovery_threshold": [r["threshold"] for r in rec],
-        "timing_recovery_trials": timing_rec,
-        "evaluated_on": "probe trials" if probes else "teaching trials",
-        "final_error": float(np.mean(err[last])),
-        "what_when_cosine": cos["max_cosine"],
-        "what_when_mean_row_cosine": cos["mean_row_cosine"],
-        "what_when_angles_deg": np.asarray(cos["angles_deg"]).tolist(),
-        "trial_errors": err.tolist(),
-    }
 
 
 # ----------------------------------------------------------------------------- plots
@@ -482,9 +324,16 @@ def run_whatwhen(config: WhatWhenConfig, *, seed: int, out=None, progress: bool 
         pred, model = train_readout(name, config, session, X)
         readout_s[name] = time.perf_counter() - t0
         preds[name] = pred
-        scores[name] = score(config, session, pred, model)
+        scores[name] = wwm.score_readout(
+            session,
+            pred,
+            model.coef_,
+            eval_trials=config.eval_trials,
+            recovery_factor=config.recovery_factor,
+            timing_tolerance=config.timing_tolerance,
+        )
     main = scores[config.readout]
-    decoding = time_decoding(session, X, alpha=config.ridge_alpha)
+    decoding = wwm.time_decoding(session, X, alpha=config.ridge_alpha)
     summary = {
         "readout": config.readout,
         **{k: v for k, v in main.items() if k != "trial_errors"},

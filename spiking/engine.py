@@ -32,6 +32,10 @@ BACKENDS = ("cython", "numpy", "cpp_standalone")
 STANDALONE_SEED_ENV = "NEUROPLAST_BRIAN2_SEED"
 STANDALONE_TRIAL_SEED_ENV = "NEUROPLAST_BRIAN2_TRIAL_SEED"
 
+#: C/C++ flags of compiled code: IEEE rounding as written (see :func:`configure`).
+COMPILE_FLAGS = ("-w", "-O3", "-march=native", "-ffp-contract=off")
+FLAGS_TAG = "neuroplast-" + hashlib.sha256(" ".join(COMPILE_FLAGS).encode()).hexdigest()[:8]
+
 _cython_ok: bool | None = None
 
 
@@ -76,7 +80,15 @@ def configure(backend: str = "cython") -> str:
     check_choice("backend", backend, BACKENDS)
     brian2.BrianLogger.log_level_warn()
     logging.getLogger("brian2").setLevel(logging.ERROR)
-    brian2.prefs.codegen.cpp.extra_compile_args_gcc = ["-w", "-O3", "-ffast-math", "-march=native"]
+    # No -ffast-math and no FMA contraction: the compiled code then rounds exactly as
+    # NumPy and Numba do, so reference engines can reproduce its spikes bit for bit.
+    brian2.prefs.codegen.cpp.extra_compile_args_gcc = list(COMPILE_FLAGS)
+    if brian2.prefs.codegen.runtime.cython.cache_dir is None:
+        # Brian2 keys cached Cython modules by code only, not by flags: keep ours apart
+        # from modules that other programs compiled with -ffast-math.
+        from brian2.codegen.runtime.cython_rt.extension_manager import get_cython_cache_dir
+
+        brian2.prefs.codegen.runtime.cython.cache_dir = os.path.join(get_cython_cache_dir(), FLAGS_TAG)
     if backend == "cython" and not _cython_available():
         warnings.warn(
             "Cython code generation is not available (no compiler or Cython); "

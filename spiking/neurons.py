@@ -17,10 +17,32 @@ network (one :math:`r \\sim U(0, 1)` per neuron):
 The paper's published MATLAB code uses :math:`p_d = 2` (``d = 8 - 6 re.^2``),
 the default here; ``d_exponent=1`` gives the linear variant :math:`d = 8 - 6r`.
 
-Synaptic input follows the paper's code: a presynaptic spike adds the weight
-(mV) to the postsynaptic :math:`v` within the step, and the thalamic noise is a
-current redrawn every millisecond, :math:`I = \\sigma\\,\\mathcal{N}(0, 1)`,
-held constant over that millisecond.
+Integration: the paper's program, exactly
+------------------------------------------
+Per time step :math:`\\Delta t` (1 ms in the paper; :math:`h = \\Delta t / 1\\,\\mathrm{ms}`),
+in the order of the paper's MATLAB code:
+
+1. neurons that crossed threshold in the last step were reset
+   (:math:`v \\leftarrow c,\\ u \\leftarrow u + d`) and each of their outgoing weights
+   :math:`w_{ij}` (mV) was added to the input :math:`I_{\\mathrm{syn},i}` of this step
+   (scaled by :math:`1/h` so a spike moves :math:`v` by about :math:`w` for any step);
+2. the input of the step is :math:`I = I_{\\mathrm{syn}} + \\sigma \\xi + I_{\\mathrm{drive}}`
+   with :math:`\\xi \\sim \\mathcal{N}(0, 1)` redrawn every step (thalamic noise);
+3. :math:`v` takes two forward-Euler half-steps with :math:`u` and :math:`I` held,
+
+   .. math::
+
+       v \\leftarrow v + \\tfrac{h}{2}\\,(0.04 v^2 + 5 v + 140 - u + I) \\quad\\text{(twice)},
+
+4. then :math:`u` takes one full Euler step with the new :math:`v`,
+   :math:`u \\leftarrow u + h\\,a (b v - u)`, and :math:`I_{\\mathrm{syn}} \\leftarrow 0`.
+
+Brian2 then applies the threshold :math:`v \\ge 30`, propagates the spikes into
+:math:`I_{\\mathrm{syn}}` of the next step and resets, so a spike Brian2 stamps at step
+:math:`k` is the one the paper's program detects at the start of step :math:`k + 1`.
+:data:`IZHIKEVICH_SCHEME` is this step as a Brian2 state-update method; every variable
+is in the paper's units (mV, mV/ms) and dimensionless in Brian2, so the compiled code
+performs the same floating-point operations as the paper's program.
 
 References
 ----------
@@ -33,42 +55,105 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from brian2 import ExplicitStateUpdater
 
 from plasticity_rules.validation import check_int, check_positive
 
 __all__ = [
-    "HALF_STEP_EULER",
     "IZHIKEVICH_EQS",
     "IZHIKEVICH_THRESHOLD",
     "IZHIKEVICH_RESET",
+    "IzhikevichScheme",
+    "IZHIKEVICH_SCHEME",
+    "izhikevich_namespace",
     "IzhikevichParams",
     "FIRING_PATTERNS",
     "simulate_neuron",
 ]
 
-#: Izhikevich (2003) model, Brian2 equation string. ``I_drive`` is an injected
-#: current and ``I_noise`` the thalamic noise, both in the paper's units (mV per ms,
-#: written as volt with the 1/ms in the equation); ``a``-``d`` are per-neuron constants.
+#: Izhikevich (2003) model, Brian2 equation string, dimensionless in the paper's units
+#: (``v``, ``u``, ``c``, ``d`` in mV; ``I_*`` and ``sigma_noise`` in mV/ms). ``I_syn`` is the
+#: synaptic input of the coming step (spikes add to it, the step clears it), ``I_drive``
+#: an injected current; ``a``-``d`` are per-neuron constants. The differential
+#: equations document the model; the integration is :data:`IZHIKEVICH_SCHEME`.
 IZHIKEVICH_EQS = """
-dv/dt = (0.04*v**2/mV + 5*v + 140*mV - u + I_noise + I_drive)/ms : volt
-du/dt = a*(b*v - u)/ms : volt
-I_noise : volt
-I_drive : volt
-sigma_noise : volt (constant)
+dv/dt = (0.04*v**2 + 5*v + 140 - u + I_syn + I_drive)/ms : 1
+du/dt = a*(b*v - u)/ms : 1
+I_syn : 1
+I_drive : 1
+sigma_noise : 1 (constant)
 a : 1 (constant)
 b : 1 (constant)
-c : volt (constant)
-d : volt (constant)
+c : 1 (constant)
+d : 1 (constant)
 r : 1 (constant)
 is_exc : boolean (constant)
 """
-IZHIKEVICH_THRESHOLD = "v >= 30*mV"
-IZHIKEVICH_RESET = "v = c; u += d"
+IZHIKEVICH_THRESHOLD = "v >= 30"
+IZHIKEVICH_RESET = "v = c\nu = u + d"
 
-#: Two forward-Euler half-steps per time step, the integration scheme of the paper's code
-#: (``v = v + 0.5*(...)`` twice per millisecond), applied to ``v`` and ``u`` jointly.
-HALF_STEP_EULER = ExplicitStateUpdater("x_half = x + 0.5*dt*f(x,t)\nx_new = x_half + 0.5*dt*f(x_half,t)")
+
+class IzhikevichScheme:
+    """The paper's discrete step as a Brian2 state-update method (pass as ``method=``).
+
+    Returns the abstract code of steps 2-4 of the module docstring::
+
+        I_step = I_syn + sigma_noise*<noise>() + I_drive [+ I_noise] [+ I_exp]
+        v = v + half_h*(0.04*v**2 + 5*v + 140 - u + I_step)      # twice
+        u = u + h*(a*(b*v - u))
+        I_syn = 0
+
+    ``half_h`` (:math:`h/2`) and ``h`` (:math:`\\Delta t` in ms) come from the group's
+    namespace (:func:`izhikevich_namespace`) as numbers, so for the paper's 1 ms step the
+    code multiplies by exactly 0.5 and 1.0. With an ``I_exp`` variable in the model (an
+    exponentially decaying synaptic current) it is added to the input and then decays
+    exactly, :math:`I_{\\exp} \\leftarrow I_{\\exp} e^{-\\Delta t/\\tau_s}` (``syn_decay``).
+
+    Parameters
+    ----------
+    noise : str or None
+        Name of the noise function called once per neuron and step (``'randn'``, or a
+        :func:`spiking.noise.generator_randn` function's name); ``None``: no noise term.
+    """
+
+    def __init__(self, noise: str | None = "randn"):
+        self.noise = noise
+        self.__name__ = f"izhikevich2003_paper_step(noise={noise})"
+
+    def can_integrate(self, equations, variables, method_options=None):  # noqa: ARG002
+        return {"v", "u"} <= set(equations.diff_eq_names)
+
+    def __call__(self, equations, variables=None, method_options=None):  # noqa: ARG002
+        if set(equations.diff_eq_names) != {"v", "u"}:
+            raise ValueError(
+                "IzhikevichScheme integrates exactly the differential equations for v and u, "
+                f"got {sorted(equations.diff_eq_names)}"
+            )
+        terms = ["I_syn"]
+        if self.noise is not None:
+            terms.append(f"sigma_noise*{self.noise}()")
+        terms.append("I_drive")
+        if "I_noise" in equations.names:  # noise held over several steps, drawn elsewhere
+            terms.append("I_noise")
+        has_exp = "I_exp" in equations.names
+        if has_exp:
+            terms.append("I_exp")
+        half = "v = v + half_h*(0.04*v**2 + 5*v + 140 - u + I_step)\n"
+        code = f"I_step = {' + '.join(terms)}\n" + half + half + "u = u + h*(a*(b*v - u))\nI_syn = 0\n"
+        if has_exp:
+            code += "I_exp = I_exp*syn_decay\n"
+        return code
+
+
+#: The paper's step with Brian2's ``randn()`` noise (see :class:`IzhikevichScheme`).
+IZHIKEVICH_SCHEME = IzhikevichScheme("randn")
+
+
+def izhikevich_namespace(dt: float) -> dict:
+    """Numbers the scheme reads: ``h`` (step in ms), ``half_h``, ``syn_gain`` (``1/h``)."""
+    h = dt / 1e-3
+    if np.isclose(h, round(h)):
+        h = float(round(h))  # 1e-3 / 1e-3 is 1.0 exactly, but keep 2 ms etc. exact too
+    return {"h": h, "half_h": 0.5 * h, "syn_gain": 1.0 / h}
 
 
 @dataclass(frozen=True)
@@ -130,24 +215,28 @@ def simulate_neuron(pattern: str, current, duration: float, *, dt: float = 0.25e
     """
     import brian2 as b2
 
+    from . import engine
+
     a_, b_, c_, d_ = check_pattern(pattern)
     if not np.isfinite(current):
         raise ValueError(f"current must be finite, got {current!r}")
     check_positive("duration", duration)
     check_positive("dt", dt)
+    engine.configure("cython")
     G = b2.NeuronGroup(
         1,
         IZHIKEVICH_EQS,
         threshold=IZHIKEVICH_THRESHOLD,
         reset=IZHIKEVICH_RESET,
-        method=HALF_STEP_EULER,
+        method=IzhikevichScheme(noise=None),
         dt=dt * b2.second,
         name="single_neuron",
+        namespace=izhikevich_namespace(dt),
     )
-    G.a, G.b, G.c, G.d = a_, b_, c_ * b2.mV, d_ * b2.mV
-    G.v = v_init * b2.mV
-    G.u = b_ * v_init * b2.mV
-    G.I_drive = current * b2.mV
+    G.a, G.b, G.c, G.d = a_, b_, c_, d_
+    G.v = v_init
+    G.u = b_ * v_init
+    G.I_drive = current
     mon = b2.SpikeMonitor(G)
     net = b2.Network(G, mon)
     net.run(duration * b2.second, namespace={})

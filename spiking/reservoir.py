@@ -49,7 +49,15 @@ from plasticity_rules.validation import (
 
 from . import engine
 from .encoders import SpikeTrains
-from .neurons import HALF_STEP_EULER, IZHIKEVICH_EQS, IZHIKEVICH_RESET, IZHIKEVICH_THRESHOLD, IzhikevichParams
+from .neurons import (
+    IZHIKEVICH_EQS,
+    IZHIKEVICH_RESET,
+    IZHIKEVICH_THRESHOLD,
+    IzhikevichParams,
+    IzhikevichScheme,
+    izhikevich_namespace,
+)
+from .noise import NoiseStream, generator_randn
 from .states import bin_counts, filtered_traces, window_counts
 
 __all__ = ["ReservoirConfig", "PRESETS", "preset", "IzhikevichReservoir", "ReservoirRun"]
@@ -78,9 +86,10 @@ class ReservoirConfig:
     noise_period : float
         Seconds between noise draws (1 ms in the paper).
     dt : float
-        Step in seconds (1 ms as in the paper). Each step integrates the state in
-        two Euler half-steps (the paper's scheme, :data:`spiking.neurons.HALF_STEP_EULER`);
-        thresholds, resets and synaptic input are applied once per step.
+        Step in seconds (1 ms as in the paper). Each step is the paper's program
+        (:class:`spiking.neurons.IzhikevichScheme`): ``v`` in two Euler half-steps,
+        then ``u`` in one with the new ``v``; thresholds, resets and synaptic input
+        are applied once per step.
     n_inputs : int
         Size of the spike input population (0: none).
     p_input : float
@@ -90,10 +99,12 @@ class ReservoirConfig:
     input_target : {'all', 'exc'}
         Which reservoir neurons inputs may reach.
     tau_syn : float
-        Synaptic time constant in seconds. 0 (the paper): a spike adds its weight
-        to :math:`v` at once. > 0: it adds to an exponentially decaying current,
-        :math:`\\tau_s \\dot I_s = -I_s`, :math:`I_s \\leftarrow I_s + w\\,(1\\,\\mathrm{ms})/\\tau_s`,
-        so each PSP keeps the same area while lasting :math:`\\sim\\tau_s` (longer memory).
+        Synaptic time constant in seconds. 0 (the paper): a spike's weight enters
+        the input :math:`I` of the next step (moving :math:`v` by about :math:`w`).
+        > 0: it adds to a current decaying exactly per step,
+        :math:`I_s \\leftarrow I_s e^{-\\Delta t/\\tau_s}`, with
+        :math:`I_s \\leftarrow I_s + w (1 - e^{-\\Delta t/\\tau_s})/h` per spike, so each PSP
+        keeps the area of the instantaneous one while lasting :math:`\\sim\\tau_s` (longer memory).
     neuron : IzhikevichParams
     """
 
@@ -266,6 +277,7 @@ class IzhikevichReservoir:
         self.backend = engine.configure(backend)
         self._net = None
         self._standalone_dir = None
+        self._noise = NoiseStream()
         if self.backend != "cpp_standalone":
             self._build_runtime()
 
@@ -278,27 +290,44 @@ class IzhikevichReservoir:
         n = cfg.n_neurons
         eqs = IZHIKEVICH_EQS
         if drive_dt is not None:
-            eqs = eqs.replace("I_drive : volt", "I_drive = drive(t, i) : volt")
-        on_pre = "v_post += w"
+            eqs = eqs.replace("I_drive : 1", "I_drive = drive(t, i) : 1")
+        # A spike adds w (mV) to the next step's input; scaled by 1/h so it moves v by ~w.
+        on_pre = "I_syn_post += w*syn_gain"
         if cfg.tau_syn > 0:
-            eqs = eqs.replace("I_drive)/ms", "I_drive + I_syn)/ms") + "dI_syn/dt = -I_syn/tau_syn : volt\n"
-            on_pre = "I_syn_post += w*ms/tau_syn"
+            eqs += "I_exp : 1\n"
+            on_pre = "I_exp_post += w*exp_gain"
         # Parameters go through the namespace, not into the code strings, so every
         # size and weight scale shares one set of compiled code objects.
         ns = {
             "n_exc": cfg.n_exc,
             "d_exponent": float(cfg.neuron.d_exponent),
-            "noise_exc": cfg.noise_exc * b2.mV,
-            "noise_inh": cfg.noise_inh * b2.mV,
-            "w_exc": cfg.w_exc * b2.mV,
-            "w_inh": cfg.w_inh * b2.mV,
-            "w_input": cfg.w_input * b2.mV,
-            "v_init": cfg.neuron.v_init * b2.mV,
+            "noise_exc": cfg.noise_exc,
+            "noise_inh": cfg.noise_inh,
+            "w_exc": cfg.w_exc,
+            "w_inh": cfg.w_inh,
+            "w_input": cfg.w_input,
+            "v_init": cfg.neuron.v_init,
             "indegree": cfg.indegree,
             "p_connect": cfg.p_connect,
             "p_input": cfg.p_input,
-            "tau_syn": cfg.tau_syn * b2.second,
+            **izhikevich_namespace(cfg.dt),
         }
+        if cfg.tau_syn > 0:
+            # Each PSP keeps the area of the instantaneous one: sum_k gain*decay^k*h = 1.
+            decay = float(np.exp(-cfg.dt / cfg.tau_syn))
+            ns.update(syn_decay=decay, exp_gain=(1.0 - decay) / ns["h"])
+        same_period = bool(np.isclose(cfg.noise_period, cfg.dt))
+        standalone = self.backend == "cpp_standalone"
+        if same_period and not standalone:
+            # Noise drawn inside the state update from the trial's numpy Generator.
+            ns["thalamic_randn"] = generator_randn(self._noise)
+            scheme = IzhikevichScheme("thalamic_randn")
+        elif same_period:
+            scheme = IzhikevichScheme("randn")
+        else:
+            eqs += "I_noise : 1\n"
+            eqs = eqs.replace("I_syn + I_drive)/ms", "I_syn + I_drive + I_noise)/ms")
+            scheme = IzhikevichScheme(None)
         # One clock for every object: objects left on Brian2's 0.1 ms defaultclock
         # would make the network step 10x more often than the neurons.
         clock = b2.Clock(dt=cfg.dt * b2.second, name="reservoir_clock")
@@ -307,7 +336,7 @@ class IzhikevichReservoir:
             eqs,
             threshold=IZHIKEVICH_THRESHOLD,
             reset=IZHIKEVICH_RESET,
-            method=HALF_STEP_EULER,
+            method=scheme,
             clock=clock,
             name="reservoir",
             namespace=ns,
@@ -316,19 +345,23 @@ class IzhikevichReservoir:
         G.r = "rand()"
         G.a = "0.02 + (1 - int(is_exc))*0.08*r"
         G.b = "0.2 + (1 - int(is_exc))*(0.05 - 0.05*r)"
-        G.c = "(-65 + int(is_exc)*15*r**2)*mV"
-        G.d = "(int(is_exc)*(8 - 6*r**d_exponent) + (1 - int(is_exc))*2)*mV"
+        G.c = "-65 + int(is_exc)*15*r**2"
+        G.d = "int(is_exc)*(8 - 6*r**d_exponent) + (1 - int(is_exc))*2"
         G.sigma_noise = "int(is_exc)*noise_exc + (1 - int(is_exc))*noise_inh"
         G.v = "v_init"
         G.u = "b*v"
-        same_period = np.isclose(cfg.noise_period, cfg.dt)
-        noise = G.run_regularly(
-            "I_noise = sigma_noise*randn()",
-            dt=None if same_period else cfg.noise_period * b2.second,
-            when="start",
-            name="thalamic_noise",
-        )
-        S = b2.Synapses(G, G, "w : volt", on_pre=on_pre, name="recurrent", namespace=ns, clock=clock)
+        objects = [G]
+        if not same_period:
+            # Noise held for noise_period: a separate draw every period (Brian2's randn()).
+            objects.append(
+                G.run_regularly(
+                    "I_noise = sigma_noise*randn()",
+                    dt=cfg.noise_period * b2.second,
+                    when="start",
+                    name="thalamic_noise",
+                )
+            )
+        S = b2.Synapses(G, G, "w : 1", on_pre=on_pre, name="recurrent", namespace=ns, clock=clock)
         if cfg.connectivity == "all":
             S.connect()
         elif cfg.connectivity == "prob":
@@ -337,9 +370,9 @@ class IzhikevichReservoir:
             S.connect(i="k for k in sample(N_pre, size=indegree)")
         # rand() first, then the Dale's-law scale (Brian2's numpy expression target
         # mis-vectorises rand() inside a branch).
-        S.w = "rand()*mV"
-        S.w = "w/mV*(int(is_exc_pre)*w_exc - (1 - int(is_exc_pre))*w_inh)"
-        objects = [G, noise, S, b2.SpikeMonitor(G, name="spikes")]
+        S.w = "rand()"
+        S.w = "w*(int(is_exc_pre)*w_exc - (1 - int(is_exc_pre))*w_inh)"
+        objects += [S, b2.SpikeMonitor(G, name="spikes")]
         if cfg.n_inputs > 0:
             if input_spikes is None:
                 inp = b2.SpikeGeneratorGroup(cfg.n_inputs, [], [] * b2.second, clock=clock, name="input")
@@ -352,7 +385,7 @@ class IzhikevichReservoir:
                     name="input",
                 )
             S_in = b2.Synapses(
-                inp, G, "w : volt", on_pre=on_pre, name="input_synapses", namespace=ns, clock=clock
+                inp, G, "w : 1", on_pre=on_pre, name="input_synapses", namespace=ns, clock=clock
             )
             S_in.connect(condition="is_exc_post" if cfg.input_target == "exc" else "True", p="p_input")
             S_in.w = "w_input*rand()"
@@ -446,7 +479,7 @@ class IzhikevichReservoir:
             if self._drive_net is None or not np.isclose(self._drive_dt, current_dt):
                 self._build_drive(current_dt)
             net, objs = self._drive_net, self._drive_objects
-            namespace["drive"] = b2.TimedArray(input_current * b2.mV, dt=current_dt * b2.second)
+            namespace["drive"] = b2.TimedArray(input_current, dt=current_dt * b2.second)
         else:
             net, objs = self._net, self._objects
         net.restore("initial")
@@ -457,6 +490,7 @@ class IzhikevichReservoir:
             else:
                 inp.set_spikes(input_spikes.indices, input_spikes.times * b2.second)
         b2.seed(trial_seed)
+        self._noise.reset(np.random.default_rng(trial_seed))
         report = None
         bar = None
         if progress:

@@ -28,6 +28,7 @@ __all__ = [
     "bin_counts",
     "filtered_traces",
     "filtered_traces_reference",
+    "multi_tau_traces",
 ]
 
 
@@ -158,3 +159,41 @@ def filtered_traces(indices, times, n_units: int, sample_times, tau: float) -> n
     if sample_times.size > 1 and np.any(np.diff(sample_times) < 0):
         raise ValueError("sample_times must be non-decreasing")
     return _filtered_traces_kernel(idx, times, n_units, np.ascontiguousarray(sample_times), float(tau))
+
+
+def multi_tau_traces(indices, times, n_units: int, sample_times, taus) -> np.ndarray:
+    """Filtered rates with per-neuron time constants ``taus[i % len(taus)]``.
+
+    .. math:: x_i(t) = \\frac{1}{\\tau_i} \\sum_{t_i^f \\le t} e^{-(t - t_i^f)/\\tau_i}
+
+    (Hz: a filtered rate), the readout synapses of neuron ``i`` having time constant
+    ``taus[i % len(taus)]`` (heterogeneous synapses assigned round-robin); computed
+    with :func:`filtered_traces`.
+
+    Parameters
+    ----------
+    indices, times : array_like, shape (n_spikes,)
+        Spiking unit and time (s) of every spike.
+    n_units : int
+    sample_times : array_like, shape (n_samples,)
+        Times (s) at which the traces are read.
+    taus : sequence of float
+        Time constants (s), each > 0.
+
+    Returns
+    -------
+    ndarray, shape (n_samples, n_units)
+    """
+    taus = tuple(check_positive("taus", t) for t in taus)
+    if not taus:
+        raise ValueError("taus must hold at least one time constant")
+    indices = np.asarray(indices, dtype=np.int64)
+    times = np.asarray(times, dtype=np.float64)
+    out = np.zeros((len(sample_times), n_units))
+    group = np.arange(n_units) % len(taus)
+    for g, tau in enumerate(taus):
+        units = np.flatnonzero(group == g)
+        sel = np.isin(indices, units)
+        tr = filtered_traces(indices[sel], times[sel], n_units, sample_times, tau)
+        out[:, units] = tr[:, units] / tau
+    return out

@@ -36,6 +36,8 @@ import numpy as np
 
 from plasticity_rules.validation import check_array, check_choice, check_int, make_rng
 
+from .datasets import load_digits_images
+
 __all__ = [
     "Experience",
     "TaskStream",
@@ -173,14 +175,6 @@ class TaskStream:
 # ----------------------------------------------------------------------------- data
 
 
-def load_digits_images():
-    """sklearn's 8x8 digits as images with intensities in [0, 1] ``(1797, 8, 8)`` and labels."""
-    from sklearn.datasets import load_digits
-
-    d = load_digits()
-    return d.images / 16.0, d.target.astype(np.int64)
-
-
 def upsample_images(images, size: int) -> np.ndarray:
     """Bilinear upsampling of ``(n, h, w)`` images to ``(n, size * size)`` values in [0, 1]."""
     from scipy.ndimage import zoom
@@ -287,18 +281,16 @@ def split_digits(n_tasks: int = 5, *, scenario: str = "class", image_size: int =
 def _idx_dataset(which: str, max_train: int | None, max_test: int | None, rng):
     """MNIST / Fashion-MNIST from local IDX files via :func:`tasks.datasets.load_idx_dataset`.
 
-    Images are rescaled to a maximum of 1 each (pixel intensities as input currents);
+    Images are rescaled to a maximum of 1 each by the loader (pixel intensities as input
+    currents; ``normalisation="max"``, the only normalisation they go through);
     ``max_train`` / ``max_test`` draw random subsets. Missing files raise the loader's
     ``DatasetNotFoundError`` (a ``FileNotFoundError`` and ``ValueError``) saying where it looked.
     """
     from tasks import datasets
 
-    ds = datasets.load_idx_dataset(which)
+    ds = datasets.load_idx_dataset(which, normalisation="max")
     out = []
     for X, y, cap in ((ds.x_train, ds.y_train, max_train), (ds.x_test, ds.y_test, max_test)):
-        X = np.asarray(X, dtype=np.float64)
-        X = X / np.maximum(X.max(axis=1, keepdims=True), 1e-12)
-        y = np.asarray(y, dtype=np.int64)
         if cap is not None and cap < len(y):
             idx = np.sort(rng.choice(len(y), cap, replace=False))
             X, y = X[idx], y[idx]

@@ -53,9 +53,13 @@ __all__ = [
     "load_dataset",
     "load_digits_dataset",
     "load_idx_dataset",
+    "load_digits_images",
+    "scale_to_max",
+    "NORMALISATIONS",
     "find_idx_files",
     "read_idx",
     "normalise_images",
+    "normalise_rows",
     "check_images_labels",
     "read_nmnist_events",
     "nmnist_spike_trains",
@@ -211,8 +215,40 @@ def check_images_labels(x, y, *, n_pixels=None, n_classes=10, name="images"):
     return x, y_arr
 
 
+def normalise_rows(x, scale: float | None = None) -> tuple[np.ndarray, float]:
+    """The reference's normalisation: each row divided by its sum, then all rows by ``scale``.
+
+    .. math:: p_{ni} = \\frac{x_{ni} / \\sum_j x_{nj}}{s}, \\qquad
+              s = \\max_{m,k} \\frac{x_{mk}}{\\sum_j x_{mj}} \\text{ unless given}
+
+    Used for images (pixel intensities to per-step spike probabilities) and for the
+    liquid's spike counts (readout features, ``scale`` taken from the training set).
+
+    Parameters
+    ----------
+    x : array_like, shape (n, d)
+        Non-negative values (an all-zero row stays zero).
+    scale : float, optional
+        Common divisor; default: the largest row-normalised value (1 if all are zero).
+
+    Returns
+    -------
+    x : ndarray, shape (n, d)
+    scale : float
+    """
+    x = check_array("x", x, ndim=2)
+    if x.size and x.min() < 0:
+        raise ValueError(f"x must be non-negative, got minimum {x.min()}")
+    s = x.sum(axis=1, keepdims=True)
+    normed = np.divide(x, s, out=np.zeros_like(x), where=s > 0)
+    if scale is None:
+        peak = normed.max()
+        scale = float(peak) if peak > 0 else 1.0
+    return normed / scale, scale
+
+
 def normalise_images(images) -> np.ndarray:
-    """Reference normalisation: divide each image by its pixel sum, then by the largest result.
+    """Reference normalisation of images (:func:`normalise_rows` of the flattened images).
 
     .. math:: p_{ni} = \\frac{x_{ni} / \\sum_j x_{nj}}{\\max_{m,k} x_{mk} / \\sum_j x_{mj}}
 
@@ -230,10 +266,7 @@ def normalise_images(images) -> np.ndarray:
     x = x.reshape(x.shape[0], -1)
     if x.min() < 0:
         raise ValueError(f"images must be non-negative, got minimum {x.min()}")
-    s = x.sum(axis=1, keepdims=True)
-    normed = np.divide(x, s, out=np.zeros_like(x), where=s > 0)
-    peak = normed.max()
-    return normed / peak if peak > 0 else normed
+    return normalise_rows(x)[0]
 
 
 def _split_5_1_1(n, seed):
@@ -245,14 +278,24 @@ def _split_5_1_1(n, seed):
     return perm[:n_train], perm[n_train : n_train + n_val], perm[n_train + n_val :]
 
 
-def load_digits_dataset(split_seed: int = 0) -> ImageDataset:
-    """scikit-learn's 8x8 digits, normalised, split 5:1:1 by a permutation seeded with ``split_seed``."""
+def load_digits_images() -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's 8x8 digits: images ``(1797, 8, 8)`` with intensities in [0, 1] and int64 labels.
+
+    The one digits loader: :func:`load_digits_dataset` (liquid inputs) and the
+    continual-learning streams (:mod:`tasks.continual`) both start here.
+    """
     from sklearn.datasets import load_digits
 
-    split_seed = check_seed(split_seed)
     d = load_digits()
-    x = normalise_images(d.images)
-    y = d.target.astype(np.int64)
+    return d.images / 16.0, d.target.astype(np.int64)
+
+
+def load_digits_dataset(split_seed: int = 0) -> ImageDataset:
+    """scikit-learn's 8x8 digits, normalised, split 5:1:1 by a permutation seeded with ``split_seed``."""
+    split_seed = check_seed(split_seed)
+    images, y = load_digits_images()
+    # dividing by 16 is exact, so this equals normalising the raw 0..16 intensities bit for bit
+    x = normalise_images(images)
     tr, va, te = _split_5_1_1(len(y), split_seed)
     return ImageDataset("digits", x[tr], y[tr], x[va], y[va], x[te], y[te], (8, 8), 10)
 
@@ -383,7 +426,19 @@ def read_idx(path, *, md5: str | None = None, sha256: str | None = None) -> np.n
     return _parse_idx(payload, str(path))
 
 
-def load_idx_dataset(name: str, path=None, *, verify: bool = True) -> ImageDataset:
+def scale_to_max(x) -> np.ndarray:
+    """Each row divided by its own maximum (intensities as input currents in [0, 1]; zero rows stay 0)."""
+    x = check_array("x", x, ndim=2)
+    return x / np.maximum(x.max(axis=1, keepdims=True), 1e-12)
+
+
+#: Pixel normalisations of :func:`load_idx_dataset`.
+NORMALISATIONS = {"reference": normalise_images, "max": scale_to_max}
+
+
+def load_idx_dataset(
+    name: str, path=None, *, verify: bool = True, normalisation: str = "reference"
+) -> ImageDataset:
     """MNIST or Fashion-MNIST with the reference's 50k/10k/10k split (never downloads).
 
     Parameters
@@ -393,7 +448,13 @@ def load_idx_dataset(name: str, path=None, *, verify: bool = True) -> ImageDatas
         Directory holding the IDX files (or one of the files).
     verify : bool
         Check official checksums (see :func:`read_idx`).
+    normalisation : {'reference', 'max'}
+        ``reference``: :func:`normalise_images` (per-step spike probabilities of the
+        NALSM inputs); ``max``: :func:`scale_to_max` (each image to a maximum of 1,
+        the continual-learning streams' input currents).
     """
+    check_choice("normalisation", normalisation, tuple(NORMALISATIONS))
+    normalise = NORMALISATIONS[normalisation]
     files = find_idx_files(name, path)
     arrays = {}
     for part, f in files.items():
@@ -408,8 +469,9 @@ def load_idx_dataset(name: str, path=None, *, verify: bool = True) -> ImageDatas
                 f"{f}: {name} {part} must have shape {_EXPECTED_SHAPE[part]}, got {arr.shape}"
             )
         arrays[part] = arr
-    x_train = normalise_images(arrays["train_images"].astype(np.float64))
-    x_test = normalise_images(arrays["test_images"].astype(np.float64))
+    n_img = {part: arrays[part].shape[0] for part in ("train_images", "test_images")}
+    x_train = normalise(arrays["train_images"].astype(np.float64).reshape(n_img["train_images"], -1))
+    x_test = normalise(arrays["test_images"].astype(np.float64).reshape(n_img["test_images"], -1))
     y_train = arrays["train_labels"].astype(np.int64)
     y_test = arrays["test_labels"].astype(np.int64)
     n_fit = x_train.shape[0] - x_train.shape[0] // 6  # 50 000 of the 60 000 training images

@@ -1,4 +1,4 @@
-"""The "what"/"when" prediction paradigm and its metrics (after Yamada & Chao 2025).
+"""The "what"/"when" prediction paradigm: blocks, trials, targets and gates (after Yamada & Chao 2025).
 
 Each trial of duration :math:`T` starts with a cue at ``cue_time``; after a
 latency :math:`L` one of ``K`` stimuli appears, stimulus ``k`` with probability
@@ -18,17 +18,7 @@ anticipatory "what" output is the expectation :math:`E[y^*_k] = p_k B(t)`
 the complete prediction object when its readouts peak at :math:`t_{on}`
 (when) with peak amplitudes :math:`\\propto p_k` (what).
 
-Metrics (all on outputs produced *during* learning, so they are learning curves):
-
-* :func:`timing_errors` — peak time of a readout minus the onset, per trial;
-* :func:`anticipatory_amplitudes` and :func:`amplitude_probability_fit` —
-  peak of each "what" readout in the anticipatory window ``[cue, onset]``,
-  and the Pearson correlation and slope of these amplitudes against :math:`p_k`;
-* :func:`trial_errors` — per-trial normalised squared error against the
-  expected targets; :func:`recovery_after_switches` — trials until it is back
-  under a threshold after each switch, and the worst error after the switch;
-* :func:`subspace_cosine` — principal angles between the "what" and "when"
-  weight subspaces (Björck & Golub 1973).
+The metrics of the paradigm are in :mod:`tasks.whatwhen_metrics`.
 
 Reference: Y. Yamada & Z. C. Chao (2025), "Joint encoding of 'what' and 'when'
 predictions through error-modulated plasticity in reservoir spiking networks",
@@ -43,9 +33,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from plasticity_rules.three_factor import attention_gate
+from plasticity_rules.gates import GATE_SHAPES, attention_gate
 from plasticity_rules.validation import (
-    check_array,
     check_choice,
     check_int,
     check_nonnegative,
@@ -61,14 +50,6 @@ __all__ = [
     "generate",
     "parse_blocks",
     "trial_view",
-    "timing_errors",
-    "mean_response_timing",
-    "anticipatory_amplitudes",
-    "amplitude_probability_fit",
-    "evaluation_trials",
-    "trial_errors",
-    "recovery_after_switches",
-    "subspace_cosine",
 ]
 
 _PROB_TOL = 1e-6
@@ -151,7 +132,7 @@ class WhatWhenParadigm:
     dt : float
         Step of targets, gates and readout updates.
     gate_shape : {"constant", "boxcar", "ramp", "gaussian"}
-        Shape of the attention gate (see :func:`plasticity_rules.three_factor.attention_gate`);
+        Shape of the attention gate (see :func:`plasticity_rules.gates.attention_gate`);
         it opens from the cue to ``3 sigma`` after the stimulus offset.
     gate_floor : float
         Gate outside the attended window, in [0, 1].
@@ -197,7 +178,7 @@ class WhatWhenParadigm:
         ):
             check_positive(name, getattr(self, name))
         check_nonnegative("cue_time", self.cue_time)
-        check_choice("gate_shape", self.gate_shape, ("constant", "boxcar", "ramp", "gaussian"))
+        check_choice("gate_shape", self.gate_shape, GATE_SHAPES)
         check_choice("what_gate", self.what_gate, ("window", "onset"))
         check_probability("gate_floor", self.gate_floor)
         check_probability("probe_fraction", self.probe_fraction)
@@ -390,12 +371,6 @@ def generate(paradigm: WhatWhenParadigm | None = None, *, seed=None) -> WhatWhen
     )
 
 
-# ----------------------------------------------------------------------------- metrics
-def _check_pred(session: WhatWhenSession, predictions) -> np.ndarray:
-    n_out = 1 + session.paradigm.n_stimuli
-    return check_array("predictions", predictions, shape=(session.times.size, n_out))
-
-
 def trial_view(session: WhatWhenSession, array) -> np.ndarray:
     """Reshape a per-step array ``(n_steps, ...)`` to ``(n_trials, steps_per_trial, ...)``."""
     a = np.asarray(array)
@@ -405,311 +380,22 @@ def trial_view(session: WhatWhenSession, array) -> np.ndarray:
     return a.reshape((session.n_trials, spt) + a.shape[1:])
 
 
-def _rel_times(session: WhatWhenSession) -> np.ndarray:
-    return np.arange(session.paradigm.steps_per_trial) * session.paradigm.dt
+def __getattr__(name):
+    # the metrics moved to tasks.whatwhen_metrics; old attribute access keeps working
+    if name in _MOVED_TO_METRICS:
+        from . import whatwhen_metrics
+
+        return getattr(whatwhen_metrics, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def _peak_window(session: WhatWhenSession, window_factor: float) -> np.ndarray:
-    """Mask ``(n_trials, steps_per_trial)`` of the peak search window ``[cue offset, cue + f * latency]``."""
-    check_positive("window_factor", window_factor)
-    par = session.paradigm
-    rel = _rel_times(session)
-    end = par.cue_time + window_factor * session.latency[:, None] + 1e-12
-    return (rel[None, :] >= par.cue_time + par.cue_duration) & (rel[None, :] <= end)
-
-
-def timing_errors(
-    session: WhatWhenSession, predictions, output: int = 0, *, window_factor: float = 2.0
-) -> np.ndarray:
-    """Peak time of readout ``output`` minus the stimulus onset, per trial (s).
-
-    The peak is searched from the cue offset to ``window_factor`` latencies after the
-    cue onset (as in the peak-interval procedure, where probe trials last a multiple
-    of the trained interval), or to the trial end if that comes first.
-
-    Returns
-    -------
-    ndarray, shape (n_trials,)
-    """
-    pred = trial_view(session, _check_pred(session, predictions))[:, :, output]
-    rel = _rel_times(session)
-    mask = _peak_window(session, window_factor)
-    idx = np.argmax(np.where(mask, pred, -np.inf), axis=1)
-    return rel[idx] - (session.paradigm.cue_time + session.latency)
-
-
-def mean_response_timing(
-    session: WhatWhenSession, predictions, trials, output: int = 0, *, window_factor: float = 2.0
-) -> float:
-    """Peak time of the readout averaged over ``trials`` (all of one latency) minus the onset (s).
-
-    This is the peak-interval measure: the response is averaged over probe trials
-    first, then its peak is located.
-    """
-    trials = np.asarray(trials, dtype=np.int64)
-    if trials.size == 0:
-        raise ValueError("trials must not be empty")
-    lat = session.latency[trials]
-    if np.ptp(lat) > 0:
-        raise ValueError("trials must share one latency")
-    pred = trial_view(session, _check_pred(session, predictions))[trials, :, output].mean(axis=0)
-    rel = _rel_times(session)
-    mask = _peak_window(session, window_factor)[trials[0]]
-    return float(rel[np.argmax(np.where(mask, pred, -np.inf))] - (session.paradigm.cue_time + lat[0]))
-
-
-def anticipatory_amplitudes(
-    session: WhatWhenSession, predictions, window: str = "anticipatory"
-) -> np.ndarray:
-    """Peak of each "what" readout per trial.
-
-    Parameters
-    ----------
-    window : {"anticipatory", "post_cue"}
-        ``[cue onset, stimulus onset]`` (before the stimulus can be seen), or from the
-        cue onset to the trial end (meaningful on probe trials, where no stimulus comes).
-
-    Returns
-    -------
-    ndarray, shape (n_trials, n_stimuli)
-    """
-    check_choice("window", window, ("anticipatory", "post_cue"))
-    pred = trial_view(session, _check_pred(session, predictions))[:, :, 1:]
-    par = session.paradigm
-    rel = _rel_times(session)
-    out = np.empty((session.n_trials, par.n_stimuli))
-    for i in range(session.n_trials):
-        end = par.cue_time + session.latency[i] + 1e-12 if window == "anticipatory" else np.inf
-        m = (rel >= par.cue_time) & (rel <= end)
-        out[i] = pred[i, m].max(axis=0)
-    return out
-
-
-def evaluation_trials(session: WhatWhenSession, last_n: int, *, probes: bool) -> list[np.ndarray]:
-    """Per block, the last ``last_n`` probe trials (``probes=True``) or teaching trials."""
-    check_int("last_n", last_n, minimum=1)
-    out = []
-    for b in np.unique(session.block):
-        sel = (session.block == b) & (session.probe if probes else ~session.probe)
-        idx = np.flatnonzero(sel)[-last_n:]
-        if idx.size == 0:
-            raise ValueError(f"block {b} has no {'probe' if probes else 'teaching'} trials to evaluate")
-        out.append(idx)
-    return out
-
-
-def amplitude_probability_fit(
-    session: WhatWhenSession,
-    predictions,
-    last_n: int = 10,
-    *,
-    probes: bool | None = None,
-    average: str = "response",
-    baseline: bool = False,
-) -> dict:
-    """Correlation and slope of anticipatory "what" amplitude against probability.
-
-    For every block, its last ``last_n`` probe trials (default when the session has
-    probes in every block; peak searched after the cue) or teaching trials (peak in
-    ``[cue, onset]``) give one (probability, amplitude) pair per block and stimulus.
-
-    Parameters
-    ----------
-    average : {"response", "peaks"}
-        ``response`` (peak-interval procedure): average each readout's response over the
-        trials first, then take its peak, :math:`A_k = \\max_t \\langle y_k(t) \\rangle_n`;
-        ``peaks``: average the single-trial peaks, :math:`\\langle \\max_t y_k(t) \\rangle_n`
-        (biased upwards by trial-to-trial noise, most for small amplitudes, which
-        flattens the slope).
-    baseline : bool
-        With ``average="response"``: subtract the mean of the averaged response before
-        the cue, :math:`A_k = \\max_t \\langle y_k \\rangle - \\langle y_k \\rangle_{t < t_{cue}}`,
-        so that only the cue-locked modulation counts, not a tonic offset (a readout
-        that encodes :math:`p_k` as a constant level through its bias scores 0).
-
-    Returns
-    -------
-    dict with ``corr`` (Pearson r), ``slope``, ``intercept``, ``probabilities`` and
-    ``amplitudes`` (flattened pairs).
-    """
-    check_choice("average", average, ("response", "peaks"))
-    if baseline and average != "response":
-        raise ValueError("baseline subtraction needs average='response'")
-    if probes is None:
-        probes = all(np.any(session.probe[session.block == b]) for b in np.unique(session.block))
-    window = "post_cue" if probes else "anticipatory"
-    ps, amps = [], []
-    if average == "peaks":
-        amp = anticipatory_amplitudes(session, predictions, window)
-    else:
-        pred = trial_view(session, _check_pred(session, predictions))[:, :, 1:]
-        par = session.paradigm
-        rel = _rel_times(session)
-    for trials in evaluation_trials(session, last_n, probes=probes):
-        ps.append(session.probabilities[trials[0]])
-        if average == "peaks":
-            amps.append(amp[trials].mean(axis=0))
-        else:
-            end = par.cue_time + session.latency[trials[0]] + 1e-12 if window == "anticipatory" else np.inf
-            m = (rel >= par.cue_time) & (rel <= end)
-            mean_resp = pred[trials].mean(axis=0)
-            a = mean_resp[m].max(axis=0)
-            if baseline:
-                a = a - mean_resp[rel < par.cue_time].mean(axis=0)
-            amps.append(a)
-    ps, amps = np.concatenate(ps), np.concatenate(amps)
-    if np.ptp(ps) == 0 or np.ptp(amps) == 0:
-        corr = float("nan")
-    else:
-        corr = float(np.corrcoef(ps, amps)[0, 1])
-    slope, intercept = np.polyfit(ps, amps, 1) if np.ptp(ps) > 0 else (float("nan"), float("nan"))
-    return {
-        "corr": corr,
-        "slope": float(slope),
-        "intercept": float(intercept),
-        "probabilities": ps,
-        "amplitudes": amps,
-    }
-
-
-def trial_errors(session: WhatWhenSession, predictions, window: str = "anticipatory") -> np.ndarray:
-    """Per-trial normalised squared error against the expected targets.
-
-    .. math:: \\varepsilon_n = \\frac{\\sum_{t \\in W_n} \\lVert \\hat y(t) - E[y^*(t)] \\rVert^2}
-                                     {\\sum_{t \\in W_n} \\lVert E[y^*(t)] \\rVert^2}
-
-    Parameters
-    ----------
-    window : {"anticipatory", "trial"}
-        :math:`W_n`: from the cue onset to the stimulus onset (the prediction proper; after
-        the onset the stimulus itself reveals the identity, so the expected target is no
-        longer the best output), or the whole trial.
-
-    Returns
-    -------
-    ndarray, shape (n_trials,)
-    """
-    check_choice("window", window, ("anticipatory", "trial"))
-    pred = trial_view(session, _check_pred(session, predictions))
-    exp = trial_view(session, session.expected_targets)
-    sq = ((pred - exp) ** 2).sum(axis=2)
-    ref = (exp**2).sum(axis=2)
-    if window == "trial":
-        return sq.sum(axis=1) / ref.sum(axis=1)
-    par = session.paradigm
-    rel = _rel_times(session)
-    m = (rel[None, :] >= par.cue_time) & (rel[None, :] <= par.cue_time + session.latency[:, None] + 1e-12)
-    return (sq * m).sum(axis=1) / (ref * m).sum(axis=1)
-
-
-def recovery_after_switches(
-    errors,
-    switch_trials,
-    *,
-    threshold: float | None = None,
-    factor: float = 1.5,
-    baseline_trials: int = 5,
-    consecutive: int = 3,
-) -> list[dict]:
-    """Trials needed to recover after each switch, and the worst error after it.
-
-    After switch ``s`` (first trial of a new block) the readout has recovered at
-    the first trial ``n`` from which ``consecutive`` trials in a row have an
-    error at or below the threshold. The threshold is ``threshold`` if given,
-    else ``factor`` times the median error of the ``baseline_trials`` trials
-    before the switch. ``recovery_trials = n - s``; when it never recovers
-    within the block, ``recovered`` is False and ``recovery_trials`` is the
-    block length (a censored count).
-
-    Returns
-    -------
-    list of dict (one per switch) with ``switch_trial``, ``threshold``,
-    ``recovery_trials``, ``recovered``, ``worst_error``, ``worst_trial_offset``.
-    """
-    err = check_array("errors", errors, ndim=1)
-    switch = np.asarray(switch_trials, dtype=np.int64)
-    check_positive("factor", factor)
-    check_int("baseline_trials", baseline_trials, minimum=1)
-    check_int("consecutive", consecutive, minimum=1)
-    ends = list(switch[1:]) + [err.size]
-    out = []
-    for s, e in zip(switch, ends, strict=True):
-        if not (0 < s < err.size):
-            raise ValueError(f"switch trial {s} is outside the session of {err.size} trials")
-        thr = (
-            float(threshold)
-            if threshold is not None
-            else factor * float(np.median(err[max(0, s - baseline_trials) : s]))
-        )
-        seg = err[s:e]
-        ok = seg <= thr
-        n_rec = None
-        for i in range(seg.size - consecutive + 1):
-            if ok[i : i + consecutive].all():
-                n_rec = i
-                break
-        out.append(
-            {
-                "switch_trial": int(s),
-                "threshold": thr,
-                "recovery_trials": int(n_rec if n_rec is not None else seg.size),
-                "recovered": n_rec is not None,
-                "worst_error": float(seg.max()),
-                "worst_trial_offset": int(np.argmax(seg)),
-            }
-        )
-    return out
-
-
-def subspace_cosine(A, B) -> dict:
-    """Principal angles between the row spaces of two weight matrices.
-
-    For orthonormal bases :math:`Q_A, Q_B` of the row spaces, the cosines of the
-    principal angles are the singular values of :math:`Q_A^\\top Q_B`
-    (Björck & Golub 1973). 0 means orthogonal subspaces, 1 a shared direction.
-
-    Note on the what/when readouts: the "when" target is the sum of the "what"
-    targets, :math:`y^*_0 = \\sum_k y^*_k`. Any readout whose weights are linear in
-    the targets with one rule for all outputs (ridge, FORCE/RLS from zero weights,
-    the three-factor rule with equal gates, rates and modes) therefore has
-    :math:`w_0 = \\sum_k w_k`, inside the "what" subspace: ``max_cosine`` is 1 by
-    construction. Values below 1 can only come from the outputs learning
-    differently (online vs consolidated, different gates or rates);
-    ``mean_row_cosine`` compares the individual vectors.
-
-    Parameters
-    ----------
-    A : array_like, shape (n_a, n_features)
-        E.g. the "when" weights (one row).
-    B : array_like, shape (n_b, n_features)
-        E.g. the "what" weights (one row per stimulus).
-
-    Returns
-    -------
-    dict with ``max_cosine`` (cosine of the smallest principal angle),
-    ``cosines`` (all, descending), ``angles_deg`` and ``mean_row_cosine``
-    (mean absolute cosine between every row of A and every row of B).
-    """
-    A = check_array("A", A, ndim=(1, 2))
-    B = check_array("B", B, ndim=(1, 2))
-    A, B = np.atleast_2d(A), np.atleast_2d(B)
-    if A.shape[1] != B.shape[1]:
-        raise ValueError(f"A and B must have the same number of features, got {A.shape} and {B.shape}")
-    na, nb = np.linalg.norm(A, axis=1), np.linalg.norm(B, axis=1)
-    if np.any(na == 0) or np.any(nb == 0):
-        raise ValueError("A and B must not contain all-zero weight vectors")
-
-    def basis(M):
-        u, s, vt = np.linalg.svd(M, full_matrices=False)
-        r = int(np.sum(s > s[0] * 1e-10))
-        return vt[:r].T
-
-    qa, qb = basis(A), basis(B)
-    cos = np.clip(np.linalg.svd(qa.T @ qb, compute_uv=False), 0.0, 1.0)
-    rows = np.abs((A / na[:, None]) @ (B / nb[:, None]).T)
-    return {
-        "max_cosine": float(cos.max()),
-        "cosines": cos,
-        "angles_deg": np.degrees(np.arccos(cos)),
-        "mean_row_cosine": float(rows.mean()),
-    }
+_MOVED_TO_METRICS = (
+    "timing_errors",
+    "mean_response_timing",
+    "anticipatory_amplitudes",
+    "amplitude_probability_fit",
+    "evaluation_trials",
+    "trial_errors",
+    "recovery_after_switches",
+    "subspace_cosine",
+)

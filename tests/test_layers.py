@@ -32,3 +32,50 @@ def test_layering(package):
         if mod in FORBIDDEN[package]
     ]
     assert not bad, "layer violation(s):\n" + "\n".join(bad)
+
+
+# sims/ holds the CLI, wiring, scans and plots; science lives below it. Outside sims/, only
+# these sims modules may be imported, and no simulation imports another one.
+_SIMS_TOOLS = {"sims", "sims.scan", "sims.scan.plot", "sims.plots", "sims.parsing", "sims.cli", "sims.runner"}
+# The what/when tutorial walks through the simulation's own pipeline (its config, reservoir run and
+# readout training are wiring); the science it shows (scores, time decoding) comes from tasks/.
+_ALLOWED = {("docs/tutorials/plot_whatwhen.py", "sims.whatwhen")}
+
+
+def _sims_imports(path: Path):
+    tree = ast.parse(path.read_text(), filename=str(path))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.split(".")[0] == "sims":
+                    yield alias.name, node.lineno
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            if node.level == 0 and node.module == "sims":  # from sims import whatwhen
+                for alias in node.names:
+                    yield f"sims.{alias.name}", node.lineno
+            elif node.level == 0 and node.module.split(".")[0] == "sims":
+                yield node.module, node.lineno
+            elif node.level == 1 and path.parent.name == "sims":
+                yield f"sims.{node.module}", node.lineno
+
+
+def test_no_science_is_imported_from_sims():
+    from sims import registry
+
+    outside = [
+        p for d in ("docs", "benchmarks") for p in sorted((ROOT / d).rglob("*.py")) if "_build" not in p.parts
+    ]
+    bad = [
+        f"{p.relative_to(ROOT)}:{line} imports {mod}"
+        for p in outside
+        for mod, line in _sims_imports(p)
+        if mod not in _SIMS_TOOLS and (str(p.relative_to(ROOT)), mod) not in _ALLOWED
+    ]
+    simulations = set(registry.simulation_modules())
+    bad += [
+        f"{p.relative_to(ROOT)}:{line} imports the simulation {mod}"
+        for p in sorted((ROOT / "sims").glob("*.py"))
+        for mod, line in _sims_imports(p)
+        if mod in simulations and f"sims.{p.stem}" != mod
+    ]
+    assert not bad, "science imported from sims/:\n" + "\n".join(bad)

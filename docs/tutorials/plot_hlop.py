@@ -60,13 +60,18 @@ print(f"final sin(angle) = {angles[-1]:.3g}, orthonormality error = {layer.ortho
 # A 256-64-64-10 LIF network (digits upsampled to 16 x 16, a different pixel
 # permutation per task), trained with DSR surrogate gradients on spike
 # traces. Both runs use the same stream, network and seed.
-from sims.continual import ContinualConfig, train_stream  # noqa: E402
+from plasticity_rules.cl_strategies import HLOP, Finetune  # noqa: E402
+from spiking.feedforward import FeedforwardConfig, FeedforwardSNN  # noqa: E402
+from tasks.cl_training import train_stream  # noqa: E402
 from tasks.continual import permuted_digits  # noqa: E402
 
 stream = permuted_digits(3, image_size=16, seed=0)
-common = dict(n_tasks=3, n_hidden=64, image_size=16, epochs=2, subspace_first=20, subspace_per_task=10,
-              eval_every=5, eval_samples=60)
-results = {m: train_stream(stream, ContinualConfig(method=m, **common), seed=1) for m in ("finetune", "hlop")}
+net_config = FeedforwardConfig(n_hidden=(64, 64), n_steps=10)
+results = {}
+for method, strategy in (("finetune", Finetune()), ("hlop", HLOP(subspace_first=20, subspace_per_task=10))):
+    rng = np.random.default_rng(1)  # same seed: same network and batches for both methods
+    net = FeedforwardSNN(stream.n_inputs, stream.n_classes, net_config, seed=rng)
+    results[method] = train_stream(stream, net, strategy, epochs=2, eval_every=5, eval_samples=60, seed=rng)
 
 fig, axes = plt.subplots(1, 2, figsize=(7, 3), layout="constrained")
 for ax, (method, res) in zip(axes, results.items(), strict=True):

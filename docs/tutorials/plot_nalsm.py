@@ -29,9 +29,9 @@ import time
 import matplotlib.pyplot as plt
 import numpy as np
 
-from sims.nalsm import SoftmaxReadout, normalise_counts
+from plasticity_rules.readouts import SoftmaxReadout
 from spiking.liquid import Brian2Liquid, LiquidConfig, NumbaLiquid
-from tasks.datasets import load_digits_dataset
+from tasks.datasets import load_digits_dataset, normalise_rows
 from tasks.liquid_metrics import branching_factor, branching_factor_chance
 
 data = load_digits_dataset().subset(n_train=300, n_val=100, n_test=100)
@@ -61,9 +61,9 @@ for name, (eta, w_astro) in models.items():
     # the same spikes with every neuron's train shifted at random: what the measure gives
     # without any propagation (inhibitory neurons have ~3x more targets than sources)
     chance = branching_factor_chance(*bf_args, seed=0)
-    Xtr, scale = normalise_counts(feats["train"]["counts"])
-    Xva, _ = normalise_counts(val["counts"], scale)
-    Xte, _ = normalise_counts(feats["test"]["counts"], scale)
+    Xtr, scale = normalise_rows(feats["train"]["counts"])
+    Xva, _ = normalise_rows(val["counts"], scale)
+    Xte, _ = normalise_rows(feats["test"]["counts"], scale)
     ro = SoftmaxReadout(epochs=60, seed=0).fit(Xtr, data.y_train, Xva, data.y_val)
     acc = float(np.mean(ro.predict(Xte) == data.y_test))
     rate = val["counts"].mean() / (config.sample_steps * 1e-3)

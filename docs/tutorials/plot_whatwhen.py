@@ -22,6 +22,7 @@ import numpy as np
 from plasticity_rules.validation import make_rng
 from sims import whatwhen as sw
 from tasks import whatwhen as ww
+from tasks import whatwhen_metrics as wwm
 
 config = sw.WhatWhenConfig(
     blocks="16:0.15:0.6,0.3,0.1; 16:0.25:0.6,0.3,0.1; 16:0.25:0.1,0.3,0.6",
@@ -54,7 +55,7 @@ print(
 # on stimulus-free activity (cue to stimulus onset, probe trials to the trial end).
 # Synaptic currents of ``tau_syn`` = 30 ms keep the cue alive for ~200 ms; with the
 # paper's instantaneous synapses (``tau_syn=0``) it fades within ~100 ms.
-dec = sw.time_decoding(session, X)
+dec = wwm.time_decoding(session, X)
 r2 = {c: round(float(r), 2) for c, r in zip(dec["centres_ms"], dec["r2"], strict=True)}
 print("elapsed-time decoding R^2 by bump centre (ms after the cue):", r2)
 
@@ -63,7 +64,10 @@ print("elapsed-time decoding R^2 by bump centre (ms after the cue):", r2)
 scores, preds = {}, {}
 for name in sw.READOUTS:
     preds[name], model = sw.train_readout(name, config, session, X)
-    scores[name] = sw.score(config, session, preds[name], model)
+    scores[name] = wwm.score_readout(
+        session, preds[name], model.coef_, eval_trials=config.eval_trials,
+        recovery_factor=config.recovery_factor, timing_tolerance=config.timing_tolerance,
+    )
     sc = scores[name]
     print(
         f"{name:12s} timing error {sc['timing_error_ms']:6.1f} ms | amplitude~probability r = "
@@ -88,7 +92,7 @@ ax.legend()
 # Probe trials (stimulus omitted, nothing learned) show what the readouts anticipate.
 fig, axes = plt.subplots(1, 3, figsize=(10, 2.8), sharey=True, layout="constrained")
 P = ww.trial_view(session, preds["three_factor"])
-for b, (ax, trials) in enumerate(zip(axes, ww.evaluation_trials(session, 3, probes=True), strict=True)):
+for b, (ax, trials) in enumerate(zip(axes, wwm.evaluation_trials(session, 3, probes=True), strict=True)):
     for o in range(4):
         ax.plot(t_ms, P[trials, :, o].mean(0))
     ax.axvline((session.paradigm.cue_time + session.latency[trials[0]]) * 1e3, color="k", ls=":")

@@ -48,10 +48,21 @@ def test_fixed_point_and_direction():
 def test_scaling_with_sizes():
     kl, ki = astro_spike_weights(0.01, 1000, 784)
     assert kl == pytest.approx(0.01) and ki == pytest.approx(0.01)  # reference sizes: the paper's rule
-    kl, ki = astro_spike_weights(0.01, 1000, 64)
-    assert kl == pytest.approx(0.01) and ki == pytest.approx(0.01 * 784 / 64)
-    # equal mean rates in both layers give zero net drive, whatever the sizes
-    assert kl * 1000 * 0.02 - ki * 64 * 0.02 == pytest.approx(0.01 * (1000 - 784) * 0.02)
+    # Layers of any size firing at the same per-neuron rates drive the astrocyte exactly as the
+    # reference network (1000 liquid, 784 input neurons) does: the trace does not depend on the sizes.
+    steps = np.ones(300)
+    rate_l, rate_i = 0.02, 0.05  # spikes per neuron and step
+    ref = astrocyte_run(0.15, 1000 * rate_l * steps, 784 * rate_i * steps, kl, ki, 0.15, 100.0, 1.0)
+    assert abs(ref[-1] - ref[0]) > 0.05  # the drive moves A: the comparison below is not trivial
+    for n_liq, n_in in ((1000, 64), (125, 784), (343, 100)):
+        k = astro_spike_weights(0.01, n_liq, n_in)
+        tr = astrocyte_run(0.15, n_liq * rate_l * steps, n_in * rate_i * steps, *k, 0.15, 100.0, 1.0)
+        np.testing.assert_allclose(tr, ref, rtol=1e-10)
+        # the same weights without the size scaling would not reproduce it
+        unscaled = astrocyte_run(
+            0.15, n_liq * rate_l * steps, n_in * rate_i * steps, 0.01, 0.01, 0.15, 100.0, 1.0
+        )
+        assert not np.allclose(unscaled, ref, rtol=1e-3)
     with pytest.raises(ValueError, match="n_input"):
         astro_spike_weights(0.01, 1000, 0)
     with pytest.raises(ValueError, match="w_astro"):

@@ -91,9 +91,15 @@ def test_oja_update_matches_reference(spiking, n_fixed, momentum):
 def test_oja_update_clips_large_updates():
     H = np.eye(1, 3)
     M = np.zeros((1, 3))
-    X = np.array([[1e3, 0.0, 0.0]])  # D = y (x - y h) is huge
-    H1, _ = oja_subspace_update(H, M, X, 0, 1.0, 0.0, 10.0, 1, False, 1.0, 1.0)
-    assert np.all(np.abs(H1 - H) <= 10.0 + 1e-12)
+    # x is not in the span of h: y = 1e3 and D = y (x - y h) = (0, +-1e6, 0), far beyond the bound
+    for sign in (1.0, -1.0):
+        X = np.array([[1e3, sign * 1e3, 0.0]])
+        args = (0, 1.0, 0.0, 10.0, 1, False, 1.0, 1.0)
+        H1, M1 = oja_subspace_update(H, M, X, *args)
+        np.testing.assert_array_equal(H1, [[1.0, sign * 10.0, 0.0]])  # unclipped: 1e6
+        np.testing.assert_array_equal(M1, [[0.0, sign * 10.0, 0.0]])
+        H2, _ = oja_subspace_update_reference(H, M, X, *args)
+        np.testing.assert_array_equal(H1, H2)
 
 
 def test_oja_fixed_point_is_orthonormal_principal_subspace():

@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 
 from plasticity_rules.force import ForceReadout, force_rls_train, force_rls_train_reference
+from plasticity_rules.gates import attention_gate
 from plasticity_rules.readouts import RidgeReadout
 from plasticity_rules.three_factor import (
     ThreeFactorReadout,
-    attention_gate,
     three_factor_train,
     three_factor_train_reference,
 )
@@ -80,8 +80,8 @@ def test_normalised_rule_single_step_and_scale_invariance():
     # learning with states scaled x100 gives the same outputs when the weights scale back
     rng = np.random.default_rng(3)
     X, Y, _, _ = _linear_data(rng, n=500, d=8, k=1)
-    a = ThreeFactorReadout(eta=0.5, normalize=True, fit_intercept=False, eps=1e-9).fit(X, Y)
-    c = ThreeFactorReadout(eta=0.5, normalize=True, fit_intercept=False, eps=1e-9).fit(100 * X, Y)
+    a = ThreeFactorReadout(eta=0.5, normalise=True, fit_intercept=False, eps=1e-9).fit(X, Y)
+    c = ThreeFactorReadout(eta=0.5, normalise=True, fit_intercept=False, eps=1e-9).fit(100 * X, Y)
     np.testing.assert_allclose(a.train_predictions_, c.train_predictions_, rtol=1e-6, atol=1e-9)
     # the plain rule with the same eta diverges at x100 (LMS stability needs eta |x|^2 < 2)
     with np.errstate(all="ignore"):

@@ -26,7 +26,15 @@ def test_tasks_run_and_write_summary(task, tmp_path):
     assert set(on_disk["results"]) == {"spiking", "esn"}
     assert (tmp_path / "prediction.png").stat().st_size > 1000
     if task == "memory-capacity":
-        assert 0 <= s["memory_capacity"] <= 10 and 0 <= s["esn_memory_capacity"] <= 10
+        # the total is the sum of one squared correlation per delay, and short delays are recalled best
+        for res, key in (
+            (on_disk["results"]["spiking"], "memory_capacity"),
+            (on_disk["results"]["esn"], "esn_memory_capacity"),
+        ):
+            per_delay = np.array(res["memory_capacity_per_delay"])
+            assert per_delay.shape == (10,) and s[key] == pytest.approx(per_delay.sum())
+        esn_k = np.array(on_disk["results"]["esn"]["memory_capacity_per_delay"])
+        assert esn_k[0] > 0.5 and esn_k[0] > esn_k[-1]
     else:
         assert np.isfinite(s["nrmse"]) and s["nrmse"] > 0
         assert "var(y)" in s["nrmse_normalisation"]

@@ -41,6 +41,25 @@ def test_digits_split_and_normalisation():
     assert load_dataset("digits").name == "digits"
 
 
+def test_one_digits_loader_and_one_row_normalisation():
+    from tasks.datasets import load_digits_images, normalise_rows
+
+    images, y = load_digits_images()
+    assert images.shape == (1797, 8, 8) and images.max() == 1.0 and y.dtype == np.int64
+    ds = load_digits_dataset(0)
+    allx = np.vstack([ds.x_train, ds.x_val, ds.x_test])
+    np.testing.assert_array_equal(
+        np.sort(allx.sum(axis=1)), np.sort(normalise_rows(images.reshape(1797, -1))[0].sum(1))
+    )
+    counts = np.array([[1.0, 3.0], [0.0, 0.0], [2.0, 6.0]])
+    x, scale = normalise_rows(counts)
+    assert scale == 0.75 and np.allclose(x, [[1 / 3, 1.0], [0, 0], [1 / 3, 1.0]])
+    x2, s2 = normalise_rows(np.array([[4.0, 0.0]]), scale)  # a later split keeps the training scale
+    assert s2 == 0.75 and np.allclose(x2, [[4 / 3, 0.0]])
+    with pytest.raises(ValueError, match="non-negative"):
+        normalise_rows(-counts)
+
+
 def test_normalise_images_reference_formula():
     x = np.array([[[1.0, 3.0]], [[2.0, 2.0]], [[0.0, 0.0]]])
     p = normalise_images(x)
@@ -138,6 +157,16 @@ def test_search_order_and_split(tmp_path, monkeypatch):
     )
     ds = load_idx_dataset("mnist", explicit, verify=False)
     assert ds.x_train.shape == (50, 784) and ds.x_val.shape == (10, 784) and ds.x_test.shape == (20, 784)
+    # one normalisation per loader call: the continual streams ask for images scaled to a maximum of 1
+    mx = load_idx_dataset("mnist", explicit, verify=False, normalisation="max")
+    assert np.allclose(mx.x_train.max(axis=1), 1.0) and not np.allclose(ds.x_train.max(axis=1), 1.0)
+    np.testing.assert_allclose(
+        mx.x_train / ds.x_train.clip(1e-300),
+        (mx.x_train / ds.x_train.clip(1e-300)).max(axis=1, keepdims=True) * (ds.x_train > 0),
+        rtol=1e-12,
+    )  # the same images, per-image rescaled
+    with pytest.raises(ValueError, match="normalisation"):
+        load_idx_dataset("mnist", explicit, verify=False, normalisation="l2")
     # with verification on, fake files fail the official MD5 and the error names the file
     with pytest.raises(DatasetNotFoundError, match="train-images-idx3-ubyte.gz: checksum mismatch"):
         load_idx_dataset("mnist")

@@ -1,0 +1,71 @@
+"""Continual-learning strategies: one registry, one interface, the hooks called in the documented order."""
+
+import numpy as np
+import pytest
+
+from plasticity_rules import cl_strategies as cs
+
+
+def test_every_method_is_one_registered_strategy():
+    assert set(cs.STRATEGIES) == {"finetune", "hlop", "exact", "ewc", "multitask"}
+    for name, cls in cs.STRATEGIES.items():
+        assert issubclass(cls, cs.Strategy) and cls.name == name
+        assert isinstance(cs.make_strategy(name), cls)
+    with pytest.raises(ValueError, match="unknown continual-learning method 'si'; allowed: finetune"):
+        cs.make_strategy("si")
+    with pytest.raises(ValueError, match="defined twice"):
+        type("Again", (cs.Strategy,), {"name": "ewc"})
+
+
+def test_subspace_budget_is_checked_against_every_layer():
+    s = cs.HLOP(subspace_first=30, subspace_per_task=20)
+    with pytest.raises(ValueError, match=r"30 \+ 2 x 20 = 70 exceeds the input dimension 64 of layer 2"):
+        s.before_training((100, 64, 64, 10), 3, np.random.default_rng(0))
+    e = cs.ExactProjection(subspace_first=10, subspace_per_task=5)
+    e.before_training((100, 64, 64, 10), 3, np.random.default_rng(0))
+    x = np.random.default_rng(1).random((8, 100))
+    assert e.project(0, [x], 1)[0] is x  # nothing is protected during the first task
+    assert e.summary() == {"subspace_sizes": [10, 5, 5], "hlop_orthonormality_error": None}
+
+
+def test_training_loop_calls_the_hooks_in_order():
+    from spiking.feedforward import FeedforwardConfig, FeedforwardSNN
+    from tasks.cl_training import train_stream
+    from tasks.continual import permuted_digits
+
+    calls = []
+
+    class Recorder(cs.Strategy):  # no name: not registered
+        def before_training(self, layer_sizes, n_tasks, rng):
+            calls.append(("before_training", tuple(layer_sizes), n_tasks))
+
+        def before_experience(self, t):
+            calls.append(("before_experience", t))
+
+        def project(self, t, traces, n_protected):
+            calls.append(("project", t, n_protected))
+            return [np.zeros_like(x) for x in traces]  # no update can change the weights
+
+        def after_update(self, t, net, forward_pass, lr):
+            calls.append(("after_update", t, lr))
+
+        def after_experience(self, t, experience, net, class_mask, rng):
+            calls.append(("after_experience", t, class_mask))
+
+    stream = permuted_digits(2, image_size=8, seed=0)
+    rng = np.random.default_rng(0)
+    net = FeedforwardSNN(
+        stream.n_inputs, stream.n_classes, FeedforwardConfig(n_hidden=(16, 16), n_steps=4), seed=rng
+    )
+    w0 = [w.copy() for w in net.weights]
+    res = train_stream(stream, net, Recorder(), epochs=1, batch_size=512, lr=0.1, eval_every=100, seed=rng)
+    assert "Recorder" not in cs.STRATEGIES
+    n_batches = int(np.ceil(len(stream[0].y_train) / 512))
+    per_task = [("project", 0, 3), ("after_update", 0, 0.1)] * n_batches
+    assert calls[0] == ("before_training", (64, 16, 16, 10), 2)
+    assert calls[1 : 2 + 2 * n_batches] == [("before_experience", 0), *per_task]
+    assert calls[2 + 2 * n_batches] == ("after_experience", 0, None)  # domain scenario: all classes
+    assert calls[-1] == ("after_experience", 1, None)
+    for a, b in zip(w0, net.weights, strict=True):
+        np.testing.assert_array_equal(a, b)  # the projected (zeroed) traces are what the update used
+    assert res["subspace_sizes"] is None and res["R"].shape == (2, 2)
