@@ -147,3 +147,44 @@ def test_kill_9_mid_generation_then_resume_gives_identical_features(tmp_path):
     )
     ref_summary = json.loads((tmp_path / "ref" / "summary.json").read_text())
     assert summary["test_accuracy"] == ref_summary["test_accuracy"]
+
+
+def _write_idx(path, array):
+    """An uncompressed IDX file (magic 0x0000 08 ndim, big-endian sizes, uint8 payload)."""
+    a = np.ascontiguousarray(array, dtype=np.uint8)
+    header = bytes([0, 0, 8, a.ndim]) + b"".join(int(s).to_bytes(4, "big") for s in a.shape)
+    path.write_bytes(header + a.tobytes())
+
+
+def test_full_split_by_default_and_the_command_on_mnist_format_files(tmp_path):
+    """Synthetic MNIST-format files (all 70 000 images, class = position of a bright bar)."""
+    from tasks.datasets import load_dataset
+
+    rng = np.random.default_rng(0)
+    d = tmp_path / "mnist"
+    d.mkdir()
+    for part, n in (("train", 60000), ("t10k", 10000)):
+        y = rng.integers(0, 10, n).astype(np.uint8)
+        x = (rng.random((n, 28, 28)) < 0.05).astype(np.uint8) * 60
+        x[np.arange(n), 2 + 2 * y.astype(int), 4:24] = 255
+        _write_idx(d / f"{part}-images-idx3-ubyte", x)
+        _write_idx(d / f"{part}-labels-idx1-ubyte", y)
+    data = load_dataset("mnist", path=d)
+    # the reference's 50k/10k/10k split is what n_train = n_val = n_test = 0 (the default) use
+    assert (data.x_train.shape[0], data.x_val.shape[0], data.x_test.shape[0]) == (50000, 10000, 10000)
+    assert NALSMConfig().n_train == NALSMConfig().n_val == NALSMConfig().n_test == 0
+    del data
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2]))
+    params = dict(TINY, n_train=30, n_val=10, n_test=10, engine="numba", store_chunk=25)
+    args = [sys.executable, "-m", "sims.cli", "run", "nalsm", "--dataset", "mnist", "--data-path", str(d)]
+    for k, v in params.items():
+        args += [f"--{k.replace('_', '-')}", str(v)]
+    out = tmp_path / "out"
+    args += ["--out", str(out), "--workers", "1", "--no-progress"]
+    p = subprocess.run(args, capture_output=True, text=True, env=env, timeout=600)
+    assert p.returncode == 0, p.stderr
+    s = json.loads((out / "summary.json").read_text())
+    assert s["dataset"] == "mnist" and s["n_input"] == 784 and s["n_workers"] == 1
+    assert (s["n_train"], s["n_val"], s["n_test"]) == (30, 10, 10)
+    st = load_features(out)
+    assert st.features.shape == (50, 27) and st.key["data_sha256"]
