@@ -195,15 +195,21 @@ def build_connectivity(config: LiquidConfig, seed=None) -> Connectivity:
     )
     positions = grid[rng.permutation(n)].astype(np.float64)  # neuron k (E first, then I) at a random point
     is_inh = np.arange(n) >= n_exc
-    d2 = ((positions[:, None, :] - positions[None, :, :]) ** 2).sum(-1)
-    c = np.empty((n, n))
-    c[np.ix_(~is_inh, ~is_inh)] = config.c_ee
-    c[np.ix_(~is_inh, is_inh)] = config.c_ei
-    c[np.ix_(is_inh, ~is_inh)] = config.c_ie
-    c[np.ix_(is_inh, is_inh)] = config.c_ii
-    p = c * np.exp(-d2 / config.lam**2)
-    np.fill_diagonal(p, 0.0)
-    pre_l, post_l = np.nonzero(rng.random((n, n)) < p)
+    cls = is_inh.astype(np.int64)
+    c_tab = np.array([[config.c_ee, config.c_ei], [config.c_ie, config.c_ii]])
+    # blocks of rows keep the (n, n) temporaries small (an 8000-neuron liquid needed ~3.5 GB at
+    # once); consecutive row blocks of rng.random draw the same stream as one (n, n) call
+    rows = max(1, 2**21 // n)
+    pre_parts, post_parts = [], []
+    for a in range(0, n, rows):
+        b = min(a + rows, n)
+        d2 = ((positions[a:b, None, :] - positions[None, :, :]) ** 2).sum(-1)
+        p = c_tab[cls[a:b, None], cls[None, :]] * np.exp(-d2 / config.lam**2)
+        p[np.arange(b - a), np.arange(a, b)] = 0.0  # no self-connections
+        r, col = np.nonzero(rng.random((b - a, n)) < p)
+        pre_parts.append(r + a)
+        post_parts.append(col)
+    pre_l, post_l = np.concatenate(pre_parts), np.concatenate(post_parts)
     pre_i, post_i = np.nonzero(rng.random((n_in, n)) < config.p_input)
     w_abs = config.w_scale * config.w_max
     inh_syn = is_inh[pre_l]
