@@ -21,6 +21,18 @@ of ``lsm_scales``, for STDP, and for every NALSM ``w_astro`` of
 ``astro_values``; the summary lists all of them and ``accuracy_vs_bf.png``
 plots accuracy against branching factor.
 
+Scale (:mod:`sims.nalsm_scale`): ``--dataset mnist`` and ``fashion-mnist`` use the
+full 50k/10k/10k split unless ``--n-train``/``--n-val``/``--n-test`` are given. Every
+sample's input spikes come from its own seed (run seed and sample index), so the
+features are computed in chunks of ``--store-chunk`` samples by ``--workers``
+processes (default one per core) or a Dask cluster (``--scheduler ADDR``) with the
+same result, bit for bit, and stored under ``OUT/features/<variant>/``
+(:mod:`tasks.feature_store`); re-running the same command with the same ``--out``
+resumes (no finished chunk recomputed, the initialised weights reloaded), another
+configuration there is refused unless ``--force``, and :func:`sims.load_features`
+reads the features back for readouts without simulating. The summary adds
+``n_workers``, ``init_s``, ``features_s``, ``readout_s`` and ``samples_per_s``.
+
 ``--engine numba`` runs the same liquid on its hand-written Numba twin
 (:mod:`spiking.liquid.numba`, bit-identical spike trains for deterministic
 inputs in the tests), for sweeps too long for Brian2 on a small machine.
