@@ -115,7 +115,7 @@ def _liquid_for(job: FeatureJob):
 
 
 def chunk_counts(liq, job: FeatureJob, start: int, probs) -> np.ndarray:
-    """Spike counts of samples ``start .. start + len(probs) - 1`` as uint16 (exact integers)."""
+    """Spike counts (uint16, exact) of the samples from index ``start`` on, one per row of ``probs``."""
     from spiking.liquid import sample_seeds
 
     seeds = sample_seeds(job.base_seed, np.arange(start, start + probs.shape[0]))
