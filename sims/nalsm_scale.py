@@ -89,12 +89,29 @@ class FeatureJob:
     job_id: str
 
 
+def _inside_worker() -> bool:
+    """True in a scan's Dask worker or a daemonic process, whose cores are already in use."""
+    import multiprocessing
+
+    if multiprocessing.current_process().daemon:
+        return True
+    if "distributed" in sys.modules:
+        try:
+            sys.modules["distributed"].get_worker()
+            return True
+        except (ValueError, AttributeError):
+            pass
+    return False
+
+
 def resolve_workers(workers: int) -> int:
-    """``0`` -> one per core available to this process; otherwise ``workers`` (>= 1)."""
+    """``0`` -> one per core available to this process (1 inside a scan's worker); else ``workers``."""
     if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 0:
         raise ValueError(f"workers must be an integer >= 0 (0 = one per core), got {workers!r}")
     if workers:
         return int(workers)
+    if _inside_worker():  # a scan already runs one point per core
+        return 1
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
