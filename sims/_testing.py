@@ -12,7 +12,8 @@ The model is a noisy quadratic bowl,
     \\text{score} = -(x - 0.3)^2 - 0.1\\,(k - 2)^2 + \\sigma\\,\\xi, \\qquad \\xi \\sim \\mathcal{N}(0, 1),
 
 with :math:`\\xi` drawn from ``numpy.random.default_rng(seed)``, so one seed
-gives one result. ``fail=True`` raises, ``x < crash_below`` kills the worker
+gives one result. With an output directory it writes ``toy.txt`` first.
+``fail=True`` raises, ``x < crash_below`` kills the worker
 process (``os._exit``), ``sleep`` holds the point for a while (to interrupt scans).
 """
 
@@ -49,8 +50,16 @@ class ToyConfig:
         check_nonnegative("sleep", self.sleep)
 
 
-@register("_toy", ToyConfig, help="Pure-NumPy toy simulation used to test parameter scans.")
+@register(
+    "_toy",
+    ToyConfig,
+    help="Pure-NumPy toy simulation used to test parameter scans.",
+    uses_brian2=False,
+    outputs=("score", "loss", "xi", "label"),
+)
 def run_toy(config: ToyConfig, *, seed, out, progress=False) -> dict:
+    if out is not None:  # a file written before the run can fail (tests of atomic output)
+        (Path(out) / "toy.txt").write_text(f"x = {config.x!r}\n")
     if config.log_dir:
         with open(Path(config.log_dir) / "runs.log", "a") as fh:
             fh.write(f"{config.x!r} {config.k} {config.kind} {seed} {os.getpid()}\n")

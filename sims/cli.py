@@ -6,7 +6,10 @@ simulations' parameter dataclasses, see :mod:`sims.registry`). Further
 commands (``scan``, ``scan-plot``) plug in through :data:`_EXTRA_COMMANDS`.
 
 Bad input never produces a traceback: ``ValueError`` (and missing files) are
-printed as one line ``neuroplast: error: ...`` with exit status 2.
+printed as one line ``neuroplast: error: ...`` with exit status 2. Ctrl-C prints
+``neuroplast: interrupted; nothing was written`` and exits 130. Any other
+exception (out of memory, an error inside Brian2) is one line with the path of
+a log file holding the traceback, exit status 1.
 """
 
 from __future__ import annotations
@@ -15,7 +18,9 @@ import argparse
 import dataclasses
 import importlib
 import json
+import os
 import sys
+from pathlib import Path
 
 from . import registry
 
@@ -29,31 +34,67 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows ``(default: X)`` unless the help already names the default or there is none to show."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if "default" in text or action.default in (None, "", argparse.SUPPRESS) or action.required:
+            return text
+        return super()._get_help_string(action)
+
+
 def _add_sim_parser(subparsers, sim: registry.Simulation) -> None:
     p = subparsers.add_parser(
         sim.name,
         help=sim.help.splitlines()[0].replace("%", "%%"),
         description=sim.help,
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=_HelpFormatter,
     )
     for f in dataclasses.fields(sim.config_cls):
         meta = f.metadata
         flag = "--" + f.name.replace("_", "-")
         text = meta.get("help", "").replace("%", "%%")  # argparse %-formats help
-        if meta.get("unit") == "s":
-            text += " (duration: '1s', '250ms' or seconds)"
         kwargs = dict(dest=f.name, default=f.default, help=text)
+        if meta.get("unit") == "s":
+            kwargs["help"] = text + f" (duration: '1s', '250ms' or seconds; default: {f.default:g} s)"
         if meta.get("choices"):
-            kwargs["choices"] = list(meta["choices"])
-        if f.type in (bool, "bool"):
+            kwargs["choices"] = list(meta["choices"])  # argparse lists them as {a,b,c}
+        elif f.type in (bool, "bool"):
             kwargs["action"] = argparse.BooleanOptionalAction
         else:
-            kwargs["metavar"] = f.name.upper()
+            kwargs["metavar"] = meta.get("metavar") or f.name.upper()
         p.add_argument(flag, **kwargs)
-    p.add_argument("--seed", type=int, default=0, help="seed of NumPy and Brian2 (same seed, same result)")
-    p.add_argument("--out", default=None, help="output directory for summary.json and plots")
+    for alias, (field, unit) in registry.aliases(sim).items():
+        p.add_argument(
+            "--" + alias.replace("_", "-"),
+            dest=f"_alias_{alias}",
+            default=None,
+            metavar=unit.upper(),
+            help=f"alias of --{field.replace('_', '-')}; a bare number is in {unit}",
+        )
+    seed_help = (
+        "seed of every random draw, NumPy and Brian2 (same seed, same result)"
+        if sim.uses_brian2
+        else "seed of every random draw (NumPy; same seed, same result)"
+    )
+    p.add_argument("--seed", type=int, default=0, help=seed_help)
     p.add_argument(
-        "--progress", action=argparse.BooleanOptionalAction, default=True, help="show a progress bar"
+        "--out",
+        default=None,
+        metavar="DIR",
+        help="output directory for summary.json and plots, written only when the run completes "
+        "(default: print the summary only)",
+    )
+    p.add_argument(
+        "--max-memory",
+        default=None,
+        metavar="SIZE",
+        help="memory the run may use, e.g. '8G' (default: the memory available now; a run whose "
+        "estimate exceeds it is refused before it starts)",
+    )
+    p.add_argument(
+        "--progress", action=argparse.BooleanOptionalAction, default=True, help="show progress bars"
     )
     p.set_defaults(func=_cmd_run, sim_name=sim.name)
 
@@ -63,12 +104,56 @@ def _cmd_run(args) -> int:
 
     sim = registry.get(args.sim_name)
     params = {name: getattr(args, name) for name in sim.fields()}
-    summary = execute(sim.name, params, seed=args.seed, out=args.out, progress=args.progress)
+    for alias in registry.aliases(sim):
+        value = getattr(args, f"_alias_{alias}", None)
+        if value is not None:
+            params[alias] = value
+            params.pop(registry.aliases(sim)[alias][0])
+    summary = execute(
+        sim.name, params, seed=args.seed, out=args.out, progress=args.progress, max_memory=args.max_memory
+    )
     shown = {k: v for k, v in summary.items() if not isinstance(v, (dict, list))}
     print(json.dumps(shown, indent=2, sort_keys=True, default=str))
     if args.out:
         print(f"results written to {args.out}")
     return 0
+
+
+def _log_unexpected(exc: BaseException) -> str:
+    """Write the traceback of an unexpected error to a log file; return its path."""
+    import tempfile
+    import time
+    import traceback
+
+    from spiking.engine import cache_dir
+
+    try:
+        logs = cache_dir() / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        logs = Path(tempfile.gettempdir())
+    path = logs / f"neuroplast-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
+    text = "".join(traceback.format_exception(exc))
+    path.write_text(f"neuroplast {' '.join(sys.argv[1:])}\n\n{text}")
+    return str(path)
+
+
+def _cause(exc: BaseException, kind: type) -> BaseException | None:
+    """The first exception of type ``kind`` in the chain of ``exc`` (causes and contexts)."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, kind):
+            return exc
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+def _first_line(exc: BaseException) -> str:
+    for line in str(exc).splitlines():
+        if line.strip():
+            return line.strip()
+    return ""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -106,12 +191,27 @@ def main(argv=None) -> int:
     try:
         return int(args.func(args) or 0)
     except (ValueError, FileNotFoundError, NotADirectoryError, PermissionError) as exc:
-        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        msg = _first_line(exc) or type(exc).__name__
         print(f"neuroplast: error: {msg}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("neuroplast: interrupted", file=sys.stderr)
+        print("neuroplast: interrupted; nothing was written", file=sys.stderr)
         return 130
+    except Exception as exc:  # noqa: BLE001 - one line and a log file instead of a traceback
+        try:
+            where = f"; traceback in {_log_unexpected(exc)}"
+        except OSError:
+            where = ""
+        oom = _cause(exc, MemoryError)
+        if oom is not None:  # Brian2 wraps it in a BrianObjectException with a bug-report banner
+            msg = f"out of memory: {_first_line(oom) or 'MemoryError'}"
+            if oom is not exc:
+                msg += f" ({_first_line(exc)})"
+            msg += "; lower the sizes or durations of the run (see --max-memory)"
+        else:
+            msg = f"unexpected {type(exc).__name__}: {_first_line(exc)}".rstrip(": ")
+        print(f"neuroplast: error: {msg}{where}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

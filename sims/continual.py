@@ -28,8 +28,10 @@ with one of five strategies (:mod:`plasticity_rules.cl_strategies`, one class ea
 Every ``eval_every`` iterations all tasks seen so far are evaluated on up to
 ``eval_samples`` test samples (continual evaluation); after each task the full
 test sets fill the accuracy matrix. Outputs: ``summary.json`` (acc, bwt, fwt,
-forgetting, min_acc, wc_acc in percent, plus the matrix), ``accuracy_matrix.csv``,
-``accuracy_matrix.png`` and ``accuracy_curves.png``.
+forgetting, min_acc, wc_acc and the matrix as fractions in [0, 1], ``accuracy_unit``
+says so, as in every summary of this project), ``accuracy_matrix.csv``,
+``accuracy_curves.csv`` (fractions), ``accuracy_matrix.png`` and
+``accuracy_curves.png`` (plotted in percent).
 """
 
 from __future__ import annotations
@@ -78,6 +80,13 @@ class ContinualConfig:
     eval_samples: int = param(100, "test samples per task at each continual evaluation")
     max_train: int = param(2000, "training samples per task for MNIST-sized streams")
     max_test: int = param(500, "test samples per task for MNIST-sized streams")
+    data_path: str = param(
+        "",
+        "MNIST/Fashion-MNIST streams: directory of the IDX files (default: $NEUROPLAST_MNIST / "
+        "$NEUROPLAST_FASHION_MNIST, $NEUROPLAST_DATA/<name>, ~/.cache/neuroplast/datasets, ~/datasets, "
+        "/usr/share/datasets); *-idx streams: a directory of IDX files or a .npz file (required)",
+        scan=False,
+    )
 
     def __post_init__(self):
         check_int("n_tasks", self.n_tasks, minimum=1)
@@ -194,9 +203,53 @@ def _plots(res, out: Path, title: str):
     plt.close(fig)
 
 
+def estimate_memory(config: ContinualConfig) -> dict:
+    """Memory of a run by part, ``{part: (bytes, option that lowers it)}`` (see :mod:`sims.limits`).
+
+    Permuted streams hold one permuted copy of the data per task; split streams
+    share one copy. The continual-evaluation curve has one row of ``n_tasks``
+    accuracies per ``eval_every`` training iterations.
+    """
+    from . import limits
+
+    T = config.n_tasks
+    mnist = "mnist" in config.stream or "fashion" in config.stream
+    n_in = 784 if mnist else config.image_size**2
+    per_task = config.max_train + config.max_test if mnist else 1797
+    n_train = config.max_train if mnist else (1437 if config.stream.startswith("permuted") else 1437 / T)
+    if config.stream.startswith("permuted"):
+        data = T * per_task * n_in * 8.0
+    else:
+        data = min(70000 if mnist else 1797, per_task * (T if mnist else 1)) * n_in * 8.0
+    if mnist:
+        data += 70000 * 784 * 8.0  # the loaded dataset
+    iters = T * config.epochs * np.ceil(max(n_train, 1) / config.batch_size)
+    if config.method == "multitask":
+        iters *= (T + 1) / 2  # epochs over the union of the tasks seen so far
+    curve = 3 * 8.0 * (iters / config.eval_every + T) * T
+    h = config.n_hidden
+    weights = 8.0 * (n_in * h + h * h + h * 10) * 6  # weights, gradients, projections, EWC copies
+    traces = 8.0 * config.batch_size * config.n_steps * (n_in + 2 * h) * 4
+    return {
+        "task data": (data, "--n-tasks" + (" or --max-train/--max-test" if mnist else " or --image-size")),
+        "accuracy curves": (curve, "--n-tasks or raise --eval-every"),
+        "network": (weights + traces, "--n-hidden or --image-size"),
+        "interpreter and libraries": (limits.BASELINE_BYTES, "--n-tasks"),
+    }
+
+
 @register(
     "continual",
     ContinualConfig,
+    memory=estimate_memory,
+    uses_brian2=False,
+    outputs=(
+        "stream", "data", "method", "n_tasks", "n_inputs", "acc", "bwt", "fwt", "forgetting", "min_acc",
+        "wc_acc",
+        "accuracy_unit", "accuracy_matrix", "baseline_accuracy", "net_s_per_batch", "protect_s_per_batch",
+        "subspace_total_per_layer",
+        "hlop_orthonormality_error",
+    ),
     help="Continual learning of a LIF network (DSR surrogate gradients) on a task stream with HLOP "
     "(Hebbian orthogonal projection) or a baseline (finetune, ewc, exact SVD projection, multitask); "
     "writes the accuracy matrix, continual-evaluation curves and ACC/BWT/FWT/forgetting/min-ACC/WC-ACC.",
@@ -204,23 +257,25 @@ def _plots(res, out: Path, title: str):
 def run_continual(config: ContinualConfig, *, seed, out, progress=False) -> dict:
     rng = make_rng(seed)
     stream = make_stream(config.stream, config.n_tasks, seed=rng, image_size=config.image_size,
-                         max_train=config.max_train, max_test=config.max_test)
+                         max_train=config.max_train, max_test=config.max_test,
+                         data_path=config.data_path or None)
     res = train_stream(stream, config, seed=rng, progress=progress)
     m = res["metrics"]
     summary = {
         "stream": config.stream,
+        "data": stream.meta.get("provenance", "embedded 8x8 digits"),
         "method": config.method,
         "n_tasks": config.n_tasks,
         "n_inputs": stream.n_inputs,
-        "acc": 100 * m["acc"],
-        "bwt": 100 * m["bwt"],
-        "fwt": 100 * m["fwt"],
-        "forgetting": 100 * m["forgetting"],
-        "min_acc": 100 * m["min_acc"],
-        "wc_acc": 100 * m["wc_acc"],
-        "units": "percent",
-        "accuracy_matrix": (100 * res["R"]).round(3).tolist(),
-        "baseline_accuracy": (100 * res["baseline"]).round(3).tolist(),
+        "acc": m["acc"],
+        "bwt": m["bwt"],
+        "fwt": m["fwt"],
+        "forgetting": m["forgetting"],
+        "min_acc": m["min_acc"],
+        "wc_acc": m["wc_acc"],
+        "accuracy_unit": "fraction",
+        "accuracy_matrix": res["R"].round(5).tolist(),
+        "baseline_accuracy": res["baseline"].round(5).tolist(),
         "net_s_per_batch": res["timing"]["net_s_per_batch"],
         "protect_s_per_batch": res["timing"]["protect_s_per_batch"],
     }
@@ -231,11 +286,11 @@ def run_continual(config: ContinualConfig, *, seed, out, progress=False) -> dict
     summary = {k: (float(v) if isinstance(v, (np.floating, float)) else v) for k, v in summary.items()}
     if out is not None:
         out = Path(out)
-        np.savetxt(out / "accuracy_matrix.csv", 100 * res["R"], delimiter=",", fmt="%.3f",
-                   header="row i: after training task i; column j: test accuracy (%) on task j")
+        np.savetxt(out / "accuracy_matrix.csv", res["R"], delimiter=",", fmt="%.5f",
+                   header="row i: after training task i; column j: test accuracy (fraction) on task j")
         cols = ["iteration", "phase"] + [f"task{j}" for j in range(config.n_tasks)]
         np.savetxt(out / "accuracy_curves.csv",
-                   np.column_stack([res["iteration"], res["phase"], 100 * res["curve"]]),
+                   np.column_stack([res["iteration"], res["phase"], res["curve"]]),
                    delimiter=",", fmt="%.4g", header=",".join(cols), comments="")
         _plots(res, out, f"{config.stream}, {config.method}, {config.n_tasks} tasks, seed {seed}")
     return summary

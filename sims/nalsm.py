@@ -2,10 +2,10 @@
 
 Protocol (Ivanov & Michmizos, NeurIPS 2021; reference code combra-lab/NALSM):
 
-1. **Liquid initialisation**: ``n_init`` random training samples, ``init_ms``
+1. **Liquid initialisation**: ``n_init`` random training samples, ``init_duration``
    each, plasticity on without decay (``stdp``, ``nalsm``; skipped for ``lsm``).
 2. **Feature generation**: every train/validation/test sample is presented for
-   ``sample_ms`` starting from the initialised weights, with :math:`\\eta_+`,
+   ``sample_duration`` starting from the initialised weights, with :math:`\\eta_+`,
    ``A``, :math:`w_\\mathrm{astro}`, :math:`b_A` decaying by ``lr_decay`` per step;
    liquid spike counts are the features.
 3. **Readout**: a linear softmax layer on spike counts normalised as in the
@@ -48,6 +48,7 @@ inputs), accuracy and confusion matrix.
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,10 +58,13 @@ from plasticity_rules.validation import (
     check_choice,
     check_int,
     check_nonnegative,
+    check_positive,
     check_probability,
     make_rng,
 )
 
+from . import limits
+from .limits import check_steps
 from .parsing import parse_floats, parse_grid
 from .registry import param, register
 
@@ -71,19 +75,41 @@ MODELS = ("lsm", "stdp", "nalsm")
 
 @dataclass(frozen=True)
 class NALSMConfig:
-    dataset: str = param("digits", "image dataset", choices=("digits", "mnist", "fashion-mnist"))
-    data_path: str = param("", "directory of the MNIST/Fashion-MNIST IDX files (default: search)")
+    dataset: str = param(
+        "digits",
+        "image dataset: digits (embedded), mnist, fashion-mnist, idx:DIR (any directory of four IDX files) "
+        "or npz:FILE (arrays x_train, y_train, x_test, y_test)",
+        metavar="{digits,mnist,fashion-mnist,idx:DIR,npz:FILE}",
+    )
+    data_path: str = param(
+        "",
+        "directory of the mnist/fashion-mnist IDX files, any size (default: $NEUROPLAST_MNIST / "
+        "$NEUROPLAST_FASHION_MNIST, $NEUROPLAST_DATA/<name>, ~/.cache/neuroplast/datasets/<name>, "
+        "~/datasets/<name>, /usr/share/datasets/<name>)",
+        scan=False,
+    )
+    split: str = param(
+        "auto",
+        "train/validation split: auto (reference 50k/10k/10k for the official release, else seeded), "
+        "reference or seeded",
+        choices=("auto", "reference", "seeded"),
+    )
+    split_seed: int = param(0, "seed of the digits split and of the seeded split of your own data")
     model: str = param("nalsm", "liquid model", choices=MODELS)
     grid: str = param("10x10x10", "liquid grid shape, e.g. 10x10x10")
     n_train: int = param(0, "training samples used (0 = all)")
     n_val: int = param(0, "validation samples used (0 = all)")
     n_test: int = param(0, "test samples used (0 = all)")
     n_init: int = param(1000, "samples of the liquid-initialisation phase")
-    init_ms: int = param(20, "duration of one initialisation sample in ms")
-    sample_ms: int = param(250, "duration of one feature-generation sample in ms")
+    init_duration: float = param(
+        0.02, "duration of one initialisation sample (whole ms)", unit="s", aliases={"init_ms": "ms"}
+    )
+    sample_duration: float = param(
+        0.25, "duration of one feature-generation sample (whole ms)", unit="s", aliases={"sample_ms": "ms"}
+    )
     eta: float = param(0.15, "STDP potentiation rate eta_+ (stdp, nalsm)")
     w_astro: float = param(0.01, "astrocyte weight w_astro (nalsm), scaled by layer sizes")
-    w_scale: float = param(1.0, "initial |w| / w_max of the fixed-weight LSM")
+    w_scale: float = param(1.0, "initial weight magnitude abs(w) / w_max of the fixed-weight LSM")
     lr_decay: float = param(0.99, "per-step decay of plasticity during feature generation")
     sweep: bool = param(False, "run the LSM weight-scale sweep, STDP and the NALSM w_astro sweep")
     lsm_scales: str = param("0.4,0.6,0.8,1.0", "weight scales of the LSM sweep", scan=False)
@@ -103,18 +129,28 @@ class NALSMConfig:
     force: bool = param(False, "delete stored features of a different configuration in --out", scan=False)
 
     def __post_init__(self):
-        check_choice("dataset", self.dataset, ("digits", "mnist", "fashion-mnist"))
+        from tasks.datasets import SPLITS, check_dataset_spec
+
+        check_dataset_spec(self.dataset)
+        check_choice("split", self.split, SPLITS)
+        check_int("split_seed", self.split_seed, minimum=0)
         check_choice("model", self.model, MODELS)
         parse_grid(self.grid)
         for name in ("n_train", "n_val", "n_test"):
             check_int(name, getattr(self, name), minimum=0)
         check_int("n_init", self.n_init, minimum=1)
-        check_int("init_ms", self.init_ms, minimum=1)
-        check_int("sample_ms", self.sample_ms, minimum=1)
-        if self.sample_ms <= 2 * 25 + 2 * 4:
+        for name in ("init_duration", "sample_duration"):
+            check_positive(name, getattr(self, name))
+            ms = getattr(self, name) * 1e3
+            if abs(ms - round(ms)) > 1e-6 or round(ms) < 1:
+                raise ValueError(f"{name} must be a whole number of ms (dt = 1 ms), got {ms:g} ms")
+            check_steps(name, getattr(self, name), 1e-3)
+        check_steps("liquid initialisation (n_init x init_duration)", self.n_init * self.init_duration, 1e-3,
+                    option="--n-init or --init-duration")
+        if self.sample_steps <= 2 * 25 + 2 * 4:
             raise ValueError(
-                f"sample_ms must be > 58 (25 ms buffers and 4 ms windows of the branching factor), "
-                f"got {self.sample_ms}"
+                f"sample_duration must be > 58 ms (25 ms buffers and 4 ms windows of the branching "
+                f"factor), got {self.sample_steps} ms"
             )
         check_nonnegative("eta", self.eta)
         check_nonnegative("w_astro", self.w_astro)
@@ -140,6 +176,16 @@ class NALSMConfig:
                 f"got {self.scheduler!r}"
             )
 
+    @property
+    def init_steps(self) -> int:
+        """Initialisation sample length in 1 ms steps."""
+        return round(self.init_duration * 1e3)
+
+    @property
+    def sample_steps(self) -> int:
+        """Feature-generation sample length in 1 ms steps."""
+        return round(self.sample_duration * 1e3)
+
 
 def _variants(config):
     """(model, eta, w_astro, w_scale, label) of every run."""
@@ -158,9 +204,7 @@ def _variant_label(model, eta, w_astro, w_scale) -> str:
     return f"{model}_eta{eta:g}_wastro{w_astro:g}_wscale{w_scale:g}"
 
 
-def _evaluate_variant(liq, spec, data, pool, variant, config, rng, out, progress):
-    import time
-
+def _evaluate_variant(liq, spec, data, pool, variant, config, rng, store_root, progress):
     from plasticity_rules.readouts import SoftmaxReadout
     from spiking.liquid import sample_seeds
     from tasks.datasets import normalise_rows
@@ -193,7 +237,7 @@ def _evaluate_variant(liq, spec, data, pool, variant, config, rng, out, progress
         init_seed=init_seed,
         base_seed=base_seed,
         data_sha256=data_sha,
-        out=out,
+        store_root=store_root,
         workers=config.workers,
         scheduler=config.scheduler,
         store_chunk=config.store_chunk,
@@ -210,11 +254,14 @@ def _evaluate_variant(liq, spec, data, pool, variant, config, rng, out, progress
     Xtr, scale = normalise_rows(train)
     Xva, _ = normalise_rows(val_counts, scale)
     Xte, _ = normalise_rows(test, scale)
-    ro = SoftmaxReadout(epochs=config.epochs, seed=readout_seed).fit(Xtr, data.y_train, Xva, data.y_val)
+    ro = SoftmaxReadout(n_classes=data.n_classes, epochs=config.epochs, seed=readout_seed).fit(
+        Xtr, data.y_train, Xva, data.y_val
+    )
     pred = ro.predict(Xte)
     readout_s = time.perf_counter() - t0
     # kernel quality on clean test inputs, generalisation rank on the same inputs with pixel noise
-    n_pc = max(1, min(20, np.bincount(data.y_test).min()))
+    # classes absent from a small test split are left out, not counted as empty
+    n_pc = max(1, min(20, np.unique(data.y_test, return_counts=True)[1].min()))
     kq = kernel_quality(test, data.y_test, n_per_class=n_pc, n_draws=10, seed=rng)
     sub = np.concatenate([np.flatnonzero(data.y_test == k)[:n_pc] for k in np.unique(data.y_test)])
     noisy = np.clip(data.x_test[sub] + config.noise * rng.standard_normal(data.x_test[sub].shape), 0, 1)
@@ -236,7 +283,7 @@ def _evaluate_variant(liq, spec, data, pool, variant, config, rng, out, progress
         "generalisation_rank": float(gr),
         "mean_rate_hz": float(val_counts.mean() / (c.sample_steps * 1e-3)),
         "mean_abs_weight_liquid": float(np.mean(np.abs(w_now[:nls]))),
-        "confusion_matrix": confusion_matrix(data.y_test, pred, 10).tolist(),
+        "confusion_matrix": confusion_matrix(data.y_test, pred, data.n_classes).tolist(),
         "n_workers": info["n_workers"],
         "init_s": info["init_s"],
         "features_s": info["features_s"],
@@ -244,7 +291,7 @@ def _evaluate_variant(liq, spec, data, pool, variant, config, rng, out, progress
         "samples_per_s": info["n_computed"] / info["features_s"] if info["n_computed"] else None,
         "n_samples_computed": info["n_computed"],
         "n_samples_resumed": info["n_resumed"],
-        "feature_store": info["store"],
+        "feature_store": f"features/{info['label']}",
     }
     return res, val
 
@@ -315,29 +362,86 @@ def _plots(out: Path, results, chosen, val, liq, config):
     plt.close(fig)
 
 
-@register("nalsm", NALSMConfig, help="NALSM liquid state machine (LSM / LSM+STDP / astrocyte-modulated STDP)")
-def run_nalsm(config: NALSMConfig, *, seed: int, out=None, progress: bool = False) -> dict:
-    import tempfile
+#: Samples of the whole datasets (``n_train = 0`` etc. mean "all").
+_DATASET_SIZES = {"digits": (1797, 64), "mnist": (70000, 784), "fashion-mnist": (70000, 784)}
 
+
+def estimate_memory(config: NALSMConfig) -> dict:
+    """Memory of a run by part, ``{part: (bytes, option that lowers it)}`` (see :mod:`sims.limits`).
+
+    Liquid synapses: the distance rule :math:`C e^{-(d/\\lambda)^2}` gives an expected
+    in-degree of :math:`C \\pi^{3/2} \\lambda^3 \\approx 30` at the reference's
+    :math:`\\lambda = 3` and mean :math:`C \\approx 0.2` (40 counted); every input pixel
+    reaches a liquid neuron with probability 0.15.
+    """
+    from tasks.datasets import dataset_extent
+
+    # own data (idx:DIR, npz:FILE) is sized from its headers; unreadable files fail later, in the loader
+    n_all, n_pixels = _DATASET_SIZES.get(config.dataset) or dataset_extent(config.dataset) or (70000, 784)
+    n_liquid = int(np.prod(parse_grid(config.grid)))
+    given = config.n_train + config.n_val + config.n_test
+    n_samples = given if config.n_train and config.n_val and config.n_test else max(given, n_all)
+    n_syn = n_liquid * 40 + n_pixels * n_liquid * 0.15
+    return {
+        "liquid synapses": (n_syn * limits.BYTES_PER_SYNAPSE, "--grid"),
+        # spike counts of every sample, their normalised copy and the readout's inputs
+        "features": (3 * 8.0 * n_samples * n_liquid, "--grid or --n-train/--n-val/--n-test"),
+        "recorded spikes": (
+            limits.spikes_bytes(n_liquid, config.n_record * config.sample_duration, 100.0),
+            "--n-record or --grid",
+        ),
+        "dataset": (2 * 8.0 * n_all * n_pixels, "--dataset"),
+        # the drawn initialisation samples (indices and their pixel rows)
+        "initialisation samples": (8.0 * config.n_init * (1 + n_pixels), "--n-init"),
+        "interpreter and libraries": (limits.BASELINE_BYTES, "--grid"),
+    }
+
+
+@register(
+    "nalsm",
+    NALSMConfig,
+    help="NALSM liquid state machine (LSM / LSM+STDP / astrocyte-modulated STDP)",
+    memory=estimate_memory,
+    outputs=(
+        "dataset", "data", "n_classes", "n_liquid", "n_input", "n_train", "n_val", "n_test",
+        "n_synapses_liquid", "engine",
+        "backend", "model", "eta", "w_astro", "w_scale", "validation_accuracy", "test_accuracy",
+        "best_epoch", "branching_factor", "branching_factor_chance", "kernel_quality",
+        "generalisation_rank", "mean_rate_hz", "mean_abs_weight_liquid", "best_lsm_test_accuracy",
+        "best_lsm_w_scale", "accuracy_unit", "build_time_s", "run_time_s", "confusion_matrix", "sweep",
+        "n_workers", "init_s", "features_s", "readout_s", "samples_per_s", "n_samples_computed",
+        "n_samples_resumed", "feature_store",
+    ),
+)
+def run_nalsm(config: NALSMConfig, *, seed: int, out=None, progress: bool = False) -> dict:
     from spiking.liquid import LiquidConfig
     from tasks.datasets import load_dataset
     from tasks.feature_store import array_digest
 
-    from .nalsm_scale import LiquidSpec
+    from .nalsm_scale import LiquidSpec, feature_root
 
     rng = make_rng(seed)
-    data = load_dataset(config.dataset, path=config.data_path or None)
-    data = data.subset(config.n_train or None, config.n_val or None, config.n_test or None)
+    data = load_dataset(
+        config.dataset,
+        path=config.data_path or None,
+        split=config.split,
+        split_seed=config.split_seed,
+        n_train=config.n_train or None,
+        n_val=config.n_val or None,
+        n_test=config.n_test or None,
+    )
     lcfg = LiquidConfig(
         grid_shape=parse_grid(config.grid),
         n_input=data.n_pixels,
-        init_steps=config.init_ms,
-        sample_steps=config.sample_ms,
+        init_steps=config.init_steps,
+        sample_steps=config.sample_steps,
         lr_decay=config.lr_decay,
     )
+    t0 = time.perf_counter()
     # workers rebuild the same liquid from this seed
     spec = LiquidSpec(lcfg, int(rng.integers(2**63 - 1)), config.engine, config.backend)
     liq = spec.build()
+    t_build = time.perf_counter() - t0
     # all samples in one array (train, validation, test): row i is sample i of the feature store
     parts = ((data.x_train, data.y_train), (data.x_val, data.y_val), (data.x_test, data.y_test))
     probs = np.concatenate([x for x, _ in parts])
@@ -345,37 +449,31 @@ def run_nalsm(config: NALSMConfig, *, seed: int, out=None, progress: bool = Fals
     bounds = np.cumsum([0] + [x.shape[0] for x, _ in parts])
     splits = {k: (int(bounds[i]), int(bounds[i + 1])) for i, k in enumerate(("train", "val", "test"))}
     pool = (probs, labels, splits, array_digest(probs, labels, bounds))
-    tmp = tempfile.TemporaryDirectory(prefix="neuroplast-features-") if out is None else None
-    store_root = Path(out) if out is not None else Path(tmp.name)
     results = []
     chosen = chosen_val = None
-    for model, eta, wa, ws in _variants(config):
-        try:
+    with feature_root(out) as store_root:
+        for model, eta, wa, ws in _variants(config):
             res, val = _evaluate_variant(
                 liq, spec, data, pool, (model, eta, wa, ws), config, rng, store_root, progress
             )
-        except BaseException:
-            if tmp is not None:
-                tmp.cleanup()
-            raise
-        results.append(res)
-        if progress:
-            print(
-                f"{model:5s} eta={eta} w_astro={wa} w_scale={ws}: val {res['validation_accuracy']:.3f} "
-                f"test {res['test_accuracy']:.3f} bf {res['branching_factor']:.3f}",
-                flush=True,
+            results.append(res)
+            if progress:
+                print(
+                    f"{model:5s} eta={eta} w_astro={wa} w_scale={ws}: val {res['validation_accuracy']:.3f} "
+                    f"test {res['test_accuracy']:.3f} bf {res['branching_factor']:.3f}",
+                    flush=True,
+                )
+            is_chosen = (
+                model == config.model
+                and (model != "nalsm" or wa == config.w_astro)
+                and (model != "lsm" or ws == config.w_scale)
             )
-        is_chosen = (
-            model == config.model
-            and (model != "nalsm" or wa == config.w_astro)
-            and (model != "lsm" or ws == config.w_scale)
-        )
-        if chosen is None or is_chosen:
-            chosen, chosen_val = res, val
-    if tmp is not None:
-        tmp.cleanup()
+            if chosen is None or is_chosen:
+                chosen, chosen_val = res, val
     summary = {
         "dataset": config.dataset,
+        "data": data.provenance,
+        "n_classes": data.n_classes,
         "n_liquid": lcfg.n_liquid,
         "n_input": lcfg.n_input,
         "n_train": int(data.x_train.shape[0]),
@@ -384,6 +482,11 @@ def run_nalsm(config: NALSMConfig, *, seed: int, out=None, progress: bool = Fals
         "n_synapses_liquid": int(liq.conn.n_liquid_syn),
         "engine": config.engine,
         "backend": liq.backend,
+        "accuracy_unit": "fraction",
+        # building the liquid; Brian2's code generation happens in the first run and is part of
+        # run_time_s here (the runner's compile status line reports it on first runs)
+        "build_time_s": t_build,
+        "run_time_s": time.perf_counter() - t0 - t_build,
     }
     summary.update(chosen)
     if config.sweep:

@@ -22,7 +22,8 @@ Workers (:func:`generate_features`):
   processes; workers get the per-worker compiled-code caches of ``neuroplast scan``
   (:class:`sims.scan.caches.WorkerCaches`).
 
-Store layout under ``--out``: ``features/<variant>/`` per model variant, keyed by
+Store layout under ``--out`` (see :func:`feature_root` for where it lives while the
+run is in progress): ``features/<variant>/`` per model variant, keyed by
 the liquid configuration, the liquid and sample seeds, the model parameters, the
 initialisation data, the SHA-256 of the initialised weights and of the data;
 ``w_init.npy`` keeps the initialised weights, so a resumed run skips the
@@ -36,6 +37,7 @@ import json
 import os
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,6 +51,8 @@ __all__ = [
     "feature_chunk",
     "progress_bar",
     "variant_features",
+    "feature_root",
+    "load_features",
 ]
 
 
@@ -345,9 +349,46 @@ def _run_dask(tasks, probs, job, finish, scheduler, n_workers, cache_dir):
             cluster.close()
 
 
-def store_dir(out: Path, label: str) -> Path:
-    """``out/features/<label>``."""
-    return Path(out) / "features" / label
+@contextmanager
+def feature_root(out):
+    """Directory holding the feature stores of a run (one ``<variant>/`` per model variant).
+
+    * ``out`` is ``None``: a temporary directory, deleted afterwards.
+    * Under :func:`sims.runner.execute`, ``out`` is the run's staged output, which is
+      deleted if the run fails or is interrupted and replaces ``--out`` only when it
+      completes. The stores live in ``--out``'s hidden sibling ``.<name>.features/``
+      meanwhile, so an interrupted run's finished chunks survive for the next run of
+      the same command; on success they move (one rename) to ``features/`` in the
+      output. A previous complete result's ``features/`` is hard-linked there first,
+      so re-running a finished command simulates nothing and leaves the old result
+      intact until the new one replaces it.
+    * Otherwise ``out/features``.
+    """
+    import shutil
+    import tempfile
+
+    from .runner import output_target
+
+    if out is None:
+        with tempfile.TemporaryDirectory(prefix="neuroplast-features-") as tmp:
+            yield Path(tmp)
+        return
+    target = output_target()
+    if target is None or Path(out).absolute() == Path(target).absolute():
+        root = Path(out) / "features"
+        root.mkdir(parents=True, exist_ok=True)
+        yield root
+        return
+    work = Path(target).parent / f".{Path(target).name}.features"
+    previous = Path(target) / "features"
+    if not work.exists() and previous.is_dir():
+        tmp = Path(tempfile.mkdtemp(dir=work.parent, prefix=f".{work.name}.", suffix=".tmp"))
+        shutil.copytree(previous, tmp / "features", copy_function=os.link, dirs_exist_ok=True)
+        os.rename(tmp / "features", work)  # complete or absent: never half a copy
+        tmp.rmdir()
+    work.mkdir(exist_ok=True)
+    yield work
+    os.rename(work, Path(out) / "features")
 
 
 def variant_features(
@@ -363,7 +404,7 @@ def variant_features(
     init_seed: int,
     base_seed: int,
     data_sha256: str,
-    out: Path,
+    store_root: Path,
     workers: int,
     scheduler: str | None,
     store_chunk: int,
@@ -390,7 +431,7 @@ def variant_features(
     recorded : LiquidFeatures
         The first ``n_record`` validation samples with every spike recorded.
     info : dict
-        ``n_workers``, ``init_s``, ``features_s``, ``n_computed``, ``n_resumed``, ``store``.
+        ``n_workers``, ``init_s``, ``features_s``, ``n_computed``, ``n_resumed``, ``label``.
     """
     from spiking.liquid import sample_seeds
     from tasks.feature_store import FeatureStore, array_digest, key_differences, stored_key
@@ -403,7 +444,7 @@ def variant_features(
             "probs_sha256": array_digest(init_probs),
         }
     key = json.loads(json.dumps(key))  # canonical JSON types (tuples -> lists), as stored
-    d = store_dir(out, label)
+    d = Path(store_root) / label
     old = stored_key(d)
     w = None
     if old is not None:
@@ -477,7 +518,7 @@ def variant_features(
         "features_s": gen["seconds"],
         "n_computed": gen["n_computed"],
         "n_resumed": gen["n_resumed"],
-        "store": str(d),
+        "label": label,
     }
     return counts, recorded, info
 

@@ -45,6 +45,8 @@ from plasticity_rules.validation import (
 )
 from tasks import prediction as tp
 
+from . import limits
+from .limits import check_steps
 from .parsing import parse_taus
 from .registry import param, register
 
@@ -93,6 +95,11 @@ class PredictionConfig:
         check_probability("p_input", self.p_input)
         check_probability("esn_leak", self.esn_leak)
         parse_taus(self.trace_taus)
+        if self.reservoir != "esn":
+            n = self.washout + self.n_train + self.n_test
+            check_steps(
+                "spiking run (samples x step)", n * self.step, 1e-3, option="--step or the sample counts"
+            )
         if self.task == "memory-capacity" and self.max_delay >= self.n_train:
             raise ValueError(f"max_delay ({self.max_delay}) must be smaller than n_train ({self.n_train})")
         if self.task == "mackey-glass" and self.horizon >= self.n_test:
@@ -134,11 +141,12 @@ def spiking_states(config: PredictionConfig, u, rng, progress=False):
     res = IzhikevichReservoir(cfg, seed=rng, backend=config.backend)
     duration = u.size * config.step
     run = res.run(duration, input_current=current, current_dt=config.step, progress=progress)
+    build_s = res.last_timing_["build_s"]  # code generation inside the run
     sample_t = (np.arange(u.size) + 1) * config.step * (1 - 1e-9)
     X = multi_tau_traces(
         run.spikes.indices, run.spikes.times, cfg.n_neurons, sample_t, parse_taus(config.trace_taus)
     )
-    return X, {"mean_rate_exc_hz": run.mean_rate("exc"), "simulated_s": duration}
+    return X, {"mean_rate_exc_hz": run.mean_rate("exc"), "simulated_s": duration, "build_s": build_s}
 
 
 def esn_states(config: PredictionConfig, u, rng):
@@ -264,9 +272,55 @@ def _plot(out, config, curves_by_res: dict) -> list[str]:
     return files
 
 
+def estimate_memory(config: PredictionConfig) -> dict:
+    """Memory of a run by part, ``{part: (bytes, option that lowers it)}`` (see :mod:`sims.limits`)."""
+    from spiking.reservoir import preset
+
+    n = config.washout + config.n_train + config.n_test
+    N = config.n_neurons
+    parts = {"interpreter and libraries": (limits.BASELINE_BYTES, "--n-neurons")}
+    samples = "--n-train, --n-test or --washout"
+    if config.reservoir in ("both", "spiking"):
+        duration = n * config.step
+        n_syn = limits.reservoir_synapses(preset(config.reservoir_preset, n_neurons=N))
+        parts["spiking synapses"] = (n_syn * limits.BYTES_PER_SYNAPSE, "--n-neurons")
+        # injected current (n, N) and Brian2's TimedArray copy; spikes; traces and their scaled copy
+        parts["spiking inputs and states"] = (
+            2 * 8.0 * n * N + limits.spikes_bytes(N, duration, 50.0) + 3 * 8.0 * n * N,
+            f"{samples} or --n-neurons",
+        )
+    if config.reservoir in ("both", "esn"):
+        parts["echo state network"] = (8.0 * N * N + 3 * 8.0 * n * N, f"--n-neurons or {samples}")
+    k = config.max_delay if config.task == "memory-capacity" else 2
+    parts["targets and readouts"] = (8.0 * (n * k + N * N * 2), samples)
+    return parts
+
+
+def output_names(config: PredictionConfig) -> tuple[str, ...]:
+    """The summary keys of a run with ``config``."""
+    names = ["task", "readout", "results"]
+    res = {"both": ("spiking", "esn"), "spiking": ("spiking",), "esn": ("esn",)}[config.reservoir]
+    for r in res:
+        names += [f"{r}_reservoir_s", f"{r}_readout_s"]
+    if "spiking" in res:
+        names.append("spiking_build_s")
+    if config.task == "memory-capacity":
+        names += ["memory_capacity"] + (["esn_memory_capacity"] if "esn" in res else [])
+    else:
+        names += ["nrmse", "nrmse_normalisation"]
+        targets = {"mackey-glass": ("one_step", f"direct_{config.horizon}_step"), "narma10": ("narma10",)}
+        for r in res:
+            names += [f"{r}_nrmse_{t}" for t in targets[config.task]]
+        if config.task == "mackey-glass" and "esn" in res:
+            names.append(f"esn_nrmse_freerun_{config.horizon}_step")
+    return tuple(names) + (("plots",))
+
+
 @register(
     "prediction",
     PredictionConfig,
+    memory=estimate_memory,
+    outputs=output_names,
     help="Reservoir prediction benchmarks (Mackey-Glass tau=17, NARMA10, linear memory capacity) on the "
     "spiking "
     "Izhikevich reservoir and a same-size echo state network, with the same readout.",
@@ -280,8 +334,11 @@ def run_prediction(config: PredictionConfig, *, seed: int, out=None, progress: b
         X, info = spiking_states(config, u, rng, progress)
         t1 = time.perf_counter()
         results["spiking"], curves["spiking"] = evaluate(config, X, targets, extra)
+        build_s = info.pop("build_s")
         results["spiking"].update(info)
-        timings["spiking_reservoir_s"], timings["spiking_readout_s"] = t1 - t0, time.perf_counter() - t1
+        timings["spiking_build_s"] = build_s
+        timings["spiking_reservoir_s"] = t1 - t0 - build_s
+        timings["spiking_readout_s"] = time.perf_counter() - t1
     if config.reservoir in ("both", "esn"):
         t0 = time.perf_counter()
         X, esn = esn_states(config, u, rng)

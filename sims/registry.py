@@ -35,6 +35,7 @@ __all__ = [
     "register",
     "get",
     "names",
+    "aliases",
     "simulation_modules",
     "Simulation",
     "parse_duration",
@@ -66,9 +67,49 @@ _REGISTRY: dict[str, "Simulation"] = {}
 _loaded = False
 
 
-def param(default, help: str, *, unit: str | None = None, choices=None, scan: bool = True):
-    """A dataclass field with help text, an optional unit (``"s"`` for durations) and choices."""
-    return field(default=default, metadata={"help": help, "unit": unit, "choices": choices, "scan": scan})
+def param(
+    default, help: str, *, unit: str | None = None, choices=None, scan: bool = True, aliases=None,
+    metavar: str | None = None,
+):
+    """A dataclass field with help text, an optional unit (``"s"`` for durations) and choices.
+
+    ``metavar`` shows the allowed forms of an open-ended value in ``--help``
+    (``{digits,mnist,idx:DIR}``) where ``choices`` cannot list them all.
+
+    ``aliases`` maps old parameter names to the unit of a bare number given
+    under that name (``{"sample_ms": "ms"}``: ``sample_ms=250`` means 250 ms).
+    """
+    return field(
+        default=default,
+        metadata={
+            "help": help, "unit": unit, "choices": choices, "scan": scan, "aliases": aliases or {},
+            "metavar": metavar,
+        },
+    )
+
+
+def aliases(sim: "Simulation") -> dict[str, tuple[str, str]]:
+    """Old parameter names of ``sim``: ``{alias: (field, unit of a bare number)}``."""
+    return {
+        a: (f.name, u)
+        for f in dataclasses.fields(sim.config_cls)
+        for a, u in f.metadata.get("aliases", {}).items()
+    }
+
+
+def _from_alias(alias: str, unit: str, value):
+    """A value given under an old name: a bare number is in ``unit``."""
+    if isinstance(value, bool):
+        raise ValueError(f"{alias} must be a duration such as '250ms', got {value!r}")
+    if isinstance(value, (int, float)):
+        return float(value) * _DURATION_SCALE[unit]
+    text = str(value).strip()
+    try:
+        float(text)
+        text += unit
+    except ValueError:
+        pass
+    return parse_duration(alias, text)
 
 
 @dataclass(frozen=True)
@@ -79,6 +120,20 @@ class Simulation:
     config_cls: type
     run: Callable
     help: str
+    #: ``memory(config) -> {part: (bytes, option)}``: estimate checked before the run (:mod:`sims.limits`).
+    memory: Callable | None = None
+    #: Whether the run uses Brian2 (its seed, its compile status line).
+    uses_brian2: bool = True
+    #: Summary keys the run reports (what a scan may name in ``metrics``): a tuple, or
+    #: ``outputs(config)`` when they depend on the parameters; ``None``: not declared.
+    outputs: tuple[str, ...] | Callable | None = None
+
+    def output_names(self, config) -> set[str] | None:
+        """Summary keys a run with ``config`` reports (with the runner's own), or ``None`` if undeclared."""
+        if self.outputs is None:
+            return None
+        names = self.outputs(config) if callable(self.outputs) else self.outputs
+        return set(names) | {"simulation", "seed", "wall_time_s", "params"}
 
     def fields(self) -> dict[str, dataclasses.Field]:
         return {f.name: f for f in dataclasses.fields(self.config_cls)}
@@ -88,13 +143,34 @@ class Simulation:
         return self.config_cls(**coerce_params(self, params or {}))
 
 
-def register(name: str, config_cls: type, *, help: str):
-    """Decorator that registers ``run(config, *, seed, out, progress)`` under ``name``."""
+def register(
+    name: str,
+    config_cls: type,
+    *,
+    help: str,
+    memory: Callable | None = None,
+    uses_brian2: bool = True,
+    outputs=None,
+):
+    """Decorator that registers ``run(config, *, seed, out, progress)`` under ``name``.
+
+    ``memory(config)`` returns the run's memory estimate as ``{part: (bytes, option)}``;
+    ``outputs`` lists the scalar keys of the summary (checked against scan specs);
+    ``uses_brian2`` says whether the seed also seeds Brian2.
+    """
     if not dataclasses.is_dataclass(config_cls):
         raise TypeError(f"config_cls for {name!r} must be a dataclass")
 
     def deco(fn):
-        _REGISTRY[name] = Simulation(name, config_cls, fn, help)
+        _REGISTRY[name] = Simulation(
+            name,
+            config_cls,
+            fn,
+            help,
+            memory,
+            uses_brian2,
+            outputs if outputs is None or callable(outputs) else tuple(outputs),
+        )
         return fn
 
     return deco
@@ -176,9 +252,15 @@ def _coerce(name: str, f: dataclasses.Field, value):
 def coerce_params(sim: Simulation, params: Mapping) -> dict:
     """Check keys against ``sim``'s fields and convert values to the field types."""
     fields = sim.fields()
+    old_names = aliases(sim)
     out = {}
     for key, value in params.items():
         norm = key.replace("-", "_")
+        if norm in old_names:
+            norm, unit = old_names[norm]
+            if norm in params or norm.replace("_", "-") in params:
+                raise ValueError(f"give {norm} or its alias {key}, not both")
+            value = _from_alias(key, unit, value)
         if norm not in fields:
             raise ValueError(
                 f"unknown parameter {key!r} for simulation {sim.name!r}; allowed: {', '.join(fields)}"

@@ -1,19 +1,45 @@
-"""Run one registered simulation: seed, time, version stamp and an atomic ``summary.json``."""
+"""Run one registered simulation: limits checked first, interrupts detected, outputs written atomically."""
 
 from __future__ import annotations
 
+import contextvars
 import json
 import os
+import signal
+import sys
 import tempfile
+import threading
 import time
 from collections.abc import Mapping
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from plasticity_rules.validation import check_seed
 
 from . import registry
 
-__all__ = ["execute", "write_json_atomic", "write_text_atomic", "versions"]
+__all__ = [
+    "execute",
+    "Interrupted",
+    "interrupt_guard",
+    "output_target",
+    "write_json_atomic",
+    "write_text_atomic",
+    "versions",
+]
+
+# The final --out of the run in progress (the simulation itself writes into a staged directory).
+_TARGET = contextvars.ContextVar("neuroplast_output_target", default=None)
+
+
+def output_target():
+    """The final ``--out`` directory of the run in progress, or ``None``.
+
+    A simulation writes into a staged temporary directory that replaces ``--out`` only
+    when the run completes (:mod:`sims.outputs`). Work that must survive an interrupted
+    run to be resumed (``run nalsm``'s feature store) is kept next to this path instead.
+    """
+    return _TARGET.get()
 
 
 def versions() -> dict:
@@ -66,6 +92,48 @@ def _json_default(obj):
     raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
 
 
+class Interrupted(KeyboardInterrupt):
+    """A run stopped by SIGINT (Ctrl-C) before it finished; nothing of it was written."""
+
+
+def _stopped_brian2_run() -> bool:
+    """Whether Brian2's own Ctrl-C handler stopped the last ``Network.run`` early."""
+    b2 = sys.modules.get("brian2")
+    return bool(b2 is not None and getattr(b2.Network, "_globally_stopped", False))
+
+
+@contextmanager
+def interrupt_guard():
+    """Turn SIGINT into :class:`Interrupted` for the duration of a run, and remember it.
+
+    Brian2 installs a handler that turns the first Ctrl-C into a silent early
+    end of ``Network.run`` (the run then returns as if complete); it is switched
+    off (``prefs.core.stop_on_keyboard_interrupt``, see :func:`spiking.engine.configure`)
+    and this handler raises instead. If a library swallows the ``KeyboardInterrupt``,
+    the flag still marks the run as interrupted when it returns. Outside the main
+    thread (Dask workers) signals cannot be handled and nothing changes.
+    """
+    state = {"interrupted": False}
+    b2 = sys.modules.get("brian2")
+    if b2 is not None:
+        b2.Network._globally_stopped = False  # a stale flag of an earlier run
+    if threading.current_thread() is not threading.main_thread():
+        yield state
+        return
+
+    def handler(signum, frame):  # noqa: ARG001
+        state["interrupted"] = True
+        raise Interrupted("interrupted")
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield state
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if state["interrupted"] or _stopped_brian2_run():
+        raise Interrupted("interrupted")
+
+
 def execute(
     name: str,
     params: Mapping | None = None,
@@ -73,8 +141,16 @@ def execute(
     seed: int = 0,
     out: str | Path | None = None,
     progress: bool = False,
+    max_memory=None,
 ) -> dict:
     """Run simulation ``name`` with ``params`` and return its summary.
+
+    Before anything is built, the parameters are validated, the output
+    directory is checked and the run's memory estimate is compared with the
+    available memory (:mod:`sims.limits`). Every output is written into a
+    temporary directory next to ``out`` and moved into place, ``summary.json``
+    last, only when the run completed (:mod:`sims.outputs`); an error or a
+    Ctrl-C (:class:`Interrupted`) leaves nothing behind.
 
     Parameters
     ----------
@@ -83,33 +159,46 @@ def execute(
     params : mapping, optional
         Parameter overrides; strings are parsed (``"250ms"``, ``"true"``).
     seed : int
-        Seeds NumPy and Brian2; one seed gives the same result.
+        Seeds every random draw of the run (NumPy, and Brian2 where it is used);
+        one seed gives the same result.
     out : path, optional
         Directory for ``summary.json`` and plots; nothing is written if ``None``.
     progress : bool
-        Show a progress bar on long runs.
+        Show progress bars and a status line while code is compiled.
+    max_memory : int or str, optional
+        Memory limit (bytes or ``'8G'``) replacing the machine's available memory
+        in the pre-run memory check.
     """
+    from .feedback import compile_status
+    from .limits import BASELINE_BYTES, check_memory
+    from .outputs import check_out_path, staged_output
+
     sim = registry.get(name)
     seed = check_seed(seed)
     if seed is None:
         raise ValueError("seed must be a non-negative integer, got None")
     config = sim.make_config(params)
-    out_dir = None
     if out is not None:
-        out_dir = Path(out)
+        check_out_path(out)
+    if sim.memory is not None:
+        parts = sim.memory(config)
+    else:  # undeclared: at least the interpreter and the libraries
+        parts = {"interpreter and libraries": (BASELINE_BYTES, "the sizes of the run")}
+    check_memory(parts, max_memory, what=f"run {name}")
+    stage = staged_output(out) if out is not None else nullcontext(None)
+    with stage as out_dir, interrupt_guard():
+        t0 = time.perf_counter()
+        token = _TARGET.set(None if out is None else Path(out).expanduser().absolute())
         try:
-            out_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise ValueError(f"cannot create output directory {str(out_dir)!r}: {exc.strerror}") from None
-        if not os.access(out_dir, os.W_OK):
-            raise ValueError(f"output directory {str(out_dir)!r} is not writable")
-    t0 = time.perf_counter()
-    summary = dict(sim.run(config, seed=seed, out=out_dir, progress=progress))
-    summary.setdefault("simulation", name)
-    summary["seed"] = seed
-    summary["wall_time_s"] = time.perf_counter() - t0
-    summary["params"] = {k: getattr(config, k) for k in sim.fields()}
-    summary.update(versions())
-    if out_dir is not None:
-        write_json_atomic(out_dir / "summary.json", summary)
+            with compile_status(progress) if sim.uses_brian2 else nullcontext():
+                summary = dict(sim.run(config, seed=seed, out=out_dir, progress=progress))
+        finally:
+            _TARGET.reset(token)
+        summary.setdefault("simulation", name)
+        summary["seed"] = seed
+        summary["wall_time_s"] = time.perf_counter() - t0
+        summary["params"] = {k: getattr(config, k) for k in sim.fields()}
+        summary.update(versions())
+        if out_dir is not None:
+            write_json_atomic(out_dir / "summary.json", summary)
     return summary

@@ -62,6 +62,8 @@ from plasticity_rules.validation import (
 from tasks import whatwhen as ww
 from tasks import whatwhen_metrics as wwm
 
+from . import feedback, limits
+from .limits import check_steps
 from .parsing import parse_taus
 from .registry import param, register
 
@@ -108,7 +110,7 @@ class WhatWhenConfig:
         0.005, "three-factor learning rate of the offline 'what' readouts (per step, applied at trial end)"
     )
     normalise: bool = param(
-        True, "three-factor: normalised rule (update / (eps + |trace|^2)); eta_* are then dimensionless"
+        True, "three-factor: normalised rule, update / (eps + squared trace norm); etas dimensionless"
     )
     three_factor_bias: bool = param(
         False, "three-factor: learn a bias per readout (off: the output is a pure synaptic sum)"
@@ -132,7 +134,9 @@ class WhatWhenConfig:
     recovery_factor: float = param(
         1.2, "recovered when the 3-trial mean error is <= factor x pre-switch median"
     )
-    timing_tolerance: float = param(0.015, "timing recovery: |peak time - onset| at most this", unit="s")
+    timing_tolerance: float = param(
+        0.015, "timing recovery: peak-time error abs(peak time - onset) at most this", unit="s"
+    )
     backend: str = param("cython", "Brian2 code generation", choices=("cython", "numpy"))
 
     def __post_init__(self):
@@ -148,7 +152,9 @@ class WhatWhenConfig:
         check_int("eval_trials", self.eval_trials)
         check_probability("p_input", self.p_input)
         parse_taus(self.trace_taus)
-        self.paradigm()  # validates blocks and timing
+        par = self.paradigm()  # validates blocks and timing
+        check_steps("session duration (trials x trial_duration)", par.n_trials * self.trial_duration, 1e-3,
+                    option="--trial-duration or the trials of --blocks")
 
     def paradigm(self) -> ww.WhatWhenParadigm:
         return ww.WhatWhenParadigm(
@@ -191,6 +197,7 @@ def simulate_reservoir(config: WhatWhenConfig, session: ww.WhatWhenSession, rng,
     t1 = time.perf_counter()
     run = res.run(session.duration, input_spikes=spikes, progress=progress)
     t2 = time.perf_counter()
+    t_codegen = res.last_timing_["build_s"]  # code generation inside the run is build time
     # sample at the end of each step (the state that has seen the step's input)
     X = multi_tau_traces(
         run.spikes.indices,
@@ -203,7 +210,12 @@ def simulate_reservoir(config: WhatWhenConfig, session: ww.WhatWhenSession, rng,
     scale = float(np.sqrt(np.mean(np.sum(X**2, axis=1))))
     X /= scale if scale > 0 else 1.0
     t3 = time.perf_counter()
-    return X, run, {"build_s": t1 - t0, "reservoir_s": t2 - t1, "states_s": t3 - t2, "state_scale_hz": scale}
+    return X, run, {
+        "build_s": t1 - t0 + t_codegen,
+        "reservoir_s": t2 - t1 - t_codegen,
+        "states_s": t3 - t2,
+        "state_scale_hz": scale,
+    }
 
 
 def train_readout(
@@ -306,9 +318,50 @@ def _plots(out, config, session, preds: dict, scores: dict, primary: str) -> lis
 
 
 # ----------------------------------------------------------------------------- entry point
+def estimate_memory(config: WhatWhenConfig) -> dict:
+    """Memory of a run by part, ``{part: (bytes, option that lowers it)}`` (see :mod:`sims.limits`)."""
+    from spiking.reservoir import preset
+
+    par = config.paradigm()
+    duration = par.n_trials * config.trial_duration
+    n_in = (1 + max(len(b.probabilities) for b in par.blocks)) * config.input_per_channel
+    n_syn = limits.reservoir_synapses(preset(config.reservoir_preset, n_neurons=config.n_neurons))
+    n_syn += n_in * config.n_neurons * config.p_input
+    n_samples = duration / config.dt
+    return {
+        "synapses": (n_syn * limits.BYTES_PER_SYNAPSE, "--n-neurons"),
+        "recorded spikes": (limits.spikes_bytes(config.n_neurons, duration, 50.0), "--n-neurons or --blocks"),
+        # input rates per ms and channel neuron, then their Poisson spikes
+        "inputs": (8.0 * duration * 1e3 * n_in + limits.spikes_bytes(n_in, duration, config.input_rate),
+                   "--input-per-channel or --blocks"),
+        # filtered traces, their scaled copy and the readouts' work arrays
+        "reservoir states": (3 * 8.0 * n_samples * config.n_neurons, "--n-neurons, --blocks or raise --dt"),
+        "interpreter and libraries": (limits.BASELINE_BYTES, "--n-neurons"),
+    }
+
+
+_SCORE_KEYS = (
+    "timing_error_ms", "teaching_trial_timing_error_ms", "single_trial_timing_error_ms", "timing_bias_ms",
+    "what_timing_error_ms", "what_timing_bias_ms", "amplitude_probability_corr",
+    "amplitude_probability_slope", "amplitude_probability_corr_single_trial_peaks",
+    "amplitude_probability_slope_single_trial_peaks", "amplitude_probability_corr_above_baseline",
+    "amplitude_probability_slope_above_baseline", "recovery_trials", "recovered", "recovery_threshold",
+    "worst_error_after_switch", "mean_error_10_trials_before_switch", "mean_error_10_trials_after_switch",
+    "timing_recovery_trials", "final_error", "what_when_cosine", "what_when_mean_row_cosine",
+    "what_when_angles_deg", "mean_response_peak_after_cue_ms", "single_trial_peak_after_cue_ms",
+    "peak_vs_latency", "amplitude_pairs", "evaluated_on",
+)
+
+
 @register(
     "whatwhen",
     WhatWhenConfig,
+    memory=estimate_memory,
+    outputs=_SCORE_KEYS + (
+        "readout", "n_trials", "switch_trials", "n_neurons", "mean_rate_exc_hz", "mean_rate_inh_hz",
+        "time_decoding_centres_ms", "time_decoding_r2", "simulated_s", "build_s", "reservoir_s", "states_s",
+        "state_scale_hz", "readout_train_s", "learning_curve", "comparison", "plots",
+    ),
     help="What/when prediction (Yamada & Chao 2025): three-factor, FORCE and ridge readouts of one "
     "Izhikevich reservoir run; timing error, amplitude-probability correlation, recovery after switches, "
     "what/when cosine.",
@@ -319,19 +372,21 @@ def run_whatwhen(config: WhatWhenConfig, *, seed: int, out=None, progress: bool 
     X, res_run, timings = simulate_reservoir(config, session, rng, progress=progress)
     names = READOUTS if config.compare else (config.readout,)
     preds, scores, readout_s = {}, {}, {}
-    for name in names:
-        t0 = time.perf_counter()
-        pred, model = train_readout(name, config, session, X)
-        readout_s[name] = time.perf_counter() - t0
-        preds[name] = pred
-        scores[name] = wwm.score_readout(
-            session,
-            pred,
-            model.coef_,
-            eval_trials=config.eval_trials,
-            recovery_factor=config.recovery_factor,
-            timing_tolerance=config.timing_tolerance,
-        )
+    with feedback.bar(len(names), "readouts", "readout", progress) as bar:
+        for name in names:
+            t0 = time.perf_counter()
+            pred, model = train_readout(name, config, session, X)
+            readout_s[name] = time.perf_counter() - t0
+            preds[name] = pred
+            scores[name] = wwm.score_readout(
+                session,
+                pred,
+                model.coef_,
+                eval_trials=config.eval_trials,
+                recovery_factor=config.recovery_factor,
+                timing_tolerance=config.timing_tolerance,
+            )
+            bar.update(1)
     main = scores[config.readout]
     decoding = wwm.time_decoding(session, X, alpha=config.ridge_alpha)
     summary = {

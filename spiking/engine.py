@@ -79,6 +79,9 @@ def configure(backend: str = "cython") -> str:
 
     check_choice("backend", backend, BACKENDS)
     brian2.BrianLogger.log_level_warn()
+    # Brian2's default turns the first Ctrl-C into a silent early end of `run()`, which
+    # returns as if complete; a KeyboardInterrupt cannot be mistaken for a result.
+    brian2.prefs.core.stop_on_keyboard_interrupt = False
     logging.getLogger("brian2").setLevel(logging.ERROR)
     # No -ffast-math and no FMA contraction: the compiled code then rounds exactly as
     # NumPy and Numba do, so reference engines can reproduce its spikes bit for bit.

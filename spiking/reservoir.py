@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -59,6 +60,9 @@ from .neurons import (
 )
 from .noise import NoiseStream, generator_randn
 from .states import bin_counts, filtered_traces, window_counts
+
+#: Most time steps of one run: time is ``i * dt`` in float64, exact while i <= 2**53.
+MAX_STEPS = 2**53
 
 __all__ = ["ReservoirConfig", "PRESETS", "preset", "IzhikevichReservoir", "ReservoirRun"]
 
@@ -444,6 +448,11 @@ class IzhikevichReservoir:
         """
         check_positive("duration", duration)
         cfg = self.config
+        if not duration / cfg.dt <= MAX_STEPS:  # Brian2's clock would silently run 0 steps
+            raise ValueError(
+                f"duration = {duration:g} s is {duration / cfg.dt:.3g} steps of dt = {cfg.dt:g} s; "
+                f"at most {MAX_STEPS:.3g} steps fit the step counter"
+            )
         if input_spikes is not None:
             if cfg.n_inputs == 0:
                 raise ValueError("input_spikes given but the reservoir has n_inputs=0")
@@ -491,14 +500,19 @@ class IzhikevichReservoir:
                 inp.set_spikes(input_spikes.indices, input_spikes.times * b2.second)
         b2.seed(trial_seed)
         self._noise.reset(np.random.default_rng(trial_seed))
-        report = None
         bar = None
-        if progress:
-            from tqdm.auto import tqdm
+        t_start = time.perf_counter()
+        t_ready = []  # Brian2 calls `report` first when code generation is done and the loop starts
 
-            bar = tqdm(total=round(duration, 6), unit="s(bio)", desc="reservoir", leave=False)
+        def report(elapsed, complete, t_start, total):  # noqa: ARG001 - Brian2's signature
+            nonlocal bar
+            if not t_ready:
+                t_ready.append(time.perf_counter())
+                if progress:  # the bar starts with the simulation loop, after code generation
+                    from tqdm.auto import tqdm
 
-            def report(elapsed, complete, t_start, total):  # noqa: ARG001 - Brian2's signature
+                    bar = tqdm(total=round(duration, 6), unit="s(bio)", desc="reservoir", leave=False)
+            if bar is not None:
                 bar.n = round(float(complete) * duration, 6)
                 bar.refresh()
 
@@ -507,6 +521,11 @@ class IzhikevichReservoir:
         finally:
             if bar is not None:
                 bar.close()
+        t_end = time.perf_counter()
+        if float(net.t) < duration * (1 - 1e-9):  # stopped early (Brian2's stop, a time limit)
+            raise KeyboardInterrupt(f"the run stopped at {float(net.t):g} s of {duration:g} s")
+        t_ready = t_ready[0] if t_ready else t_start
+        self.last_timing_ = {"build_s": t_ready - t_start, "run_s": t_end - t_ready}
         return self._collect(objs["spikes"], duration, trial_seed)
 
     def _run_standalone(self, duration, input_spikes, trial_seed):
@@ -519,6 +538,7 @@ class IzhikevichReservoir:
             input_spikes and (input_spikes.indices.tobytes(), input_spikes.times.tobytes()),
         )
         directory = engine.cache_dir() / "standalone" / f"reservoir_{key}"
+        t_start = time.perf_counter()
         if self._standalone_dir != directory:
             b2.set_device("cpp_standalone", directory=str(directory), build_on_run=False)
             b2.prefs.devices.cpp_standalone.extra_make_args_unix = ["-j2"]
@@ -536,6 +556,9 @@ class IzhikevichReservoir:
             marker.touch()
             self._standalone_dir = directory
             self._standalone_objs = {o.name: o for o in objs}
+            t_built = time.perf_counter()
+        else:
+            t_built = t_start
         # The binary seeds Brian2's RNG with the structure seed before building the
         # network and with the trial seed before running it (see engine.standalone_seed_code).
         os.environ[engine.STANDALONE_SEED_ENV] = str(self.structure_seed)
@@ -545,13 +568,15 @@ class IzhikevichReservoir:
         finally:
             os.environ.pop(engine.STANDALONE_SEED_ENV, None)
             os.environ.pop(engine.STANDALONE_TRIAL_SEED_ENV, None)
+        self.last_timing_ = {"build_s": t_built - t_start, "run_s": time.perf_counter() - t_built}
         return self._collect(self._standalone_objs["spikes"], duration, trial_seed)
 
     def _collect(self, mon, duration, trial_seed) -> ReservoirRun:
         """The trial's spikes from the ``SpikeMonitor`` (times in seconds)."""
+        # copies: the monitor's arrays are views that the next trial overwrites in place
         spikes = SpikeTrains(
-            np.asarray(mon.i[:], dtype=np.int64),
-            np.asarray(mon.t_[:], dtype=np.float64),
+            np.array(mon.i[:], dtype=np.int64),
+            np.array(mon.t_[:], dtype=np.float64),
             self.config.n_neurons,
             duration,
         )

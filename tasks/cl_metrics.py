@@ -28,9 +28,9 @@ training iterations: ``A[n, j]`` is the accuracy on task ``j`` at evaluation
     \\qquad
     \\text{WC-ACC} = \\frac1T R_{T-1,T-1} + \\left(1 - \\frac1T\\right) \\text{min-ACC}.
 
-All functions return plain floats in the units of the input (fractions in,
-fractions out); a stream of one task has no BWT/FWT/forgetting/min-ACC and
-returns ``nan`` for them.
+Accuracies are fractions in [0, 1] (anything else is a ``ValueError``; NaN
+marks tasks not yet seen in ``A``), and all functions return plain floats; a
+stream of one task has no BWT/FWT/forgetting/min-ACC and returns ``nan`` for them.
 
 References
 ----------
@@ -50,11 +50,23 @@ __all__ = ["average_accuracy", "backward_transfer", "forward_transfer", "forgett
            "summarize"]
 
 
+def _fractions(name: str, values: np.ndarray) -> np.ndarray:
+    """Accuracies must be fractions in [0, 1] (NaN allowed where ``values`` may hold unseen tasks)."""
+    bad = (values < 0) | (values > 1)
+    if np.any(bad):
+        v = values[bad].flat[0]
+        hint = " (percentages? divide by 100)" if 1 < v <= 100 else ""
+        raise ValueError(f"{name} must be fractions in [0, 1], got {v!r}{hint}")
+    return values
+
+
 def _matrix(R) -> np.ndarray:
     R = check_array("accuracy matrix", R, ndim=2)
     if R.shape[0] != R.shape[1]:
         raise ValueError(f"accuracy matrix must be square (T, T), got shape {R.shape}")
-    return R
+    if R.shape[0] == 0:
+        raise ValueError("accuracy matrix must hold at least one task, got shape (0, 0)")
+    return _fractions("accuracy matrix entries", R)
 
 
 def average_accuracy(R) -> float:
@@ -76,7 +88,7 @@ def forward_transfer(R, baseline) -> float:
     """FWT (Lopez-Paz & Ranzato 2017) against the untrained-model accuracies ``baseline`` ``(T,)``."""
     R = _matrix(R)
     T = R.shape[0]
-    b = check_array("baseline accuracies", baseline, shape=(T,))
+    b = _fractions("baseline accuracies", check_array("baseline accuracies", baseline, shape=(T,)))
     if T < 2:
         return float("nan")
     return float(np.mean([R[j - 1, j] - b[j] for j in range(1, T)]))
@@ -98,7 +110,7 @@ def _curve(A, phase, n_tasks):
         raise ValueError(f"phase must have one entry per evaluation ({A.shape[0]}), got shape {phase.shape}")
     if A.shape[1] != n_tasks:
         raise ValueError(f"per-iteration accuracies must have {n_tasks} columns, got shape {A.shape}")
-    return A, phase
+    return _fractions("per-iteration accuracies", A), phase
 
 
 def min_acc(A, phase, n_tasks: int | None = None) -> float:

@@ -15,8 +15,13 @@ input dimension and a scenario:
 Streams: permuted digits (sklearn's 8x8 digits upsampled, bilinearly, to
 ``image_size`` x ``image_size`` so that the input dimension exceeds the total
 HLOP subspace budget, then a fixed random pixel permutation per task), split
-digits, and permuted / split MNIST and Fashion-MNIST from IDX files through
-:mod:`tasks.datasets` when those files are present.
+digits, permuted / split MNIST and Fashion-MNIST from IDX files through
+:mod:`tasks.datasets` (``data_path`` or the loader's search order), and
+permuted / split streams over your own data (``*-idx`` streams: ``data_path``
+is a directory of IDX files or a ``.npz`` file, any image shape and number of
+classes). MNIST-format streams draw their training samples only from the
+loader's training split and their test samples only from its test split (the
+validation split is never used).
 
 References
 ----------
@@ -63,6 +68,9 @@ STREAMS = (
     "permuted-fashion",
     "split-fashion-class",
     "split-fashion-task",
+    "permuted-idx",
+    "split-idx-class",
+    "split-idx-task",
 )
 
 
@@ -278,47 +286,69 @@ def split_digits(n_tasks: int = 5, *, scenario: str = "class", image_size: int =
                         name=f"split-digits-{scenario}")
 
 
-def _idx_dataset(which: str, max_train: int | None, max_test: int | None, rng):
-    """MNIST / Fashion-MNIST from local IDX files via :func:`tasks.datasets.load_idx_dataset`.
+def _idx_dataset(which: str, max_train: int | None, max_test: int | None, rng, data_path=None):
+    """MNIST-format data from local files via :func:`tasks.datasets.load_dataset`.
 
-    Images are rescaled to a maximum of 1 each by the loader (pixel intensities as input
-    currents; ``normalisation="max"``, the only normalisation they go through);
-    ``max_train`` / ``max_test`` draw random subsets. Missing files raise the loader's
-    ``DatasetNotFoundError`` (a ``FileNotFoundError`` and ``ValueError``) saying where it looked.
+    ``which`` is ``'mnist'`` / ``'fashion-mnist'`` (files at ``data_path`` or found by the
+    loader's search order) or ``'idx'`` (``data_path`` is an IDX directory or a ``.npz``
+    file). Images are rescaled to a maximum of 1 each by the loader (pixel intensities as
+    input currents; ``normalisation="max"``, the only normalisation they go through);
+    ``max_train`` / ``max_test`` draw random subsets of the loader's training and test
+    splits only. Returns ``(X_train, y_train, X_test, y_test, provenance)``. Missing files
+    raise the loader's ``DatasetNotFoundError`` (a ``FileNotFoundError`` and ``ValueError``)
+    saying where it looked.
     """
     from tasks import datasets
 
-    ds = datasets.load_idx_dataset(which, normalisation="max")
+    if which == "idx":
+        if not data_path:
+            raise ValueError("the *-idx streams need data_path (a directory of IDX files or a .npz file)")
+        spec = f"npz:{data_path}" if str(data_path).endswith(".npz") else f"idx:{data_path}"
+        ds = datasets.load_dataset(spec, normalisation="max")
+    else:
+        ds = datasets.load_dataset(which, path=data_path or None, normalisation="max")
     out = []
     for X, y, cap in ((ds.x_train, ds.y_train, max_train), (ds.x_test, ds.y_test, max_test)):
         if cap is not None and cap < len(y):
             idx = np.sort(rng.choice(len(y), cap, replace=False))
             X, y = X[idx], y[idx]
         out += [X, y]
-    return tuple(out)
+    return tuple(out) + (ds.provenance,)
 
 
 def make_stream(stream: str, n_tasks: int, *, seed=None, image_size: int = 28,
-                max_train: int | None = 2000, max_test: int | None = 500) -> TaskStream:
+                max_train: int | None = 2000, max_test: int | None = 500, data_path=None) -> TaskStream:
     """Build a named stream (see :data:`STREAMS`).
 
     ``max_train`` / ``max_test`` cap the samples per task for MNIST-sized data
     (so a laptop run stays short); the digits streams use all 1797 digits.
+    ``data_path`` is the directory of the MNIST / Fashion-MNIST IDX files (default:
+    the loader's search order), or, for the ``*-idx`` streams, an IDX directory or
+    ``.npz`` file (required); the digits streams take none.
     """
     check_choice("stream", stream, STREAMS)
     n_tasks = check_int("n_tasks", n_tasks, minimum=1)
     rng = make_rng(seed)
+    if "digits" in stream and data_path:
+        raise ValueError(
+            f"stream {stream!r} uses the embedded digits and takes no data_path, got {data_path!r}"
+        )
     if stream == "permuted-digits":
         return permuted_digits(n_tasks, image_size=image_size, seed=rng)
     if stream.startswith("split-digits"):
         return split_digits(n_tasks, scenario=stream.rsplit("-", 1)[1], image_size=image_size, seed=rng)
-    which = "fashion-mnist" if "fashion" in stream else "mnist"
+    which = "fashion-mnist" if "fashion" in stream else ("idx" if "-idx" in stream else "mnist")
     if stream.startswith("permuted"):
-        Xtr, ytr, Xte, yte = _idx_dataset(which, max_train, max_test, rng)
-        return permuted_stream(Xtr, ytr, Xte, yte, n_tasks, seed=rng, name=stream)
-    Xtr, ytr, Xte, yte = _idx_dataset(which, None if max_train is None else max_train * n_tasks,
-                                      None if max_test is None else max_test * n_tasks, rng)
-    return split_stream(Xtr, ytr, Xte, yte, n_tasks, scenario=stream.rsplit("-", 1)[1], seed=rng, name=stream)
+        Xtr, ytr, Xte, yte, prov = _idx_dataset(which, max_train, max_test, rng, data_path)
+        out = permuted_stream(Xtr, ytr, Xte, yte, n_tasks, seed=rng, name=stream)
+    else:
+        cap_train = None if max_train is None else max_train * n_tasks
+        cap_test = None if max_test is None else max_test * n_tasks
+        Xtr, ytr, Xte, yte, prov = _idx_dataset(which, cap_train, cap_test, rng, data_path)
+        out = split_stream(Xtr, ytr, Xte, yte, n_tasks, scenario=stream.rsplit("-", 1)[1], seed=rng,
+                           name=stream)
+    out.meta["provenance"] = prov  # which files, what was verified, which split
+    return out
 
 
 def subspace_budget(first: Sequence[int], per_task: Sequence[int], n_tasks: int) -> list[int]:

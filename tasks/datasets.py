@@ -1,26 +1,39 @@
-"""Image datasets for the liquid state machine: 8x8 digits, MNIST, Fashion-MNIST, N-MNIST.
+"""Image datasets: 8x8 digits, MNIST, Fashion-MNIST, your own IDX or ``.npz`` data, N-MNIST.
 
-* **digits** (default, embedded): scikit-learn's 1797 8x8 handwritten digits,
-  split 5:1:1 into train/validation/test (the ratio of the reference's
-  50k/10k/10k split) by a seeded permutation.
-* **mnist**, **fashion-mnist**: read from IDX files the user already has (``.gz``
-  or decompressed), never downloaded. Files are searched in this order:
+A dataset is named by a *spec*:
 
-  1. the explicit ``path`` argument (a directory or ``.../train-images-idx3-ubyte[.gz]``),
-  2. the environment variable (``NEUROPLAST_MNIST`` / ``NEUROPLAST_FASHION_MNIST``,
-     or ``$NEUROPLAST_DATA/<name>``),
-  3. standard locations: ``~/.cache/neuroplast/datasets/<name>``,
-     ``~/datasets/<name>``, ``/usr/share/datasets/<name>`` (Debian's
-     ``dataset-fashion-mnist`` package installs Fashion-MNIST there).
+* ``'digits'`` (default, embedded): scikit-learn's 1797 8x8 handwritten
+  digits, split 5:1:1 into train/validation/test (the ratio of the reference's
+  50k/10k/10k split) by a permutation seeded with ``split_seed``.
+* ``'mnist'``, ``'fashion-mnist'``: a directory of four IDX files of any size
+  (28 x 28 images, labels 0-9), never downloaded. The directory is ``path``
+  (``--data-path``) when given, else the first of ``$NEUROPLAST_MNIST`` /
+  ``$NEUROPLAST_FASHION_MNIST``, ``$NEUROPLAST_DATA/<name>``,
+  ``~/.cache/neuroplast/datasets/<name>``, ``~/datasets/<name>``,
+  ``/usr/share/datasets/<name>`` that holds them (see :mod:`tasks.idx`).
+* ``'idx:DIR'``: any MNIST-format dataset (KMNIST, EMNIST, QMNIST, your own
+  recordings): four IDX files in ``DIR``, any image shape, ``n_classes`` = the
+  largest label + 1.
+* ``'npz:FILE'``: NumPy arrays ``x_train``, ``y_train``, ``x_test``, ``y_test``
+  in ``FILE`` (images ``(n, h, w)`` or flattened ``(n, d)``).
 
-  Headers and sizes are parsed and checked; a ``.gz`` file is accepted if its
-  MD5 is the official one *or* the SHA-256 of its decompressed payload is the
-  official payload's (Debian recompressed the archives, so only the payload
-  matches); a raw file is checked against the payload SHA-256. The split is the
-  reference's: train = first 50 000 training images, validation = last 10 000,
-  test = the 10 000 test images.
-* **N-MNIST**: :func:`read_nmnist_events` reads the dataset's binary event
-  files (5 bytes per event) into spike trains.
+Checks on every load: headers and sizes of IDX files, as many labels as
+images in each part, labels in range. The official releases are recognised by
+their digests (:func:`tasks.idx.verify_release`); whatever is not the official
+release is loaded anyway, with one line (logger ``neuroplast.data``, shown on
+stderr) saying which check was skipped and why. The same line is kept in
+:attr:`ImageDataset.provenance`.
+
+**Splits.** The official release gets the reference split: train = the first
+50 000 training images, validation = the last 10 000, test = the 10 000 test
+images; ``n_train``/``n_val``/``n_test`` keep the first samples of each part.
+Any other IDX or ``.npz`` data gets the seeded split: the training file is
+permuted by ``numpy.random.default_rng(split_seed)``, validation = the first
+``n_val`` of the permutation (default: one sixth of the training file, the
+reference's ratio), train = the next ``n_train`` (default: the rest); test =
+the whole test file, or ``n_test`` images drawn by the same generator.
+``split='reference'`` / ``'seeded'`` forces either split. Sizes beyond what the
+files hold raise ``ValueError``.
 
 Pixel intensities go through the reference's normalisation
 (:func:`normalise_images`): each image is divided by its pixel sum, then all
@@ -37,9 +50,8 @@ saccades", Front. Neurosci. (2015); NALSM reference code
 
 from __future__ import annotations
 
-import gzip
-import hashlib
-import os
+import logging
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,15 +59,30 @@ import numpy as np
 
 from plasticity_rules.validation import check_array, check_choice, check_int, check_seed
 
+from .idx import (
+    PARTS,
+    RELEASES,
+    DatasetNotFoundError,
+    find_idx_files,
+    find_idx_parts,
+    read_idx,
+    read_idx_file,
+    verify_release,
+)
+
 __all__ = [
     "DATASETS",
+    "SPLITS",
     "ImageDataset",
     "load_dataset",
     "load_digits_dataset",
     "load_idx_dataset",
+    "load_npz_dataset",
     "load_digits_images",
     "scale_to_max",
     "NORMALISATIONS",
+    "check_dataset_spec",
+    "split_indices",
     "find_idx_files",
     "read_idx",
     "normalise_images",
@@ -67,72 +94,12 @@ __all__ = [
     "DatasetNotFoundError",
 ]
 
-#: Datasets known to :func:`load_dataset`.
+#: Named datasets known to :func:`load_dataset` (besides ``idx:DIR`` and ``npz:FILE``).
 DATASETS = ("digits", "mnist", "fashion-mnist")
+#: Split rules: the reference's for the official release, else seeded (``auto``), or forced.
+SPLITS = ("auto", "reference", "seeded")
 
-_ENV = {"mnist": "NEUROPLAST_MNIST", "fashion-mnist": "NEUROPLAST_FASHION_MNIST"}
-_HOW_TO_GET = {
-    "mnist": (
-        "download the four IDX files (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, "
-        "t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz) from the MNIST page yourself and pass "
-        "their directory as path= or set NEUROPLAST_MNIST"
-    ),
-    "fashion-mnist": (
-        "install Debian's package (apt-get install dataset-fashion-mnist, files go to "
-        "/usr/share/datasets/fashion-mnist) or put the four IDX files in a directory passed as path= "
-        "or set NEUROPLAST_FASHION_MNIST"
-    ),
-}
-_PARTS = {
-    "train_images": "train-images-idx3-ubyte",
-    "train_labels": "train-labels-idx1-ubyte",
-    "test_images": "t10k-images-idx3-ubyte",
-    "test_labels": "t10k-labels-idx1-ubyte",
-}
-# Official MD5 of the distributed .gz archives.
-_GZ_MD5 = {
-    "mnist": {
-        "train_images": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
-        "train_labels": "d53e105ee54ea40749a09fcbcd1e9432",
-        "test_images": "9fb629c4189551a2d022fa330f9573f3",
-        "test_labels": "ec29112dd5afa0611ce80d1b7f02629c",
-    },
-    "fashion-mnist": {
-        "train_images": "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
-        "train_labels": "25c81989df183df01b3e8a0aad5dffbe",
-        "test_images": "bef4ecab320f06d8554ea6380940ec79",
-        "test_labels": "bb300cfdad3c16e7a12a480ee83cd310",
-    },
-}
-# SHA-256 of the decompressed payloads (measured on Debian's dataset-fashion-mnist, whose
-# payloads are the official data). Not known for MNIST: there a raw file is checked by its
-# header and size only, and a .gz file by its official MD5.
-_PAYLOAD_SHA256 = {
-    "fashion-mnist": {
-        "train_images": "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
-        "train_labels": "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
-        "test_images": "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
-        "test_labels": "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
-    },
-}
-_EXPECTED_SHAPE = {
-    "train_images": (60000, 28, 28),
-    "train_labels": (60000,),
-    "test_images": (10000, 28, 28),
-    "test_labels": (10000,),
-}
-_IDX_DTYPES = {
-    0x08: np.uint8,
-    0x09: np.int8,
-    0x0B: np.dtype(">i2"),
-    0x0C: np.dtype(">i4"),
-    0x0D: np.dtype(">f4"),
-    0x0E: np.dtype(">f8"),
-}
-
-
-class DatasetNotFoundError(FileNotFoundError, ValueError):
-    """A dataset file is missing or corrupt (message says which, where we looked, how to get it)."""
+log = logging.getLogger("neuroplast.data")
 
 
 @dataclass(frozen=True)
@@ -146,6 +113,10 @@ class ImageDataset:
     image_shape : tuple of int
     n_classes : int
     name : str
+    official : bool
+        The files are the official release (verified by digests).
+    provenance : str
+        One line: where the data came from, what was verified, which split.
     """
 
     name: str
@@ -157,6 +128,8 @@ class ImageDataset:
     y_test: np.ndarray
     image_shape: tuple
     n_classes: int = 10
+    official: bool = False
+    provenance: str = ""
 
     def __post_init__(self):
         n_pix = int(np.prod(self.image_shape))
@@ -170,21 +143,28 @@ class ImageDataset:
         return int(np.prod(self.image_shape))
 
     def subset(self, n_train=None, n_val=None, n_test=None) -> ImageDataset:
-        """First ``n_*`` samples of each part (None keeps all)."""
+        """First ``n_*`` samples of each part (None keeps all; more than the part holds is an error)."""
 
-        def cut(a, n):
-            return a if n is None else a[: check_int("n", n, minimum=1)]
+        def cut(part, n):
+            x, y = getattr(self, f"x_{part}"), getattr(self, f"y_{part}")
+            if n is None:
+                return x, y
+            n = check_int(f"n_{part}", n, minimum=1, maximum=len(y))
+            return x[:n], y[:n]
 
+        (xa, ya), (xv, yv), (xt, yt) = cut("train", n_train), cut("val", n_val), cut("test", n_test)
         return ImageDataset(
             self.name,
-            cut(self.x_train, n_train),
-            cut(self.y_train, n_train),
-            cut(self.x_val, n_val),
-            cut(self.y_val, n_val),
-            cut(self.x_test, n_test),
-            cut(self.y_test, n_test),
+            xa,
+            ya,
+            xv,
+            yv,
+            xt,
+            yt,
             self.image_shape,
             self.n_classes,
+            self.official,
+            self.provenance,
         )
 
 
@@ -197,7 +177,7 @@ def check_images_labels(x, y, *, n_pixels=None, n_classes=10, name="images"):
     x = check_array(name, x, ndim=2)
     if n_pixels is not None and x.shape[1] != n_pixels:
         raise ValueError(f"{name} must have shape (n, {n_pixels}) (flattened images), got {x.shape}")
-    if x.min() < 0 or x.max() > 1:
+    if x.size and (x.min() < 0 or x.max() > 1):
         raise ValueError(f"{name} pixels must lie in [0, 1], got values in [{x.min()}, {x.max()}]")
     y_arr = np.asarray(y)
     if y_arr.ndim != 1 or y_arr.shape[0] != x.shape[0]:
@@ -269,6 +249,16 @@ def normalise_images(images) -> np.ndarray:
     return normalise_rows(x)[0]
 
 
+def scale_to_max(x) -> np.ndarray:
+    """Each row divided by its own maximum (intensities as input currents in [0, 1]; zero rows stay 0)."""
+    x = check_array("x", x, ndim=2)
+    return x / np.maximum(x.max(axis=1, keepdims=True), 1e-12)
+
+
+#: Pixel normalisations of the IDX / ``.npz`` loaders.
+NORMALISATIONS = {"reference": normalise_images, "max": scale_to_max}
+
+
 def _split_5_1_1(n, seed):
     rng = np.random.default_rng(seed)
     perm = rng.permutation(n)
@@ -297,195 +287,436 @@ def load_digits_dataset(split_seed: int = 0) -> ImageDataset:
     # dividing by 16 is exact, so this equals normalising the raw 0..16 intensities bit for bit
     x = normalise_images(images)
     tr, va, te = _split_5_1_1(len(y), split_seed)
-    return ImageDataset("digits", x[tr], y[tr], x[va], y[va], x[te], y[te], (8, 8), 10)
-
-
-def _candidate_dirs(name: str, path) -> list[tuple[str, Path]]:
-    dirs: list[tuple[str, Path]] = []
-    if path is not None:
-        p = Path(path)
-        dirs.append(("path argument", p.parent if p.is_file() else p))
-        return dirs
-    env = os.environ.get(_ENV[name])
-    if env:
-        dirs.append((f"${_ENV[name]}", Path(env)))
-    data = os.environ.get("NEUROPLAST_DATA")
-    if data:
-        dirs.append(("$NEUROPLAST_DATA", Path(data) / name))
-    home = Path(os.path.expanduser("~"))
-    dirs += [
-        ("standard location", home / ".cache" / "neuroplast" / "datasets" / name),
-        ("standard location", home / "datasets" / name),
-        ("standard location", Path("/usr/share/datasets") / name),
-    ]
-    return dirs
-
-
-def _file_variants(stem: str) -> list[str]:
-    dotted = stem.replace("-idx", ".idx")  # e.g. train-images.idx3-ubyte
-    return [stem + ".gz", stem, dotted + ".gz", dotted]
-
-
-def find_idx_files(name: str, path=None) -> dict[str, Path]:
-    """Locate the four IDX files of ``name`` (see the module docstring for the search order).
-
-    Returns
-    -------
-    dict
-        ``{'train_images': Path, 'train_labels': ..., 'test_images': ..., 'test_labels': ...}``
-
-    Raises
-    ------
-    DatasetNotFoundError
-        Naming the missing file, every directory searched, and how to get the data.
-    """
-    check_choice("dataset", name, ("mnist", "fashion-mnist"))
-    dirs = _candidate_dirs(name, path)
-    for _, d in dirs:
-        found = {}
-        for part, stem in _PARTS.items():
-            for fname in _file_variants(stem):
-                if (d / fname).is_file():
-                    found[part] = d / fname
-                    break
-        if len(found) == len(_PARTS):
-            return found
-    # report the first missing file of the most promising directory
-    looked = "; ".join(f"{what}: {d}" for what, d in dirs)
-    missing = _PARTS["train_images"]
-    for _, d in dirs:
-        if d.is_dir():
-            for stem in _PARTS.values():
-                if not any((d / f).is_file() for f in _file_variants(stem)):
-                    missing = stem
-                    break
-            break
-    raise DatasetNotFoundError(
-        f"{name}: file {missing}[.gz] not found (looked in {looked}); to get it: {_HOW_TO_GET[name]}"
+    return ImageDataset(
+        "digits",
+        x[tr],
+        y[tr],
+        x[va],
+        y[va],
+        x[te],
+        y[te],
+        (8, 8),
+        10,
+        False,
+        f"digits: scikit-learn's embedded 8x8 digits, seeded 5:1:1 split (split_seed={split_seed})",
     )
 
 
-def _parse_idx(payload: bytes, source: str) -> np.ndarray:
-    if len(payload) < 4 or payload[0] != 0 or payload[1] != 0:
-        raise DatasetNotFoundError(f"{source}: not an IDX file (bad magic number {payload[:4].hex()})")
-    code, ndim = payload[2], payload[3]
-    if code not in _IDX_DTYPES:
-        raise DatasetNotFoundError(f"{source}: unknown IDX data type code 0x{code:02x}")
-    header = 4 + 4 * ndim
-    if len(payload) < header:
-        raise DatasetNotFoundError(f"{source}: truncated IDX header")
-    dims = tuple(int.from_bytes(payload[4 + 4 * k : 8 + 4 * k], "big") for k in range(ndim))
-    dtype = np.dtype(_IDX_DTYPES[code])
-    expected = header + int(np.prod(dims)) * dtype.itemsize
-    if len(payload) != expected:
-        raise DatasetNotFoundError(
-            f"{source}: size {len(payload)} bytes does not match its header (dims {dims} -> {expected} B);"
-            " "
-            "the file is truncated or corrupt"
-        )
-    return np.frombuffer(payload, dtype=dtype, offset=header).reshape(dims)
-
-
-def read_idx(path, *, md5: str | None = None, sha256: str | None = None) -> np.ndarray:
-    """Read an IDX file (``.gz`` or raw), checking its header, its size and optionally its checksum.
+def split_indices(
+    n_train_file: int,
+    n_test_file: int,
+    *,
+    rule: str,
+    split_seed: int = 0,
+    n_train=None,
+    n_val=None,
+    n_test=None,
+    source: str = "the training file",
+    test_source: str = "the test file",
+):
+    """Indices ``(train, val, test)`` of the split (see the module docstring).
 
     Parameters
     ----------
-    path : path-like
-    md5 : str, optional
-        Expected MD5 of the file as stored (the official ``.gz`` checksum).
-    sha256 : str, optional
-        Expected SHA-256 of the decompressed payload. When both are given, the
-        file passes if either matches.
+    n_train_file, n_test_file : int
+        Images in the training and test files.
+    rule : {'reference', 'seeded'}
+        ``reference``: train = first ``n - n // 6``, validation = last ``n // 6``;
+        ``seeded``: a permutation seeded with ``split_seed``.
+    n_train, n_val, n_test : int, optional
+        Sizes; within what the files hold.
+    source, test_source : str
+        Names of the training and test files for error messages.
 
     Returns
     -------
-    ndarray
-        The array with the shape recorded in the header.
+    train, val : ndarray of int64
+        Indices into the training file (disjoint, sorted).
+    test : ndarray of int64
+        Indices into the test file (sorted).
     """
-    path = Path(path)
-    if not path.is_file():
-        raise DatasetNotFoundError(f"{path}: no such file")
-    raw = path.read_bytes()
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            payload = gzip.decompress(raw)
-        except (OSError, EOFError) as exc:
-            raise DatasetNotFoundError(f"{path}: corrupt gzip archive ({exc})") from None
+    check_choice("split", rule, ("reference", "seeded"))
+    n_val_default = n_train_file // 6
+    nv = n_val_default if n_val is None else check_int("n_val", n_val, minimum=1)
+    if n_train_file - nv < 1:
+        raise ValueError(
+            f"{source} holds {n_train_file} images: too few for a training and a validation part"
+        )
+    nt = n_train_file - n_val_default if n_train is None else check_int("n_train", n_train, minimum=1)
+    if n_test is not None and check_int("n_test", n_test, minimum=1) > n_test_file:
+        raise ValueError(f"n_test must be at most the {n_test_file} images of {test_source}, got {n_test}")
+    if rule == "reference":
+        # train from the head, validation from the tail of the file, as the reference does
+        for what, n, most in (("n_train", nt, n_train_file - n_val_default), ("n_val", nv, n_val_default)):
+            if n > most:
+                raise ValueError(
+                    f"{what} must be at most the {most} images of the reference split of {source} "
+                    f"({n_train_file} images), got {n}"
+                )
+        train = np.arange(nt)
+        val = np.arange(n_train_file - n_val_default, n_train_file - n_val_default + nv)
+        test = np.arange(n_test_file if n_test is None else n_test)
+        return train, val, test
+    if n_train is None:
+        nt = n_train_file - nv
+    if nt + nv > n_train_file:
+        raise ValueError(
+            f"n_train + n_val must be at most the {n_train_file} images of {source}, "
+            f"got {nt} + {nv} = {nt + nv}"
+        )
+    rng = np.random.default_rng(check_seed(split_seed))
+    perm = rng.permutation(n_train_file)
+    val, train = np.sort(perm[:nv]), np.sort(perm[nv : nv + nt])
+    if n_test is None:
+        test = np.arange(n_test_file)
     else:
-        payload = raw
-    if md5 is not None or sha256 is not None:
-        ok_md5 = md5 is not None and hashlib.md5(raw).hexdigest() == md5
-        ok_sha = sha256 is not None and hashlib.sha256(payload).hexdigest() == sha256
-        if not (ok_md5 or ok_sha):
-            raise DatasetNotFoundError(
-                f"{path}: checksum mismatch (expected official MD5 {md5} of the .gz or SHA-256 {sha256}"
-                " of the "
-                "decompressed payload); the file is corrupt or not the official data"
+        test = np.sort(rng.permutation(n_test_file)[:n_test])
+    return train, val, test
+
+
+def _assemble(
+    name,
+    arrays,
+    *,
+    n_classes,
+    official,
+    what,
+    split,
+    split_seed,
+    n_train,
+    n_val,
+    n_test,
+    sources,
+    normalisation,
+) -> ImageDataset:
+    """Split, normalise and wrap checked arrays; log the one provenance line."""
+    check_choice("split", split, SPLITS)
+    check_choice("normalisation", normalisation, tuple(NORMALISATIONS))
+    normalise = NORMALISATIONS[normalisation]
+    rule = split if split != "auto" else ("reference" if official else "seeded")
+    xtr, ytr, xte, yte = (arrays[p] for p in PARTS)
+    tr, va, te = split_indices(
+        len(ytr),
+        len(yte),
+        rule=rule,
+        split_seed=split_seed,
+        n_train=n_train,
+        n_val=n_val,
+        n_test=n_test,
+        source=sources["train_images"],
+        test_source=sources["test_images"],
+    )
+    x_train = normalise(xtr.astype(np.float64).reshape(len(xtr), -1))
+    x_test = normalise(xte.astype(np.float64).reshape(len(xte), -1))
+    ytr = ytr.astype(np.int64)
+    yte = yte.astype(np.int64)
+    how = "reference split" if rule == "reference" else f"seeded split (split_seed={split_seed})"
+    line = (
+        f"{name}: {what}; {how}: {len(tr)} train / {len(va)} validation / {len(te)} test, "
+        f"{n_classes} classes, images {'x'.join(map(str, xtr.shape[1:]))}"
+    )
+    (log.info if official else log.warning)(line)
+    return ImageDataset(
+        name,
+        x_train[tr],
+        ytr[tr],
+        x_train[va],
+        ytr[va],
+        x_test[te],
+        yte[te],
+        tuple(int(s) for s in xtr.shape[1:]),
+        n_classes,
+        official,
+        line,
+    )
+
+
+def _check_arrays(arrays, sources, *, n_classes=None, image_shape=None, hint=""):
+    """Counts agree, labels are 1-D non-negative integers below ``n_classes``; returns n_classes."""
+    for split in ("train", "test"):
+        x, y = arrays[f"{split}_images"], arrays[f"{split}_labels"]
+        xs, ys = sources[f"{split}_images"], sources[f"{split}_labels"]
+        if x.ndim < 2 or x.shape[0] == 0:
+            raise ValueError(
+                f"{xs}: expected images of shape (n_images, ...) with n_images >= 1, found {x.shape}"
             )
-    return _parse_idx(payload, str(path))
-
-
-def scale_to_max(x) -> np.ndarray:
-    """Each row divided by its own maximum (intensities as input currents in [0, 1]; zero rows stay 0)."""
-    x = check_array("x", x, ndim=2)
-    return x / np.maximum(x.max(axis=1, keepdims=True), 1e-12)
-
-
-#: Pixel normalisations of :func:`load_idx_dataset`.
-NORMALISATIONS = {"reference": normalise_images, "max": scale_to_max}
+        if image_shape is not None and tuple(x.shape[1:]) != image_shape:
+            raise ValueError(
+                f"{xs}: expected images of {image_shape[0]}x{image_shape[1]} pixels, found "
+                f"{'x'.join(map(str, x.shape[1:]))}{hint}"
+            )
+        if y.ndim != 1:
+            raise ValueError(f"{ys}: expected labels of shape (n_images,), found shape {y.shape}")
+        if y.shape[0] != x.shape[0]:
+            raise ValueError(
+                f"{ys}: expected one label per image of {xs} ({x.shape[0]}), found {y.shape[0]} labels"
+            )
+        if y.dtype.kind not in "iu":
+            raise ValueError(f"{ys}: expected integer labels, found dtype {y.dtype}")
+        if y.min() < 0 or (n_classes is not None and y.max() >= n_classes):
+            top = "" if n_classes is None else f", {n_classes - 1}]"
+            raise ValueError(
+                f"{ys}: expected labels in [0{top or ', ...)'}, found values in [{y.min()}, {y.max()}]{hint}"
+            )
+        if x.dtype.kind == "f" and not np.all(np.isfinite(x)) or x.min() < 0:
+            raise ValueError(
+                f"{xs}: expected finite non-negative pixel intensities, found values in "
+                f"[{np.nanmin(x)}, {np.nanmax(x)}]"
+            )
+    if image_shape is None and arrays["train_images"].shape[1:] != arrays["test_images"].shape[1:]:
+        raise ValueError(
+            f"{sources['test_images']}: expected images shaped like the training images "
+            f"{arrays['train_images'].shape[1:]}, found {arrays['test_images'].shape[1:]}"
+        )
+    k = 1 + int(max(arrays["train_labels"].max(), arrays["test_labels"].max()))
+    if n_classes is None and k < 2:
+        raise ValueError(f"{sources['train_labels']}: expected at least 2 classes, found only label 0")
+    return n_classes or k
 
 
 def load_idx_dataset(
-    name: str, path=None, *, verify: bool = True, normalisation: str = "reference"
+    name: str,
+    path=None,
+    *,
+    split: str = "auto",
+    split_seed: int = 0,
+    n_train=None,
+    n_val=None,
+    n_test=None,
+    normalisation: str = "reference",
 ) -> ImageDataset:
-    """MNIST or Fashion-MNIST with the reference's 50k/10k/10k split (never downloads).
+    """An MNIST-format dataset from a directory of four IDX files (never downloads).
 
     Parameters
     ----------
-    name : {'mnist', 'fashion-mnist'}
+    name : {'mnist', 'fashion-mnist', 'idx'}
+        A named release (28 x 28 images, labels 0-9, searched as in the module
+        docstring when ``path`` is None) or ``'idx'`` for any IDX data in ``path``.
     path : path-like, optional
-        Directory holding the IDX files (or one of the files).
-    verify : bool
-        Check official checksums (see :func:`read_idx`).
+        Directory of the files (or one of them). Required for ``'idx'``.
+    split, split_seed, n_train, n_val, n_test
+        See the module docstring.
     normalisation : {'reference', 'max'}
         ``reference``: :func:`normalise_images` (per-step spike probabilities of the
         NALSM inputs); ``max``: :func:`scale_to_max` (each image to a maximum of 1,
         the continual-learning streams' input currents).
     """
-    check_choice("normalisation", normalisation, tuple(NORMALISATIONS))
-    normalise = NORMALISATIONS[normalisation]
-    files = find_idx_files(name, path)
-    arrays = {}
-    for part, f in files.items():
-        md5 = _GZ_MD5[name][part] if verify and f.suffix == ".gz" else None
-        sha = _PAYLOAD_SHA256.get(name, {}).get(part) if verify else None
-        try:
-            arr = read_idx(f, md5=md5, sha256=sha)
-        except DatasetNotFoundError as exc:
-            raise DatasetNotFoundError(f"{name}: {exc}; to get a good copy: {_HOW_TO_GET[name]}") from None
-        if arr.shape != _EXPECTED_SHAPE[part]:
-            raise DatasetNotFoundError(
-                f"{f}: {name} {part} must have shape {_EXPECTED_SHAPE[part]}, got {arr.shape}"
-            )
-        arrays[part] = arr
-    n_img = {part: arrays[part].shape[0] for part in ("train_images", "test_images")}
-    x_train = normalise(arrays["train_images"].astype(np.float64).reshape(n_img["train_images"], -1))
-    x_test = normalise(arrays["test_images"].astype(np.float64).reshape(n_img["test_images"], -1))
-    y_train = arrays["train_labels"].astype(np.int64)
-    y_test = arrays["test_labels"].astype(np.int64)
-    n_fit = x_train.shape[0] - x_train.shape[0] // 6  # 50 000 of the 60 000 training images
-    return ImageDataset(
-        name, x_train[:n_fit], y_train[:n_fit], x_train[n_fit:], y_train[n_fit:], x_test, y_test, (28, 28), 10
+    check_choice("dataset", name, RELEASES + ("idx",))
+    if name == "idx":
+        if path is None:
+            raise ValueError("dataset 'idx' needs a directory: use --dataset idx:DIR (or path=)")
+        p = Path(path)
+        files = find_idx_parts(p.parent if p.is_file() else p)
+    else:
+        files = find_idx_files(name, path)
+    read = {part: read_idx_file(f) for part, f in files.items()}
+    ver = verify_release(read, None if name == "idx" else name)
+    arrays = {p: f.array for p, f in read.items()}
+    sources = {p: str(f) for p, f in files.items()}
+    label = name if name != "idx" else f"idx:{files['train_images'].parent}"
+    if name == "idx":
+        n_classes = _check_arrays(arrays, sources)
+    else:
+        hint = f"; for other MNIST-format data use --dataset idx:{files['train_images'].parent}"
+        n_classes = _check_arrays(arrays, sources, n_classes=10, image_shape=(28, 28), hint=hint)
+    what = ver.reason if name == "idx" else f"files in {files['train_images'].parent}: {ver.reason}"
+    return _assemble(
+        label,
+        arrays,
+        n_classes=n_classes,
+        official=ver.official,
+        what=what,
+        split=split,
+        split_seed=split_seed,
+        n_train=n_train,
+        n_val=n_val,
+        n_test=n_test,
+        sources=sources,
+        normalisation=normalisation,
     )
 
 
-def load_dataset(name: str, *, path=None, split_seed: int = 0) -> ImageDataset:
-    """Load ``'digits'`` (embedded), ``'mnist'`` or ``'fashion-mnist'`` (from local IDX files)."""
-    check_choice("dataset", name, DATASETS)
+def load_npz_dataset(
+    path,
+    *,
+    split: str = "auto",
+    split_seed: int = 0,
+    n_train=None,
+    n_val=None,
+    n_test=None,
+    normalisation: str = "reference",
+) -> ImageDataset:
+    """Your own data as NumPy arrays ``x_train``, ``y_train``, ``x_test``, ``y_test`` in one ``.npz`` file.
+
+    Images are ``(n, h, w)`` or flattened ``(n, d)`` non-negative intensities,
+    labels ``(n,)`` non-negative integers (``n_classes`` = largest + 1). No
+    official digests exist for ``.npz`` data, so the seeded split applies unless
+    ``split='reference'``. ``normalisation`` as in :func:`load_idx_dataset`.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise DatasetNotFoundError(
+            f"{p}: no such file (expected a .npz file with x_train, y_train, x_test, y_test)"
+        )
+    head = p.read_bytes()[:4]
+    if head[:2] != b"PK":  # an .npz file is a zip archive
+        raise ValueError(
+            f"{p}: expected a NumPy .npz archive (a zip file written by numpy.savez), found a file starting "
+            f"with bytes {head.hex(' ') or '(empty file)'}"
+        )
+    keys = {
+        "train_images": "x_train",
+        "train_labels": "y_train",
+        "test_images": "x_test",
+        "test_labels": "y_test",
+    }
+    try:
+        with np.load(p, allow_pickle=False) as z:
+            present = sorted(z.files)
+            missing = [k for k in keys.values() if k not in present]
+            if missing:
+                raise ValueError(
+                    f"{p}: expected arrays x_train, y_train, x_test, y_test, missing "
+                    f"{', '.join(missing)}; found {', '.join(present) or 'no arrays'}"
+                )
+            arrays = {part: np.asarray(z[k]) for part, k in keys.items()}
+    except (OSError, EOFError, zipfile.BadZipFile) as exc:  # truncated or damaged archive
+        raise ValueError(f"{p}: expected a NumPy .npz archive, could not read it ({exc})") from None
+    except ValueError as exc:
+        if str(exc).startswith(str(p)):
+            raise
+        raise ValueError(f"{p}: expected plain numeric arrays in the .npz archive ({exc})") from None
+    sources = {
+        part: f"{p}[{k}]" for part, k in zip(PARTS, ("x_train", "y_train", "x_test", "y_test"), strict=True)
+    }
+    n_classes = _check_arrays(arrays, sources)
+    what = "NumPy arrays; official-release check skipped: no official digests exist for .npz data"
+    return _assemble(
+        f"npz:{p}",
+        arrays,
+        n_classes=n_classes,
+        official=False,
+        what=what,
+        split=split,
+        split_seed=split_seed,
+        n_train=n_train,
+        n_val=n_val,
+        n_test=n_test,
+        sources=sources,
+        normalisation=normalisation,
+    )
+
+
+def check_dataset_spec(spec: str) -> str:
+    """Check a dataset spec: ``digits``, ``mnist``, ``fashion-mnist``, ``idx:DIR`` or ``npz:FILE``."""
+    if not isinstance(spec, str):
+        raise ValueError(f"dataset must be a string, got {spec!r}")
+    kind, sep, rest = spec.partition(":")
+    if sep and kind in ("idx", "npz"):
+        if not rest.strip():
+            raise ValueError(f"dataset {spec!r} needs a path after '{kind}:' (e.g. {kind}:/data/kmnist)")
+        return spec
+    if spec not in DATASETS:
+        raise ValueError(
+            f"unknown dataset {spec!r}; allowed: {', '.join(DATASETS)}, idx:DIR (a directory of IDX files), "
+            "npz:FILE (arrays x_train, y_train, x_test, y_test)"
+        )
+    return spec
+
+
+def dataset_extent(spec: str) -> tuple[int, int] | None:
+    """``(n_images, n_pixels)`` of an ``idx:DIR`` / ``npz:FILE`` dataset, read from headers only.
+
+    Cheap enough to size a run before loading anything (the IDX headers, the ``.npy`` headers
+    inside the ``.npz``). Returns None for other specs or files that cannot be read; the loader
+    then reports what is wrong with them.
+    """
+    import gzip
+
+    kind, _, rest = str(spec).partition(":")
+    path = Path(rest.strip()).expanduser()
+    try:
+        if kind == "idx":
+            parts = find_idx_parts(path)
+            n, n_pix = 0, 1
+            for part in ("train_images", "test_images"):
+                f = parts[part]
+                with open(f, "rb") as fh:
+                    gz = fh.read(2) == b"\x1f\x8b"
+                opener = gzip.open if gz else open
+                with opener(f, "rb") as fh:
+                    head = fh.read(4)
+                    dims = [int.from_bytes(fh.read(4), "big") for _ in range(head[3])]
+                n += dims[0]
+                n_pix = int(np.prod(dims[1:]))
+            return n, n_pix
+        if kind == "npz":
+            n, n_pix = 0, 1
+            with zipfile.ZipFile(path) as z:
+                for key in ("x_train", "x_test"):
+                    with z.open(f"{key}.npy") as fh:
+                        fmt = np.lib.format
+                        version = fmt.read_magic(fh)
+                        read = fmt.read_array_header_1_0 if version == (1, 0) else fmt.read_array_header_2_0
+                        shape = read(fh)[0]
+                    n += shape[0]
+                    n_pix = int(np.prod(shape[1:]))
+            return n, n_pix
+    except (OSError, KeyError, IndexError, ValueError, zipfile.BadZipFile):
+        return None
+    return None
+
+
+def load_dataset(
+    name: str,
+    *,
+    path=None,
+    split: str = "auto",
+    split_seed: int = 0,
+    n_train=None,
+    n_val=None,
+    n_test=None,
+    normalisation: str = "reference",
+) -> ImageDataset:
+    """Load a dataset by spec (see the module docstring).
+
+    Parameters
+    ----------
+    name : str
+        ``'digits'``, ``'mnist'``, ``'fashion-mnist'``, ``'idx:DIR'`` or ``'npz:FILE'``.
+    path : path-like, optional
+        Directory of the IDX files of ``'mnist'`` / ``'fashion-mnist'`` (searched for when None).
+    split : {'auto', 'reference', 'seeded'}
+    split_seed : int
+        Seed of the digits split and of the seeded split.
+    n_train, n_val, n_test : int, optional
+        Sizes of the parts (None: all the split gives).
+    normalisation : {'reference', 'max'}
+        Pixel normalisation of IDX / ``.npz`` data (see :func:`load_idx_dataset`); the
+        digits always get the reference normalisation.
+    """
+    check_dataset_spec(name)
+    check_choice("split", split, SPLITS)
+    check_choice("normalisation", normalisation, tuple(NORMALISATIONS))
+    sizes = dict(n_train=n_train, n_val=n_val, n_test=n_test)
+    opts = dict(split=split, split_seed=split_seed, normalisation=normalisation, **sizes)
+    kind, _, rest = name.partition(":")
+    rest = str(Path(rest.strip()).expanduser()) if rest.strip() else rest  # idx:~/data: no shell expansion
+    path = None if path is None else Path(path).expanduser()
+    if kind in ("idx", "npz") and rest:
+        if path is not None:
+            raise ValueError(
+                f"dataset {name!r} already names its path; pass --data-path only with mnist or "
+                f"fashion-mnist, got '{path}'"
+            )
+        if kind == "npz":
+            return load_npz_dataset(rest, **opts)
+        return load_idx_dataset("idx", rest, **opts)
     if name == "digits":
-        return load_digits_dataset(split_seed)
-    return load_idx_dataset(name, path)
+        if path is not None:
+            raise ValueError(f"dataset 'digits' is embedded and takes no path, got --data-path '{path}'")
+        return load_digits_dataset(split_seed).subset(**sizes)
+    return load_idx_dataset(name, path, **opts)
 
 
 # ----------------------------------------------------------------------------------------------

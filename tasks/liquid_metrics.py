@@ -326,9 +326,18 @@ def branching_factor_chance(
     return _nanmean_or_nan(values)
 
 
+def matrix_rank(M) -> int:
+    """Numerical rank of ``M`` (shape (m, n)) with NumPy's default tolerance ``s_max * max(m, n) * eps``.
+
+    ``M`` must be finite (a NaN or inf state has no rank; ``ValueError`` names it).
+    """
+    M = check_array("matrix", M, ndim=2, allow_empty=True)
+    return int(_matrix_rank_kernel(np.ascontiguousarray(M)))
+
+
 @njit(cache=True)
-def matrix_rank(M):
-    """Numerical rank of ``M`` (shape (m, n)) with NumPy's default tolerance ``s_max * max(m, n) * eps``."""
+def _matrix_rank_kernel(M):
+    """Numba kernel of :func:`matrix_rank` (finite, C-contiguous float64 input)."""
     if M.shape[0] == 0 or M.shape[1] == 0:
         return 0
     s = np.linalg.svd(M)[1]
@@ -342,7 +351,7 @@ def matrix_rank(M):
 
 def matrix_rank_reference(M):
     """NumPy twin of :func:`matrix_rank`."""
-    M = np.asarray(M, dtype=np.float64)
+    M = check_array("matrix", M, ndim=2, allow_empty=True)
     if M.size == 0:
         return 0
     return int(np.linalg.matrix_rank(M))
@@ -384,7 +393,7 @@ def kernel_quality(states, labels, *, n_per_class=100, n_draws=20, seed=None):
     ranks = []
     for _ in range(n_draws):
         idx = np.concatenate([rng.permutation(ix)[:n_per_class] for ix in by_class])
-        ranks.append(matrix_rank(np.ascontiguousarray(states[idx].T)))
+        ranks.append(_matrix_rank_kernel(np.ascontiguousarray(states[idx].T)))
     return float(np.mean(ranks))
 
 

@@ -57,7 +57,7 @@ def _cmd_scan(args) -> int:
     if args.dry_run:
         print(describe(spec, args.out))
         return 0
-    if args.out is None:
+    if args.out is None or not str(args.out).strip():
         raise ValueError("--out DIR is required (or use --dry-run)")
     if args.scheduler is not None and args.serial:
         raise ValueError("--scheduler and --serial exclude each other")
@@ -121,7 +121,12 @@ def add_parser(subparsers) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("spec", metavar="SPEC.toml", help="scan spec (TOML)")
-    p.add_argument("--out", metavar="DIR", default=None, help="scan directory (results, resumable)")
+    p.add_argument(
+        "--out",
+        metavar="DIR",
+        default=None,
+        help="scan directory (results, resumable); required unless --dry-run",
+    )
     p.add_argument("--dry-run", action="store_true", help="print the points and their count, run nothing")
     p.add_argument(
         "--scheduler",

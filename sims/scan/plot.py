@@ -200,7 +200,11 @@ def plot_scan(
         if agg.size <= 64:
             for (i, j), v in np.ndenumerate(agg.to_numpy(dtype=float)):
                 if np.isfinite(v):
-                    ax.text(j, i, f"{v:.3g}", ha="center", va="center", fontsize=7, color="w")
+                    # dark text on the light end of viridis, white on the dark end: always legible
+                    r, g, b, _ = im.cmap(im.norm(v))
+                    dark_bg = 0.299 * r + 0.587 * g + 0.114 * b < 0.5
+                    ax.text(j, i, f"{v:.3g}", ha="center", va="center", fontsize="medium",
+                            color="w" if dark_bg else "k")
     sim = df.attrs.get("simulation", "")
     ax.set_title(
         f"{sim} scan: {y}" + (f" ({', '.join(f'{k}={v}' for k, v in where.items())})" if where else "")

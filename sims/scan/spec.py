@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import registry
+from ..limits import MAX_SCAN_RUNS
 from .row import NOT_METRICS
 
 __all__ = ["SPEC_GRAMMAR", "Axis", "Run", "ScanSpec", "load_spec", "parse_spec", "point_key"]
@@ -246,6 +247,8 @@ def _axis_values(source: str, name: str, spec, rng_draws: dict) -> tuple[tuple, 
         count = spec["count"]
         if isinstance(count, bool) or not isinstance(count, int) or count < 1:
             raise _err(source, f"{key}.count", f"must be an integer >= 1, got {count!r}")
+        if count > MAX_SCAN_RUNS:
+            raise _err(source, f"{key}.count", f"is {count}; at most {MAX_SCAN_RUNS} runs per scan")
         rng = rng_draws["rng"]
         if kind == "choice":
             vals = spec["values"]
@@ -300,6 +303,8 @@ def _axis_values(source: str, name: str, spec, rng_draws: dict) -> tuple[tuple, 
         num = spec["num"]
         if isinstance(num, bool) or not isinstance(num, int) or num < 1:
             raise _err(source, f"{key}.num", f"must be an integer >= 1, got {num!r}")
+        if num > MAX_SCAN_RUNS:  # refused by its size, before any value is built
+            raise _err(source, f"{key}.num", f"is {num}; at most {MAX_SCAN_RUNS} runs per scan")
         if num > 1 and start == stop:
             raise _err(source, key, f"empty range: start == stop == {start!r} with num = {num}")
         if log:
@@ -326,8 +331,8 @@ def _axis_values(source: str, name: str, spec, rng_draws: dict) -> tuple[tuple, 
     n = math.floor((stop - start) / step + 1e-9) + 1
     if n < 1:
         raise _err(source, key, f"empty range: start={start!r}, stop={stop!r}, step={step!r}")
-    if n > 1_000_000:
-        raise _err(source, key, f"range has {n} values; at most 1000000 allowed")
+    if n > MAX_SCAN_RUNS:
+        raise _err(source, key, f"range has {n} values; at most {MAX_SCAN_RUNS} runs per scan")
     vals = [start + i * step for i in range(n)]
     if all(isinstance(v, int) for v in (start, stop, step)):
         return tuple(int(v) for v in vals), False, None
@@ -478,11 +483,32 @@ def parse_spec(data: Mapping, *, source: str = "<spec>", text: str | None = None
         source=source,
         text=text,
     )
-    # Build every point's config now, so that values the simulation rejects fail before anything runs.
+    # Count the runs from the axis sizes before the points are built (a 1e8-point spec is refused
+    # by its size, not by materialising it).
+    n_points = math.prod(len(a.values) for a in axes if not a.random) * (count or 1)
+    if n_points * len(seeds) > MAX_SCAN_RUNS:
+        raise _err(
+            source,
+            "scan",
+            f"has {n_points} points x {len(seeds)} seeds = {n_points * len(seeds)} runs; "
+            f"at most {MAX_SCAN_RUNS} runs per scan (split it into several scans)",
+        )
+    # Build every point's config now, so that values the simulation rejects fail before anything runs,
+    # and check the metrics against what the simulation reports.
     for i, params in enumerate(spec.points()):
         try:
-            sim.make_config(params)
+            config = sim.make_config(params)
         except (ValueError, TypeError) as exc:
             scanned = ", ".join(f"{a.name}={params[a.name]!r}" for a in spec.axes)
             raise ValueError(f"{source}: point {i} ({scanned}): {exc}") from None
+        reported = sim.output_names(config) if metrics else None
+        if reported is not None:
+            unknown = [m for m in metrics if m not in reported]
+            if unknown:
+                raise _err(
+                    source,
+                    "metrics",
+                    f"{unknown[0]!r} is not reported by simulation {name!r}; it reports: "
+                    f"{', '.join(sorted(reported - NOT_METRICS))}",
+                )
     return spec

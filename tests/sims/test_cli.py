@@ -27,6 +27,7 @@ def test_run_reservoir_writes_summary_and_raster(tmp_path):
     )
     assert code == 0
     summary = json.loads((out / "summary.json").read_text())
+    _assert_declared("reservoir", {"n_neurons": 100, "duration": "200ms"}, summary)
     for key in (
         "n_neurons",
         "duration_s",
@@ -93,3 +94,13 @@ def test_the_register_decorator_is_the_one_list_of_simulations():
     assert "sims._testing" not in mods and "sims.registry" not in mods  # private / docstring only
     declared = {registry.get(n).run.__module__ for n in registry.names() if not n.startswith("_")}
     assert declared == set(mods)
+
+
+def _assert_declared(name, params, summary):
+    """Every summary key is declared (scan specs may name it in ``metrics``)."""
+    from sims import registry
+
+    sim = registry.get(name)
+    undeclared = set(summary) - sim.output_names(sim.make_config(params)) - {
+        "package_version", "brian2_version", "numba_version"}
+    assert not undeclared, f"summary keys not declared in the registry: {sorted(undeclared)}"

@@ -53,7 +53,9 @@ def test_run_writes_summary_matrix_and_plots(tmp_path):
                 "wall_time_s"):
         assert key in summary
     on_disk = json.loads((tmp_path / "summary.json").read_text())
+    _assert_declared("continual", params, on_disk)
     assert on_disk["method"] == "exact" and on_disk["n_tasks"] == 2
+    assert on_disk["accuracy_unit"] == "fraction" and 0 <= on_disk["acc"] <= 1
     rows = [r for r in csv.reader(open(tmp_path / "accuracy_matrix.csv")) if not r[0].startswith("#")]
     R = np.array(rows, dtype=float)
     assert R.shape == (2, 2)
@@ -95,3 +97,26 @@ def test_bad_input(capsys):
     assert "n_tasks" in capsys.readouterr().err
     assert main(["run", "continual", "--n-tasks", "3", "--n-hidden", "32", "--no-progress"]) == 2
     assert "exceeds the input dimension" in capsys.readouterr().err
+
+
+def test_continual_reads_data_path(tmp_path, write_idx_set, capsys):
+    write_idx_set(tmp_path / "own", 300, 100, n_classes=4, shape=(12, 12))
+    cfg = dict(SMALL, n_tasks=2, epochs=1, subspace_first=8, subspace_per_task=4, n_hidden=32, max_train=60,
+               max_test=20)
+    s = execute("continual", dict(cfg, stream="split-idx-class", data_path=str(tmp_path / "own")), seed=0)
+    assert s["n_inputs"] == 144 and len(s["accuracy_matrix"]) == 2
+    assert "official-release check skipped" in s["data"]
+    assert main(["run", "continual", "--stream", "split-mnist-class", "--data-path", str(tmp_path / "none"),
+                 "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "no such directory" in err and str(tmp_path / "none") in err
+
+
+def _assert_declared(name, params, summary):
+    """Every summary key is declared (scan specs may name it in ``metrics``)."""
+    from sims import registry
+
+    sim = registry.get(name)
+    undeclared = set(summary) - sim.output_names(sim.make_config(params)) - {
+        "package_version", "brian2_version", "numba_version"}
+    assert not undeclared, f"summary keys not declared in the registry: {sorted(undeclared)}"

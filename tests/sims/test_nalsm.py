@@ -17,7 +17,7 @@ TINY = {
     "n_val": 6,
     "n_test": 6,
     "n_init": 5,
-    "sample_ms": 60,
+    "sample_duration": "60ms",
     "epochs": 5,
     "n_record": 3,
     "backend": "numpy",
@@ -26,6 +26,7 @@ TINY = {
 
 def test_run_writes_summary_and_plots(tmp_path):
     s = execute("nalsm", dict(TINY, model="nalsm"), seed=0, out=tmp_path)
+    _assert_declared("nalsm", dict(TINY, model="nalsm"), s)
     for key in (
         "dataset",
         "model",
@@ -77,8 +78,8 @@ def test_bad_parameters():
         NALSMConfig(grid="10x0x10")
     with pytest.raises(ValueError, match="grid"):
         parse_grid("ten")
-    with pytest.raises(ValueError, match="sample_ms"):
-        NALSMConfig(sample_ms=40)
+    with pytest.raises(ValueError, match="sample_duration"):
+        NALSMConfig(sample_duration=0.04)
     with pytest.raises(ValueError, match="astro_values"):
         NALSMConfig(astro_values="0.1,x")
     assert parse_floats("x", "0.5, 1") == [0.5, 1.0]
@@ -118,3 +119,35 @@ def test_fashion_mnist_run(tmp_path):
                           "n_val": 50, "n_test": 50, "n_init": 200, "epochs": 20}, seed=0, out=tmp_path)
     assert s["dataset"] == "fashion-mnist" and s["n_liquid"] == 1000 and s["n_input"] == 784
     assert s["test_accuracy"] > 0.3  # far above chance (0.1) even on this small subset
+
+
+def test_own_idx_data_and_data_path(tmp_path, write_idx_set, capsys):
+    """Any MNIST-format directory runs: odd sizes, 5 classes, 20x20 images; errors are one line."""
+    from sims.cli import main
+
+    write_idx_set(tmp_path / "own", 300, 100, n_classes=5, shape=(20, 20))
+    small = dict(TINY, n_train=40, n_val=10, n_test=10, engine="numba")
+    s = execute("nalsm", dict(small, dataset=f"idx:{tmp_path / 'own'}", split_seed=2), seed=0)
+    assert s["n_input"] == 400 and s["n_classes"] == 5 and len(s["confusion_matrix"]) == 5
+    assert "official-release check skipped" in s["data"] and "split_seed=2" in s["data"]
+    assert (s["n_train"], s["n_val"], s["n_test"]) == (40, 10, 10)
+    # more than the files hold, a missing directory, a bad spec: one line naming what is wrong, exit 2
+    for args, expect in (
+        (["--dataset", f"idx:{tmp_path / 'own'}", "--n-train", "260"], "at most the 300 images"),
+        (["--dataset", "mnist", "--data-path", str(tmp_path / "none")], "no such directory"),
+        (["--dataset", "cifar"], "unknown dataset 'cifar'"),
+    ):
+        assert main(["run", "nalsm", *args, "--no-progress"]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.startswith("neuroplast: error:") and expect in err
+        assert "\n" not in err and "None" not in err
+
+
+def _assert_declared(name, params, summary):
+    """Every summary key is declared (scan specs may name it in ``metrics``)."""
+    from sims import registry
+
+    sim = registry.get(name)
+    undeclared = set(summary) - sim.output_names(sim.make_config(params)) - {
+        "package_version", "brian2_version", "numba_version"}
+    assert not undeclared, f"summary keys not declared in the registry: {sorted(undeclared)}"

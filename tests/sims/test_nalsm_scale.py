@@ -128,7 +128,8 @@ def test_kill_9_mid_generation_then_resume_gives_identical_features(tmp_path):
     label = "nalsm_eta0.15_wastro0.01_wscale1"
     ref = _cli(tmp_path / "ref", ["--workers", "2"], stdout=subprocess.DEVNULL)
     assert ref.wait(timeout=600) == 0
-    store = tmp_path / "run" / "features" / label
+    # while the run is in progress, its stores live in --out's hidden sibling (see feature_root)
+    store = tmp_path / ".run.features" / label
     p = _cli(tmp_path / "run", ["--workers", "2"], stdout=subprocess.DEVNULL)
     deadline = time.monotonic() + 600
     while time.monotonic() < deadline and len(list(store.glob("chunk_*.npy"))) < 3:
@@ -137,6 +138,7 @@ def test_kill_9_mid_generation_then_resume_gives_identical_features(tmp_path):
     p.wait()
     n_done = len(list(store.glob("chunk_*.npy")))
     assert 3 <= n_done < 14, n_done
+    assert not (tmp_path / "run").exists()  # an interrupted run leaves no output, only resumable work
     q = _cli(tmp_path / "run", ["--workers", "2"], stdout=subprocess.PIPE, text=True)
     out, _ = q.communicate(timeout=600)
     assert q.returncode == 0
@@ -145,6 +147,7 @@ def test_kill_9_mid_generation_then_resume_gives_identical_features(tmp_path):
     np.testing.assert_array_equal(
         _stored(tmp_path / "run", label).features, _stored(tmp_path / "ref", label).features
     )
+    assert not store.parent.exists()  # moved into the output
     ref_summary = json.loads((tmp_path / "ref" / "summary.json").read_text())
     assert summary["test_accuracy"] == ref_summary["test_accuracy"]
 

@@ -23,6 +23,7 @@ TINY = {
 def test_tasks_run_and_write_summary(task, tmp_path):
     s = execute("prediction", {**TINY, "task": task}, seed=1, out=tmp_path)
     on_disk = json.loads((tmp_path / "summary.json").read_text())
+    _assert_declared("prediction", {**TINY, "task": task}, on_disk)
     assert set(on_disk["results"]) == {"spiking", "esn"}
     assert (tmp_path / "prediction.png").stat().st_size > 1000
     if task == "memory-capacity":
@@ -73,3 +74,13 @@ def test_ridge_penalty_selection_prefers_regularisation_on_noisy_features():
     assert select_ridge_alpha(X, y) <= 1e-6  # exact linear map: no penalty needed
     noisy = y + rng.normal(size=y.shape)
     assert select_ridge_alpha(X, noisy) >= 1.0  # 200 features, 240 samples, noise: shrink
+
+
+def _assert_declared(name, params, summary):
+    """Every summary key is declared (scan specs may name it in ``metrics``)."""
+    from sims import registry
+
+    sim = registry.get(name)
+    undeclared = set(summary) - sim.output_names(sim.make_config(params)) - {
+        "package_version", "brian2_version", "numba_version"}
+    assert not undeclared, f"summary keys not declared in the registry: {sorted(undeclared)}"

@@ -28,6 +28,7 @@ def tiny_run(tmp_path_factory):
 def test_summary_and_plots(tiny_run):
     out, s = tiny_run
     on_disk = json.loads((out / "summary.json").read_text())
+    _assert_declared("whatwhen", TINY, on_disk)
     for key in (
         "readout",
         "timing_error_ms",
@@ -145,3 +146,13 @@ def test_default_session_force_reset_adapts_faster_than_force():
     for sw in s["switch_trials"]:
         after = slice(sw, sw + 20)
         assert curve["force_reset"][after].mean() < curve["force"][after].mean()
+
+
+def _assert_declared(name, params, summary):
+    """Every summary key is declared (scan specs may name it in ``metrics``)."""
+    from sims import registry
+
+    sim = registry.get(name)
+    undeclared = set(summary) - sim.output_names(sim.make_config(params)) - {
+        "package_version", "brian2_version", "numba_version"}
+    assert not undeclared, f"summary keys not declared in the registry: {sorted(undeclared)}"

@@ -89,6 +89,15 @@ def test_trial_seed_reproduces_after_restore(paper_net):
     assert not np.array_equal(a.spikes.indices, c.spikes.indices)
 
 
+def test_earlier_trial_keeps_its_spikes(paper_net):
+    """A later trial must not overwrite an earlier trial's spike times (monitor arrays are views)."""
+    a = paper_net.run(0.3, seed=11)
+    times, indices = a.spikes.times.copy(), a.spikes.indices.copy()
+    paper_net.run(0.3, seed=12)
+    np.testing.assert_array_equal(a.spikes.times, times)
+    np.testing.assert_array_equal(a.spikes.indices, indices)
+
+
 def test_same_seed_same_network_and_spikes():
     cfg = preset("izhikevich2003", n_neurons=200)
     r1 = IzhikevichReservoir(cfg, seed=5).run(0.3)

@@ -82,3 +82,15 @@ def test_bad_input():
         m.min_acc(np.zeros((2, 2)), np.array([0, 0]))
     with pytest.raises(ValueError, match="contain NaN"):
         m.min_acc(np.array([[np.nan, 0.5]]), np.array([1]))
+
+
+@pytest.mark.parametrize("bad", [2.5, -0.1, 80.0])
+def test_accuracies_outside_0_1_are_refused(bad):
+    R = np.array([[0.9, 0.1], [0.8, bad]])
+    with pytest.raises(ValueError, match="fractions in \\[0, 1\\]"):
+        m.average_accuracy(R)
+    with pytest.raises(ValueError, match="baseline accuracies must be fractions"):
+        m.forward_transfer(np.eye(2), [0.1, bad])
+    A = np.array([[0.5, np.nan], [0.5, bad]])
+    with pytest.raises(ValueError, match="per-iteration accuracies must be fractions"):
+        m.min_acc(A, [0, 1])

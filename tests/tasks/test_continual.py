@@ -116,3 +116,35 @@ def test_fashion_streams_when_idx_files_present():
     assert s[0].X_train.max() == pytest.approx(1.0)
     sp = make_stream("split-fashion-task", 5, seed=0, max_train=40, max_test=10)
     assert sp.scenario == "task" and [len(e.classes) for e in sp] == [2] * 5
+
+
+def test_streams_over_own_idx_files_sample_only_their_split(tmp_path, write_idx_set):
+    from tasks.datasets import load_dataset
+
+    write_idx_set(tmp_path / "mine", 300, 100, n_classes=5, shape=(20, 20))
+    ds = load_dataset(f"idx:{tmp_path / 'mine'}", normalisation="max")  # as the streams load it
+    train_rows = {r.tobytes() for r in ds.x_train}
+    val_rows = {r.tobytes() for r in ds.x_val}
+    test_rows = {r.tobytes() for r in ds.x_test}
+    s = make_stream("split-idx-class", 5, seed=0, max_train=30, max_test=10, data_path=tmp_path / "mine")
+    assert s.n_inputs == 400 and s.n_classes == 5 and [e.classes for e in s] == [(k,) for k in range(5)]
+    assert "official-release check skipped" in s.meta["provenance"]
+    for e in s:
+        assert all(r.tobytes() in train_rows and r.tobytes() not in val_rows for r in e.X_train)
+        assert all(r.tobytes() in test_rows for r in e.X_test)
+    # permuted streams undo their permutation onto training rows only
+    p = make_stream("permuted-idx", 2, seed=0, max_train=40, max_test=10, data_path=tmp_path / "mine")
+    inv = np.argsort(p.meta["permutations"][1])
+    assert len(p[1].y_train) == 40
+    assert all(r.tobytes() in train_rows for r in p[1].X_train[:, inv])
+    with pytest.raises(ValueError, match="need data_path"):
+        make_stream("permuted-idx", 2, seed=0)
+    with pytest.raises(ValueError, match="takes no data_path"):
+        make_stream("permuted-digits", 2, seed=0, data_path=tmp_path)
+
+
+def test_mnist_stream_reads_data_path(tmp_path, write_idx_set):
+    # own 28x28 MNIST-format files of an odd size: no official-size assumption, caps within the split
+    write_idx_set(tmp_path, 90, 33, n_classes=10, shape=(28, 28))
+    s = make_stream("permuted-mnist", 2, seed=1, max_train=2000, max_test=500, data_path=tmp_path)
+    assert len(s[0].y_train) == 75 and len(s[0].y_test) == 33  # 90 - 90 // 6 training images

@@ -1,4 +1,7 @@
-"""Datasets: digits, IDX readers (gz/raw, header, size, checksums, search order), N-MNIST events."""
+"""Datasets: digits, IDX readers (gz/raw, header, size, checksums, search order), N-MNIST events.
+
+Own data, splits and official-release recognition: test_own_data.py.
+"""
 
 import gzip
 import hashlib
@@ -7,14 +10,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import tasks.datasets as dsmod
+import tasks.idx as idxmod
 from tasks.datasets import (
     DatasetNotFoundError,
     check_images_labels,
     find_idx_files,
     load_dataset,
     load_digits_dataset,
-    load_idx_dataset,
     nmnist_spike_trains,
     normalise_images,
     read_idx,
@@ -97,8 +99,11 @@ def test_read_idx_roundtrip_and_checksums(tmp_path, compress):
     md5 = hashlib.md5(raw).hexdigest()
     np.testing.assert_array_equal(read_idx(f, sha256=sha), arr)
     np.testing.assert_array_equal(read_idx(f, md5=md5, sha256="0" * 64), arr)  # either checksum suffices
-    with pytest.raises(DatasetNotFoundError, match="checksum mismatch"):
+    with pytest.raises(DatasetNotFoundError, match="checksum mismatch") as exc:
         read_idx(f, md5="0" * 32, sha256="0" * 64)
+    assert sha in str(exc.value) and "None" not in str(exc.value)  # expected and found digests
+    with pytest.raises(DatasetNotFoundError, match=f"expected MD5 {'0' * 32} .*found MD5 {md5}"):
+        read_idx(f, md5="0" * 32)
 
 
 def test_read_idx_detects_corruption(tmp_path):
@@ -134,7 +139,7 @@ def _write_fake_set(d: Path, n_train=60, n_test=20, compress=True):
     return parts
 
 
-def test_search_order_and_split(tmp_path, monkeypatch):
+def test_search_order(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.delenv("NEUROPLAST_DATA", raising=False)
     env_dir = tmp_path / "env"
@@ -143,22 +148,20 @@ def test_search_order_and_split(tmp_path, monkeypatch):
     _write_fake_set(explicit, compress=False)
     monkeypatch.setenv("NEUROPLAST_MNIST", str(env_dir))
     assert find_idx_files("mnist")["train_images"].parent == env_dir
+    # an explicit path comes first, and nothing else is searched when it is given
     assert find_idx_files("mnist", explicit)["train_images"] == explicit / "train-images-idx3-ubyte"
-    # sizes of the real data are checked; shrink them for the fake files and skip checksums
-    monkeypatch.setattr(
-        dsmod,
-        "_EXPECTED_SHAPE",
-        {
-            "train_images": (60, 28, 28),
-            "train_labels": (60,),
-            "test_images": (20, 28, 28),
-            "test_labels": (20,),
-        },
-    )
-    ds = load_idx_dataset("mnist", explicit, verify=False)
+    with pytest.raises(DatasetNotFoundError, match="no such directory"):
+        find_idx_files("mnist", tmp_path / "nowhere")
+    home_dir = tmp_path / "home" / "datasets" / "mnist"
+    _write_fake_set(home_dir)
+    monkeypatch.delenv("NEUROPLAST_MNIST")
+    assert find_idx_files("mnist")["train_images"].parent == home_dir
+    # files of any size load (not the official release: seeded split of the training file)
+    ds = load_dataset("mnist", path=explicit)
     assert ds.x_train.shape == (50, 784) and ds.x_val.shape == (10, 784) and ds.x_test.shape == (20, 784)
+    assert not ds.official
     # one normalisation per loader call: the continual streams ask for images scaled to a maximum of 1
-    mx = load_idx_dataset("mnist", explicit, verify=False, normalisation="max")
+    mx = load_dataset("mnist", path=explicit, normalisation="max")
     assert np.allclose(mx.x_train.max(axis=1), 1.0) and not np.allclose(ds.x_train.max(axis=1), 1.0)
     np.testing.assert_allclose(
         mx.x_train / ds.x_train.clip(1e-300),
@@ -166,18 +169,12 @@ def test_search_order_and_split(tmp_path, monkeypatch):
         rtol=1e-12,
     )  # the same images, per-image rescaled
     with pytest.raises(ValueError, match="normalisation"):
-        load_idx_dataset("mnist", explicit, verify=False, normalisation="l2")
-    # with verification on, fake files fail the official MD5 and the error names the file
-    with pytest.raises(DatasetNotFoundError, match="train-images-idx3-ubyte.gz: checksum mismatch"):
-        load_idx_dataset("mnist")
+        load_dataset("mnist", path=explicit, normalisation="l2")
 
 
 def test_missing_files_error_names_file_places_and_remedy(tmp_path, monkeypatch):
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("NEUROPLAST_FASHION_MNIST", raising=False)
-    monkeypatch.delenv("NEUROPLAST_DATA", raising=False)
     monkeypatch.setattr(
-        dsmod, "_candidate_dirs", lambda name, path: [("standard location", tmp_path / "none")]
+        idxmod, "candidate_dirs", lambda name, path: [("standard location", tmp_path / "none")]
     )
     with pytest.raises(DatasetNotFoundError) as exc:
         find_idx_files("fashion-mnist")
@@ -188,7 +185,7 @@ def test_missing_files_error_names_file_places_and_remedy(tmp_path, monkeypatch)
 
 def test_standard_locations_include_debian_path(monkeypatch):
     monkeypatch.delenv("NEUROPLAST_FASHION_MNIST", raising=False)
-    dirs = [str(d) for _, d in dsmod._candidate_dirs("fashion-mnist", None)]
+    dirs = [str(d) for _, d in idxmod.candidate_dirs("fashion-mnist", None)]
     assert "/usr/share/datasets/fashion-mnist" in dirs
 
 
@@ -222,3 +219,4 @@ def test_fashion_mnist_debian_package():
         and ds.x_test.shape == (10000, 784)
     )
     assert set(np.unique(ds.y_test)) == set(range(10))
+    assert ds.official and "payload SHA-256 of all four files matched" in ds.provenance

@@ -120,3 +120,13 @@ def test_accuracy_and_confusion():
     assert C.tolist() == [[1, 0, 0], [0, 0, 1], [0, 0, 2]]
     with pytest.raises(ValueError, match="y_pred"):
         confusion_matrix(y, np.array([0, 1, 2, 3]), 3)
+
+
+def test_matrix_rank_of_non_finite_states_is_a_clear_error():
+    M = np.ones((4, 3))
+    M[1, 2] = np.nan
+    for f in (matrix_rank, matrix_rank_reference):
+        with pytest.raises(ValueError, match="matrix contains 1 NaN or infinite value"):
+            f(M)
+    with pytest.raises(ValueError, match="states contains 1 NaN or infinite value"):
+        kernel_quality(M, np.array([0, 0, 1, 1]), n_per_class=2, n_draws=1, seed=0)
