@@ -56,31 +56,32 @@ def test_features_bit_identical_for_1_and_2_workers(tmp_path):
 
 
 def test_resume_recomputes_only_missing_chunks_and_refuses_changed_config(tmp_path):
-    full = execute("nalsm", dict(TINY, model="nalsm", workers=1), seed=0, out=tmp_path)
+    tiny = dict(TINY, engine="numba")  # fast; the Brian2 engine resumes in the slow kill test
+    full = execute("nalsm", dict(tiny, model="nalsm", workers=1), seed=0, out=tmp_path)
     label = "nalsm_eta0.15_wastro0.01_wscale1"
     ref = _stored(tmp_path, label).features
     store = tmp_path / "features" / label
     # an interrupted run: two chunks never finished
     for i in (1, 3):
         (store / f"chunk_{i:06d}.npy").unlink()
-    again = execute("nalsm", dict(TINY, model="nalsm", workers=1), seed=0, out=tmp_path)
+    again = execute("nalsm", dict(tiny, model="nalsm", workers=1), seed=0, out=tmp_path)
     assert again["n_samples_computed"] == 16 and again["n_samples_resumed"] == 16
     assert again["init_s"] == 0.0  # initialised weights reloaded, not recomputed
     np.testing.assert_array_equal(_stored(tmp_path, label).features, ref)
     assert again["test_accuracy"] == full["test_accuracy"]
     assert again["branching_factor"] == full["branching_factor"]
     # same command again: nothing to simulate
-    third = execute("nalsm", dict(TINY, model="nalsm", workers=1), seed=0, out=tmp_path)
+    third = execute("nalsm", dict(tiny, model="nalsm", workers=1), seed=0, out=tmp_path)
     assert third["n_samples_computed"] == 0 and third["samples_per_s"] is None
     # another configuration in the same --out: refused before simulating, unless --force
     with pytest.raises(ValueError, match=r"different configuration \(differs in: .*liquid_seed"):
-        execute("nalsm", dict(TINY, model="nalsm", workers=1), seed=1, out=tmp_path)
+        execute("nalsm", dict(tiny, model="nalsm", workers=1), seed=1, out=tmp_path)
     with pytest.raises(ValueError, match=r"differs in: .*liquid"):
-        execute("nalsm", dict(TINY, model="nalsm", sample_ms=70, workers=1), seed=0, out=tmp_path)
+        execute("nalsm", dict(tiny, model="nalsm", sample_ms=70, workers=1), seed=0, out=tmp_path)
     with pytest.raises(ValueError, match=r"differs in: data_sha256"):
-        execute("nalsm", dict(TINY, model="nalsm", n_test=7, workers=1), seed=0, out=tmp_path)
+        execute("nalsm", dict(tiny, model="nalsm", n_test=7, workers=1), seed=0, out=tmp_path)
     forced = execute(
-        "nalsm", dict(TINY, model="nalsm", workers=1, force=True), seed=1, out=tmp_path
+        "nalsm", dict(tiny, model="nalsm", workers=1, force=True), seed=1, out=tmp_path
     )
     assert forced["n_samples_computed"] == 32
     assert json.loads((store / "manifest.json").read_text())["key"]["liquid_seed"] != full["seed"]
