@@ -1,18 +1,20 @@
-"""Benchmark of ``neuroplast scan``: 2 Dask workers against one process, compile share, code reuse.
+"""Benchmark of ``neuroplast scan``: 2 workers (process pool, Dask) against one process, compile share, reuse.
 
 A 16-run scan of the Izhikevich reservoir (2 sizes x 4 weight scales x 2 seeds,
 all sharing one network structure, i.e. one set of compiled code objects) is
-run four ways, each as a fresh ``neuroplast scan`` process:
+run six ways, each as a fresh ``neuroplast scan`` process:
 
 1. ``--serial`` (all points one after the other in one process), cold caches;
 2. the same, warm caches (the Cython/Numba code compiled by run 1);
-3. ``--workers 2`` (local Dask cluster), cold per-worker caches;
-4. the same, warm per-worker caches.
+3. ``--workers 2`` (the default on one machine: a process pool), cold caches;
+4. the same, warm caches;
+5. ``--workers 2 --local-dask`` (local Dask cluster), cold per-worker caches;
+6. the same, warm per-worker caches.
 
 Reported (ratios against references measured in the same run):
 
-* speed-up of 2 workers over one process, cold and warm (wall time of the
-  whole command, including cluster start-up and imports);
+* speed-up of 2 workers (pool and Dask) over one process, cold and warm (wall
+  time of the whole command, including pool/cluster start-up and imports);
 * share of the cold sequential scan spent compiling: the sum over points of
   (cold task time - warm task time of the same point) over the cold wall time;
 * what compiled-code reuse saves: the scan as run (one compilation, then
@@ -22,7 +24,7 @@ Reported (ratios against references measured in the same run):
 
 Usage::
 
-    python benchmarks/bench_scan.py [--duration 1s] [--sizes 200,400] [--json out.json]
+    python benchmarks/bench_scan.py [--duration 20s] [--sizes 500,1000] [--json out.json]
 """
 
 from __future__ import annotations
@@ -95,9 +97,9 @@ def _fresh_point(cache: Path, params: dict, seed: int) -> float:
 
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--duration", default="3s")
+    ap.add_argument("--duration", default="20s")
     ap.add_argument(
-        "--sizes", default="200,400", help="two reservoir sizes (x 4 weight scales x 2 seeds = 16)"
+        "--sizes", default="500,1000", help="two reservoir sizes (x 4 weight scales x 2 seeds = 16)"
     )
     ap.add_argument("--preset", default="izhikevich2003")
     ap.add_argument("--fresh-points", type=int, default=2, help="points run in fresh processes (warm cache)")
@@ -121,11 +123,12 @@ def main(argv=None) -> dict:
         "load_avg_start": os.getloadavg(),
     }
     try:
-        seq_cache, dask_cache = tmp / "cache-seq", tmp / "cache-dask"
+        seq_cache, pool_cache, dask_cache = tmp / "cache-seq", tmp / "cache-pool", tmp / "cache-dask"
         walls = {}
         for label, cache, extra in (
             ("serial", seq_cache, ["--serial"]),
-            ("dask2", dask_cache, ["--workers", "2"]),
+            ("pool2", pool_cache, ["--workers", "2"]),
+            ("dask2", dask_cache, ["--workers", "2", "--local-dask"]),
         ):
             for phase in ("cold", "warm"):
                 out = tmp / f"{label}-{phase}"
@@ -135,12 +138,17 @@ def main(argv=None) -> dict:
                 res[f"{label}_{phase}_wall_s"] = round(walls[f"{label}_{phase}"], 2)
                 res[f"{label}_{phase}_task_sum_s"] = round(float(df.task_time_s.sum()), 2)
                 res[f"_{label}_{phase}_df"] = df
-                print(f"{label:6s} {phase}: {walls[f'{label}_{phase}']:7.1f} s wall", flush=True)
+                wall, load = walls[f"{label}_{phase}"], os.getloadavg()[0]
+                print(f"{label:6s} {phase}: {wall:7.1f} s wall (load {load:.1f})", flush=True)
 
         cold, warm = res.pop("_serial_cold_df"), res.pop("_serial_warm_df")
         d_cold, d_warm = res.pop("_dask2_cold_df"), res.pop("_dask2_warm_df")
-        res["speedup_dask2_vs_serial_cold"] = round(walls["serial_cold"] / walls["dask2_cold"], 2)
-        res["speedup_dask2_vs_serial_warm"] = round(walls["serial_warm"] / walls["dask2_warm"], 2)
+        res.pop("_pool2_cold_df"), res.pop("_pool2_warm_df")
+        for label in ("pool2", "dask2"):
+            for phase in ("cold", "warm"):
+                res[f"speedup_{label}_vs_serial_{phase}"] = round(
+                    walls[f"serial_{phase}"] / walls[f"{label}_{phase}"], 2
+                )
         # compile share of the cold sequential scan (per-point difference cold - warm, same point, same order)
         t_cold = cold.set_index("key")["task_time_s"]
         t_warm = warm.set_index("key")["task_time_s"]

@@ -5,6 +5,8 @@ Static checks (always, no browser needed; run in CI after ``sphinx-build``):
 * every local ``href``/``src`` (links, images, scripts, stylesheets) points to a file that
   exists, and every ``#anchor`` to an ``id`` (or ``name``) on the target page;
 * no script or stylesheet is loaded from the network (the site must work offline, math included);
+* no empty "Section Navigation" column (pydata-sphinx-theme's left sidebar without links);
+* no lettered list (a reference line starting "E. M. Izhikevich" that docutils read as a list);
 * no rendered page shows raw TeX delimiters (``\\(``, ``\\[``, ``$$``) outside the math elements
   that MathJax typesets, nor Python object reprs (``<... object at 0x...>``, ``Text(0.5, ...``,
   ``<matplotlib...``). Source-code views (``_modules/``) are exempt from the text checks.
@@ -64,6 +66,7 @@ class _Page(HTMLParser):
         self.refs: list[tuple[str, str]] = []  # (attribute, value)
         self.remote: list[str] = []
         self.text: list[str] = []
+        self.lettered = 0  # <ol class="upperalpha">: usually a reference line "E. M. Name, ..."
         self._skip: list[str] = []  # stack of open skipped tags (math elements, scripts)
 
     def handle_starttag(self, tag, attrs):
@@ -81,6 +84,8 @@ class _Page(HTMLParser):
             elif not re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", val):  # mailto:, data:, javascript:
                 self.refs.append((key, val))
         classes = (a.get("class") or "").split()
+        if tag == "ol" and {"upperalpha", "loweralpha"} & set(classes):
+            self.lettered += 1
         if self._skip:
             if tag == self._skip[-1]:
                 self._skip.append(tag)
@@ -118,11 +123,16 @@ def static_check(root: Path) -> tuple[list[str], int, int]:
     """Return (problems, pages, local references) for the site under ``root``."""
     pages = {p.relative_to(root).as_posix(): p for p in _pages(root)}
     parsed: dict[str, _Page] = {}
+    problems, n_refs = [], 0
     for rel, path in pages.items():
         page = _Page()
-        page.feed(path.read_text(encoding="utf-8", errors="replace"))
+        raw = path.read_text(encoding="utf-8", errors="replace")
+        page.feed(raw)
         parsed[rel] = page
-    problems, n_refs = [], 0
+        # pydata-sphinx-theme's left column: a "Section Navigation" heading over no links
+        nav = re.search(r'<nav class="bd-docs-nav[^>]*>(.*?)</nav>', raw, re.S)
+        if nav and "<a " not in nav.group(1):
+            problems.append(f"{rel}: empty 'Section Navigation' column (add the page to html_sidebars)")
     for rel, page in parsed.items():
         for url in page.remote:
             problems.append(f"{rel}: loads {url} from the network")
@@ -149,6 +159,9 @@ def static_check(root: Path) -> tuple[list[str], int, int]:
                 problems.append(f"{rel}: {attr}={val!r}: no anchor #{frag} in {dest_rel}")
         if not rel.startswith(TEXT_EXEMPT):
             problems += [f"{rel}: {p}" for p in text_problems("".join(page.text))]
+            if page.lettered:
+                problems.append(f"{rel}: {page.lettered} lettered list(s): a line starting with an "
+                                "initial ('E. M. Name') parsed as a list?")
     return problems, len(pages), n_refs
 
 
@@ -244,7 +257,9 @@ def _find_chromium(explicit: str | None) -> str:
     raise SystemExit("no Chromium found: apt-get install -y chromium (or pass --chromium PATH)")
 
 
-async def _browse(root: Path, shots: Path, chromium: str, width: int, max_height: int) -> list[str]:
+async def _browse(
+    root: Path, shots: Path, chromium: str, width: int, max_height: int, only: str | None = None
+) -> list[str]:
     from tornado.websocket import websocket_connect
 
     profile = tempfile.mkdtemp(prefix="check_site_chromium_")
@@ -269,7 +284,7 @@ async def _browse(root: Path, shots: Path, chromium: str, width: int, max_height
         await cdp.call("Page.enable")
         await cdp.call("Emulation.setDeviceMetricsOverride", width=width, height=900,
                        deviceScaleFactor=1, mobile=False)
-        pages = _pages(root)
+        pages = [p for p in _pages(root) if only is None or only in p.relative_to(root).as_posix()]
         for i, page in enumerate(pages):
             rel = page.relative_to(root).as_posix()
             cdp.events.clear()
@@ -311,6 +326,7 @@ def main(argv=None) -> int:
                     "every sub-command and option of this argparse parser (e.g. sims.cli:build_parser)")
     ap.add_argument("--width", type=int, default=1280, help="window width in CSS px (default 1280)")
     ap.add_argument("--max-height", type=int, default=20000, help="crop screenshots at this height")
+    ap.add_argument("--only", metavar="TEXT", help="screenshots only of pages whose path contains TEXT")
     args = ap.parse_args(argv)
     root = Path(args.site)
     if not (root / "index.html").is_file():
@@ -324,7 +340,7 @@ def main(argv=None) -> int:
         shots = Path(args.screenshots)
         shots.mkdir(parents=True, exist_ok=True)
         problems += asyncio.run(
-            _browse(root, shots, _find_chromium(args.chromium), args.width, args.max_height)
+            _browse(root, shots, _find_chromium(args.chromium), args.width, args.max_height, args.only)
         )
     for p in problems:
         print(p)

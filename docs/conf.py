@@ -15,7 +15,8 @@ project = "neuroplast"
 author = "neuroplast developers"
 copyright = "2026, neuroplast developers"
 release = version = _meta["version"]
-repository_url = _meta["urls"]["Repository"]
+# None until pyproject.toml names the public repository ([project.urls] Repository)
+repository_url = _meta.get("urls", {}).get("Repository")
 
 extensions = [
     "sphinx.ext.autodoc",
@@ -31,8 +32,8 @@ extensions = [
     "neuroplast_docs",
 ]
 
-# :issue:`15` links to the project's issue tracker
-extlinks = {"issue": (repository_url + "/issues/%s", "issue %s")}
+# :issue:`15` links to the project's issue tracker (plain "issue 15" while there is no address)
+extlinks = {"issue": (repository_url + "/issues/%s", "issue %s")} if repository_url else {}
 
 autosummary_generate = True
 # Document each object once, in the module that defines it (a re-export documented a second
@@ -71,7 +72,11 @@ html_static_path = ["_static"]
 html_css_files = ["neuroplast.css"]
 html_theme_options = {
     "navigation_with_keys": False,
-    "icon_links": [{"name": "Source repository", "url": repository_url, "icon": "fa-brands fa-github"}],
+    "icon_links": (
+        [{"name": "Source repository", "url": repository_url, "icon": "fa-brands fa-github"}]
+        if repository_url
+        else []
+    ),
     "show_toc_level": 2,
 }
 html_context = {"default_mode": "light"}
@@ -82,3 +87,14 @@ html_sidebars = {
         "index", "installation", "data", "cli", "results", "scan", "citing", "changelog", "contributing"
     )
 }
+
+
+def _plain_issue_role(name, rawtext, text, lineno, inliner, options=None, content=None):
+    from docutils import nodes
+
+    return [nodes.Text(f"issue {text}")], []
+
+
+def setup(app):
+    if not repository_url:
+        app.add_role("issue", _plain_issue_role)

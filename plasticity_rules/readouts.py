@@ -281,7 +281,7 @@ class SoftmaxReadout(_Estimator):
             )
         return X, y.astype(np.int64)
 
-    def fit(self, X, y, X_val=None, y_val=None):
+    def fit(self, X, y, X_val=None, y_val=None, *, on_epoch=None):
         """Train from zero weights; returns ``self``.
 
         Parameters
@@ -290,6 +290,8 @@ class SoftmaxReadout(_Estimator):
         y : array_like of int, shape (n_samples,)
         X_val, y_val : optional
             Validation data for choosing the epoch (both or neither).
+        on_epoch : callable, optional
+            Called with the epoch index after every epoch (progress reporting; no effect on the fit).
         """
         check_int("n_classes", self.n_classes, minimum=2)
         check_int("epochs", self.epochs, minimum=1)
@@ -332,6 +334,8 @@ class SoftmaxReadout(_Estimator):
                 self.val_curve_.append(acc)
                 if acc > best[0]:
                     best = (acc, epoch, W.copy(), b.copy())
+            if on_epoch is not None:
+                on_epoch(epoch)
         if X_val is not None:
             self.val_accuracy_, self.best_epoch_, W, b = best
         # stored as (n_classes, n_features) like every readout here; predict multiplies by the same buffer

@@ -26,7 +26,7 @@ from . import registry
 
 # Modules providing ``add_parser(subparsers)`` that registers a sub-command
 # whose parser sets ``func`` (called with the parsed namespace, returns exit code).
-_EXTRA_COMMANDS = ("sims.scan",)
+_EXTRA_COMMANDS = ("sims.scan", "sims.warmup")
 
 
 class _Parser(argparse.ArgumentParser):

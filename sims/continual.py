@@ -84,7 +84,8 @@ class ContinualConfig:
         "",
         "MNIST/Fashion-MNIST streams: directory of the IDX files (default: $NEUROPLAST_MNIST / "
         "$NEUROPLAST_FASHION_MNIST, $NEUROPLAST_DATA/<name>, ~/.cache/neuroplast/datasets, ~/datasets, "
-        "/usr/share/datasets); *-idx streams: a directory of IDX files or a .npz file (required)",
+        "/usr/share/datasets); permuted-idx and split-idx streams: a directory of IDX files or a "
+        ".npz file (required)",
         scan=False,
     )
 
@@ -247,8 +248,7 @@ def estimate_memory(config: ContinualConfig) -> dict:
         "stream", "data", "method", "n_tasks", "n_inputs", "acc", "bwt", "fwt", "forgetting", "min_acc",
         "wc_acc",
         "accuracy_unit", "accuracy_matrix", "baseline_accuracy", "net_s_per_batch", "protect_s_per_batch",
-        "subspace_total_per_layer",
-        "hlop_orthonormality_error",
+        "subspace_total_per_layer", "hlop_orthonormality_error", "data",
     ),
     help="Continual learning of a LIF network (DSR surrogate gradients) on a task stream with HLOP "
     "(Hebbian orthogonal projection) or a baseline (finetune, ewc, exact SVD projection, multitask); "

@@ -23,7 +23,9 @@ import threading
 import time
 from contextlib import contextmanager
 
-__all__ = ["compile_status", "bar"]
+__all__ = ["compile_status", "compile_seconds", "bar"]
+
+_active: list = []  # the compile_status contexts open now (innermost last)
 
 
 class _NoBar:
@@ -61,11 +63,12 @@ class _Status:
         self.active = 0
         self.t_first = self.t_last = None
         self.n_compiled = 0
+        self.seconds = 0.0  # spent compiling (cache misses), for the simulations' build times
         self.where = ""
         self.stop = threading.Event()
         self.thread = None
 
-    def begin(self, where: str):
+    def begin(self, where: str) -> float:
         with self.lock:
             self.active += 1
             self.where = where
@@ -73,11 +76,13 @@ class _Status:
                 self.t_first = time.perf_counter()
                 self.thread = threading.Thread(target=self._loop, daemon=True)
                 self.thread.start()
+        return time.perf_counter()
 
-    def end(self):
+    def end(self, t_begin: float):
         with self.lock:
             self.active -= 1
             self.n_compiled += 1
+            self.seconds += time.perf_counter() - t_begin
             self.t_last = time.perf_counter()
 
     def _line(self, t_end: float | None = None) -> str:
@@ -122,6 +127,9 @@ def compile_status(show: bool = True, stream=None):
     status = _Status(stream if show else None)
     undo = []
     try:
+        from spiking.engine import import_brian2
+
+        import_brian2()  # first import without pylab/Matplotlib (see there)
         from brian2.codegen.runtime.cython_rt.extension_manager import (
             CythonExtensionManager,
             get_cython_cache_dir,
@@ -132,11 +140,11 @@ def compile_status(show: bool = True, stream=None):
         def _load_module(self, module_path, *args, **kwargs):
             if os.path.isfile(module_path):
                 return orig_load(self, module_path, *args, **kwargs)
-            status.begin(os.path.expanduser(get_cython_cache_dir()))
+            t0 = status.begin(os.path.expanduser(get_cython_cache_dir()))
             try:
                 return orig_load(self, module_path, *args, **kwargs)
             finally:
-                status.end()
+                status.end(t0)
 
         CythonExtensionManager._load_module = _load_module
         undo.append(lambda: setattr(CythonExtensionManager, "_load_module", orig_load))
@@ -148,22 +156,29 @@ def compile_status(show: bool = True, stream=None):
         orig_compile = CPPStandaloneDevice.compile_source
 
         def compile_source(self, directory, *args, **kwargs):
-            status.begin(str(directory))
+            t0 = status.begin(str(directory))
             try:
                 return orig_compile(self, directory, *args, **kwargs)
             except RuntimeError as exc:
                 _raise_if_interrupted(exc)
                 raise
             finally:
-                status.end()
+                status.end(t0)
 
         CPPStandaloneDevice.compile_source = compile_source
         undo.append(lambda: setattr(CPPStandaloneDevice, "compile_source", orig_compile))
     except ImportError:
         pass
+    _active.append(status)
     try:
         yield status
     finally:
+        _active.remove(status)
         for u in undo:
             u()
         status.finish()
+
+
+def compile_seconds() -> float:
+    """Seconds spent compiling uncached code so far in the current :func:`compile_status` (0 outside)."""
+    return _active[-1].seconds if _active else 0.0

@@ -20,7 +20,7 @@ Workers (:func:`generate_features`):
 * ``scheduler``: a Dask scheduler address (``tcp://host:8786``, e.g. a
   dask-jobqueue cluster), or ``'local'`` for a Dask LocalCluster with ``workers``
   processes; workers get the per-worker compiled-code caches of ``neuroplast scan``
-  (:class:`sims.scan.caches.WorkerCaches`).
+  (:class:`sims.scan.dask.WorkerCaches`).
 
 Store layout under ``--out`` (see :func:`feature_root` for where it lives while the
 run is in progress): ``features/<variant>/`` per model variant, keyed by
@@ -175,6 +175,12 @@ def _die_with_parent() -> None:
 
 def _pool_init(job: FeatureJob) -> None:
     _die_with_parent()
+    try:  # one BLAS thread per worker, as in the scan's pool: workers must not oversubscribe cores
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(1)
+    except ImportError:  # pragma: no cover - threadpoolctl is a dependency
+        pass
     _POOL_JOB[:] = [job]
 
 
@@ -318,8 +324,7 @@ def _run_pool(tasks, probs, job, finish, n_workers):
 def _run_dask(tasks, probs, job, finish, scheduler, n_workers, cache_dir):
     from distributed import as_completed
 
-    from .scan.caches import WorkerCaches
-    from .scan.dask import client_for, connect_scheduler, local_cluster
+    from .scan.dask import WorkerCaches, client_for, connect_scheduler, local_cluster
 
     cluster = None
     if scheduler == "local":

@@ -115,6 +115,39 @@ def reservoir_arrays(reservoir) -> dict:
     }
 
 
+def paper_network(n_exc: int, n_inh: int, rng, *, indegree: int | None = None, w_exc=0.5, w_inh=1.0):
+    """The paper's heterogeneous network as reference inputs (a dict for :func:`simulate_reference`).
+
+    ``indegree=None``: all-to-all with weights ``w_exc U`` / ``-w_inh U`` scaled by
+    ``1000 / n`` (the paper's ``S``); else each neuron gets ``indegree`` distinct sources
+    (weights not scaled). Structure is drawn from ``rng`` before any noise, as in the paper.
+    """
+    from .reservoir import indegree_pairs  # NumPy only: spiking.reservoir imports Brian2 lazily
+
+    re, ri = rng.random(n_exc), rng.random(n_inh)
+    n = n_exc + n_inh
+    out = {
+        "a": np.concatenate([np.full(n_exc, 0.02), 0.02 + 0.08 * ri]),
+        "b": np.concatenate([np.full(n_exc, 0.2), 0.25 - 0.05 * ri]),
+        "c": np.concatenate([-65 + 15 * re**2, np.full(n_inh, -65.0)]),
+        "d": np.concatenate([8 - 6 * re**2, np.full(n_inh, 2.0)]),
+        "sigma": np.concatenate([np.full(n_exc, 5.0), np.full(n_inh, 2.0)]),
+    }
+    if indegree is None:
+        scale = 1000.0 / n
+        S = np.hstack([w_exc * scale * rng.random((n, n_exc)), -w_inh * scale * rng.random((n, n_inh))])
+        out.update(indptr=np.arange(0, n * n + 1, n), post=np.tile(np.arange(n), n), weight=S.T.ravel())
+    else:
+        pre, post = indegree_pairs(n, indegree, rng)
+        u = rng.random(pre.size)
+        out.update(
+            indptr=np.concatenate([[0], np.cumsum(np.bincount(pre, minlength=n))]),
+            post=post,
+            weight=np.where(pre < n_exc, w_exc * u, -w_inh * u),
+        )
+    return out
+
+
 def izhikevich2003_numba(duration: float, seed: int = 0, n_exc: int = 800, n_inh: int = 200):
     """Simulate the paper's network for ``duration`` s; return spike ``(indices, times)``.
 
@@ -122,18 +155,6 @@ def izhikevich2003_numba(duration: float, seed: int = 0, n_exc: int = 800, n_inh
     program (structure first); all-to-all weights are scaled by ``1000 / n``.
     """
     rng = np.random.default_rng(seed)
-    re, ri = rng.random(n_exc), rng.random(n_inh)
-    a = np.concatenate([np.full(n_exc, 0.02), 0.02 + 0.08 * ri])
-    b = np.concatenate([np.full(n_exc, 0.2), 0.25 - 0.05 * ri])
-    c = np.concatenate([-65 + 15 * re**2, np.full(n_inh, -65.0)])
-    d = np.concatenate([8 - 6 * re**2, np.full(n_inh, 2.0)])
-    n = n_exc + n_inh
-    scale = 1000.0 / n
-    S = np.hstack([0.5 * scale * rng.random((n, n_exc)), -scale * rng.random((n, n_inh))])
-    sigma = np.concatenate([np.full(n_exc, 5.0), np.full(n_inh, 2.0)])
-    indptr = np.arange(0, n * n + 1, n)
-    post = np.tile(np.arange(n), n)
-    i, steps = simulate_reference(
-        a, b, c, d, indptr, post, S.T.ravel(), sigma, int(round(duration * 1000)), rng
-    )
+    net = paper_network(n_exc, n_inh, rng)
+    i, steps = simulate_reference(**net, n_steps=int(round(duration * 1000)), rng=rng)
     return i, steps * 1e-3

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import sys
 import warnings
 from pathlib import Path
 
@@ -23,7 +24,15 @@ import numpy as np
 
 from plasticity_rules.validation import check_choice
 
-__all__ = ["BACKENDS", "configure", "seed_brian2", "brian_seed_from", "cache_dir", "STANDALONE_SEED_ENV"]
+__all__ = [
+    "BACKENDS",
+    "configure",
+    "import_brian2",
+    "seed_brian2",
+    "brian_seed_from",
+    "cache_dir",
+    "STANDALONE_SEED_ENV",
+]
 
 #: Code-generation backends: runtime Cython (default), runtime NumPy (no compiler), C++ standalone.
 BACKENDS = ("cython", "numpy", "cpp_standalone")
@@ -60,6 +69,31 @@ def _cython_available() -> bool:
     return _cython_ok
 
 
+def import_brian2():
+    """Import Brian2 without ``pylab``; return the module.
+
+    ``import brian2`` runs ``from pylab import *`` when Matplotlib is installed,
+    and its units module imports Matplotlib only to check for version 1.3.1:
+    Matplotlib and its backends are about a third of the time Brian2 takes to
+    import here, for names the simulations never use. Both imports are guarded by
+    ``except ImportError`` in Brian2 (it then imports the NumPy part of pylab
+    itself), so ``pylab`` and ``matplotlib`` are hidden during this first import
+    only; plotting code imports Matplotlib normally afterwards.
+    """
+    if "brian2" in sys.modules:
+        return sys.modules["brian2"]
+    hidden = [m for m in ("pylab", "matplotlib") if m not in sys.modules]
+    for m in hidden:
+        sys.modules[m] = None  # makes "import m" raise ImportError
+    try:
+        import brian2
+    finally:
+        for m in hidden:
+            if m in sys.modules and sys.modules[m] is None:
+                del sys.modules[m]
+    return brian2
+
+
 def configure(backend: str = "cython") -> str:
     """Select Brian2's code-generation target for runtime mode and quiet its logs.
 
@@ -75,8 +109,7 @@ def configure(backend: str = "cython") -> str:
     str
         The backend actually in use.
     """
-    import brian2
-
+    brian2 = import_brian2()
     check_choice("backend", backend, BACKENDS)
     brian2.BrianLogger.log_level_warn()
     # Brian2's default turns the first Ctrl-C into a silent early end of `run()`, which

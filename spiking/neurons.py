@@ -37,9 +37,10 @@ in the order of the paper's MATLAB code:
 4. then :math:`u` takes one full Euler step with the new :math:`v`,
    :math:`u \\leftarrow u + h\\,a (b v - u)`, and :math:`I_{\\mathrm{syn}} \\leftarrow 0`.
 
-Brian2 then applies the threshold :math:`v \\ge 30`, propagates the spikes into
-:math:`I_{\\mathrm{syn}}` of the next step and resets, so a spike Brian2 stamps at step
-:math:`k` is the one the paper's program detects at the start of step :math:`k + 1`.
+Brian2 then applies the threshold :math:`v \\ge 30` and propagates the spikes into
+:math:`I_{\\mathrm{syn}}` of the next step, whose state update starts with the reset (as
+the paper's program does), so a spike Brian2 stamps at step :math:`k` is the one the
+paper's program detects at the start of step :math:`k + 1`.
 :data:`IZHIKEVICH_SCHEME` is this step as a Brian2 state-update method; every variable
 is in the paper's units (mV, mV/ms) and dimensionless in Brian2, so the compiled code
 performs the same floating-point operations as the paper's program.
@@ -89,14 +90,21 @@ r : 1 (constant)
 is_exc : boolean (constant)
 """
 IZHIKEVICH_THRESHOLD = "v >= 30"
-IZHIKEVICH_RESET = "v = c\nu = u + d"
+#: The reset, as the paper's program applies it: at the start of the step after the one
+#: in which ``v`` crossed threshold, inside :class:`IzhikevichScheme` (written so that it is
+#: exact: ``v = c*1 + v*0`` is ``c`` and ``v = c*0 + v*1`` is ``v``). Groups using the
+#: scheme pass ``reset=None``: one compiled code object less to run every step.
+IZHIKEVICH_RESET = "spiked = int(v >= 30)\nv = c*spiked + v*(1 - spiked)\nu = u + d*spiked\n"
 
 
 class IzhikevichScheme:
     """The paper's discrete step as a Brian2 state-update method (pass as ``method=``).
 
-    Returns the abstract code of steps 2-4 of the module docstring::
+    Returns the abstract code of steps 1-4 of the module docstring::
 
+        spiked = int(v >= 30)                     # the reset of last step's spikes
+        v = c*spiked + v*(1 - spiked)
+        u = u + d*spiked
         I_step = I_syn + sigma_noise*<noise>() + I_drive [+ I_noise] [+ I_exp]
         v = v + half_h*(0.04*v**2 + 5*v + 140 - u + I_step)      # twice
         u = u + h*(a*(b*v - u))
@@ -113,11 +121,20 @@ class IzhikevichScheme:
     noise : str or None
         Name of the noise function called once per neuron and step (``'randn'``, or a
         :func:`spiking.noise.generator_randn` function's name); ``None``: no noise term.
+    record : str or None
+        Name of a :func:`spiking.recorder.spike_recorder` function, called right after the
+        reset as ``record(i, t_in_timesteps, spiked)`` to record last step's spikes.
+    propagate : str or None
+        Name of a :func:`spiking.propagation.recurrent_propagation` function, called once
+        per step first (``propagated = f(t_in_timesteps)``; the group then needs a shared
+        variable ``propagated``) to add last step's spikes to ``I_syn``.
     """
 
-    def __init__(self, noise: str | None = "randn"):
+    def __init__(self, noise: str | None = "randn", record: str | None = None, propagate: str | None = None):
         self.noise = noise
-        self.__name__ = f"izhikevich2003_paper_step(noise={noise})"
+        self.record = record
+        self.propagate = propagate
+        self.__name__ = f"izhikevich2003_paper_step(noise={noise}, record={record}, propagate={propagate})"
 
     def can_integrate(self, equations, variables, method_options=None):  # noqa: ARG002
         return {"v", "u"} <= set(equations.diff_eq_names)
@@ -138,7 +155,17 @@ class IzhikevichScheme:
         if has_exp:
             terms.append("I_exp")
         half = "v = v + half_h*(0.04*v**2 + 5*v + 140 - u + I_step)\n"
-        code = f"I_step = {' + '.join(terms)}\n" + half + half + "u = u + h*(a*(b*v - u))\nI_syn = 0\n"
+        record = "" if self.record is None else f"recorded = {self.record}(i, t_in_timesteps, spiked)\n"
+        propagate = "" if self.propagate is None else f"propagated = {self.propagate}(t_in_timesteps)\n"
+        code = (
+            propagate
+            + IZHIKEVICH_RESET
+            + record
+            + f"I_step = {' + '.join(terms)}\n"
+            + half
+            + half
+            + "u = u + h*(a*(b*v - u))\nI_syn = 0\n"
+        )
         if has_exp:
             code += "I_exp = I_exp*syn_decay\n"
         return code
@@ -213,10 +240,9 @@ def simulate_neuron(pattern: str, current, duration: float, *, dt: float = 0.25e
     ndarray, shape ``(n_spikes,)``
         Spike times in seconds.
     """
-    import brian2 as b2
-
     from . import engine
 
+    b2 = engine.import_brian2()
     a_, b_, c_, d_ = check_pattern(pattern)
     if not np.isfinite(current):
         raise ValueError(f"current must be finite, got {current!r}")
@@ -227,7 +253,7 @@ def simulate_neuron(pattern: str, current, duration: float, *, dt: float = 0.25e
         1,
         IZHIKEVICH_EQS,
         threshold=IZHIKEVICH_THRESHOLD,
-        reset=IZHIKEVICH_RESET,
+        reset=None,  # applied by the scheme at the start of the next step
         method=IzhikevichScheme(noise=None),
         dt=dt * b2.second,
         name="single_neuron",

@@ -3,9 +3,12 @@
 Brian2's ``randn()`` draws from NumPy's legacy global ``RandomState``
 (polar Box-Muller, about 19 ns per draw here, and a stream no other engine
 reproduces). :func:`generator_randn` is a Brian2 function returning the next
-value of a :class:`NoiseStream`: standard normal deviates drawn in blocks by
-``Generator.standard_normal`` (the ziggurat method, about 4 ns per draw) into a
-buffer that the compiled code reads one value per call. The stream is
+value of a :class:`NoiseStream`: standard normal deviates drawn in blocks from a
+:class:`numpy.random.Generator` (NumPy's ziggurat method) into a buffer that the
+compiled code reads one value per call. The blocks are drawn by a Numba kernel
+(:func:`fill_standard_normal`, about 7.5 ns per draw here, against 23 ns for
+``Generator.standard_normal(out=...)``, which calls the bit generator through a
+function pointer per draw) that gives bit-identical values. The stream is
 consumed in the order the code asks for it (neuron ``0 .. n-1`` within a step,
 step after step), which is exactly the order of a loop like
 
@@ -28,12 +31,25 @@ import itertools
 import weakref
 
 import numpy as np
+from numba import njit
 
-__all__ = ["NoiseStream", "generator_randn", "BUFFER_SIZE"]
+__all__ = ["NoiseStream", "generator_randn", "fill_standard_normal", "BUFFER_SIZE"]
 
 #: Deviates drawn per refill: 512 KiB of doubles, refilled in ~0.3 ms, so the
 #: Python call per refill is negligible and the buffer stays in cache.
 BUFFER_SIZE = 1 << 16
+
+@njit(cache=True)
+def fill_standard_normal(rng, out):
+    """Fill ``out`` (1-D float64) with ``rng``'s next standard normal deviates.
+
+    Numba's ``Generator.standard_normal`` is NumPy's algorithm on the same bit
+    generator state, so this equals ``rng.standard_normal(out=out)`` bit for bit
+    and advances ``rng`` identically; it is about 3x faster.
+    """
+    for k in range(out.shape[0]):
+        out[k] = rng.standard_normal()
+
 
 _streams: weakref.WeakValueDictionary[int, NoiseStream] = weakref.WeakValueDictionary()
 _ids = itertools.count(1)
@@ -42,7 +58,7 @@ _ids = itertools.count(1)
 class NoiseStream:
     """A buffered stream of standard normal deviates from one Generator.
 
-    ``buffer`` and ``state`` (``[next index, stream id]``) are handed to the
+    ``buffer`` and ``state`` (``[next index, stream id, buffer size]``) are handed to the
     compiled code through the Brian2 function's namespace; the code calls
     :func:`refill` with the stream id when it has used the whole buffer.
 
@@ -54,8 +70,9 @@ class NoiseStream:
 
     def __init__(self, size: int = BUFFER_SIZE):
         self.buffer = np.zeros(int(size), dtype=np.float64)
-        self.state = np.zeros(2, dtype=np.int64)
+        self.state = np.zeros(3, dtype=np.int64)
         self.state[1] = next(_ids)
+        self.state[2] = self.buffer.size
         self.state[0] = self.buffer.size  # empty: the first draw refills
         self.rng = np.random.default_rng(0)
         _streams[int(self.state[1])] = self
@@ -66,7 +83,7 @@ class NoiseStream:
         self.state[0] = self.buffer.size
 
     def refill(self) -> None:
-        self.rng.standard_normal(out=self.buffer)
+        fill_standard_normal(self.rng, self.buffer)
         self.state[0] = 0
 
     def take(self, n: int) -> np.ndarray:
@@ -91,11 +108,13 @@ def refill(stream_id: int) -> None:
 
 # Cython implementation: one indexed load per draw; the Python call happens once
 # per BUFFER_SIZE draws. ``_namespace_noise_buffer`` etc. are Brian2's names for the
-# namespace arrays ``_noise_buffer`` and ``_noise_state`` given below.
+# namespace arrays ``_noise_buffer`` and ``_noise_state`` given below. The buffer size
+# is read from ``state[2]``: Brian2's ``_namespace_num...`` length is a Python global,
+# and comparing with it would cost more than the draw itself.
 _CYTHON_CODE = """
 cdef double _generator_randn(int _idx):
     cdef int64_t _k = _namespace_noise_state[0]
-    if _k >= _namespace_num_noise_buffer:
+    if _k >= _namespace_noise_state[2]:
         from spiking.noise import refill as _refill_noise
         _refill_noise(_namespace_noise_state[1])
         _k = 0

@@ -54,7 +54,7 @@ def _fractions(name: str, values: np.ndarray) -> np.ndarray:
     """Accuracies must be fractions in [0, 1] (NaN allowed where ``values`` may hold unseen tasks)."""
     bad = (values < 0) | (values > 1)
     if np.any(bad):
-        v = values[bad].flat[0]
+        v = float(values[bad].flat[0])
         hint = " (percentages? divide by 100)" if 1 < v <= 100 else ""
         raise ValueError(f"{name} must be fractions in [0, 1], got {v!r}{hint}")
     return values

@@ -1,5 +1,7 @@
 """Image datasets: 8x8 digits, MNIST, Fashion-MNIST, your own IDX or ``.npz`` data, N-MNIST.
 
+(The N-MNIST event readers live in :mod:`tasks.nmnist` and are re-exported here.)
+
 A dataset is named by a *spec*:
 
 * ``'digits'`` (default, embedded): scikit-learn's 1797 8x8 handwritten
@@ -67,8 +69,10 @@ from .idx import (
     find_idx_parts,
     read_idx,
     read_idx_file,
+    read_idx_header,
     verify_release,
 )
+from .nmnist import load_nmnist, nmnist_spike_trains, read_nmnist_events
 
 __all__ = [
     "DATASETS",
@@ -631,25 +635,13 @@ def dataset_extent(spec: str) -> tuple[int, int] | None:
     inside the ``.npz``). Returns None for other specs or files that cannot be read; the loader
     then reports what is wrong with them.
     """
-    import gzip
-
     kind, _, rest = str(spec).partition(":")
     path = Path(rest.strip()).expanduser()
     try:
         if kind == "idx":
             parts = find_idx_parts(path)
-            n, n_pix = 0, 1
-            for part in ("train_images", "test_images"):
-                f = parts[part]
-                with open(f, "rb") as fh:
-                    gz = fh.read(2) == b"\x1f\x8b"
-                opener = gzip.open if gz else open
-                with opener(f, "rb") as fh:
-                    head = fh.read(4)
-                    dims = [int.from_bytes(fh.read(4), "big") for _ in range(head[3])]
-                n += dims[0]
-                n_pix = int(np.prod(dims[1:]))
-            return n, n_pix
+            dims = [read_idx_header(parts[p]) for p in ("train_images", "test_images")]
+            return dims[0][0] + dims[1][0], int(np.prod(dims[1][1:]))
         if kind == "npz":
             n, n_pix = 0, 1
             with zipfile.ZipFile(path) as z:
@@ -717,96 +709,3 @@ def load_dataset(
             raise ValueError(f"dataset 'digits' is embedded and takes no path, got --data-path '{path}'")
         return load_digits_dataset(split_seed).subset(**sizes)
     return load_idx_dataset(name, path, **opts)
-
-
-# ----------------------------------------------------------------------------------------------
-# N-MNIST
-# ----------------------------------------------------------------------------------------------
-NMNIST_SIZE = 34
-
-
-def read_nmnist_events(path) -> dict[str, np.ndarray]:
-    """Read one N-MNIST binary event file.
-
-    Every event is 40 bits, big-endian: x (8 bits), y (8 bits), polarity (1
-    bit), timestamp in microseconds (23 bits).
-
-    Returns
-    -------
-    dict
-        ``x``, ``y`` (uint8), ``p`` (uint8, 1 = ON), ``t_us`` (int64), each shape (n_events,).
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise DatasetNotFoundError(
-            f"{path}: no such N-MNIST event file; the dataset must be obtained by the user "
-            "(it is never downloaded) and its directory passed as root="
-        )
-    raw = np.fromfile(path, dtype=np.uint8)
-    if raw.size % 5 != 0:
-        raise DatasetNotFoundError(
-            f"{path}: size {raw.size} bytes is not a multiple of 5 (corrupt N-MNIST file)"
-        )
-    ev = raw.reshape(-1, 5).astype(np.int64)
-    x = ev[:, 0].astype(np.uint8)
-    y = ev[:, 1].astype(np.uint8)
-    p = (ev[:, 2] >> 7).astype(np.uint8)
-    t = ((ev[:, 2] & 0x7F) << 16) | (ev[:, 3] << 8) | ev[:, 4]
-    if x.size and (x.max() >= NMNIST_SIZE or y.max() >= NMNIST_SIZE):
-        raise DatasetNotFoundError(f"{path}: event coordinates exceed the {NMNIST_SIZE}x{NMNIST_SIZE} sensor")
-    return {"x": x, "y": y, "p": p, "t_us": t}
-
-
-def nmnist_spike_trains(events, *, dt_us: int = 1000, duration_us: int | None = None):
-    """Turn N-MNIST events into spike trains on ``2 * 34 * 34`` input neurons.
-
-    Neuron index = ``p * 34 * 34 + y * 34 + x``; time is binned to ``dt_us``
-    (one spike per neuron and bin at most, as a 1 ms simulation step sees it).
-
-    Returns
-    -------
-    indices : ndarray of int64, shape (n_spikes,)
-    steps : ndarray of int64, shape (n_spikes,)
-        Time-step index of each spike, sorted by step then neuron.
-    """
-    check_int("dt_us", dt_us, minimum=1)
-    idx = (
-        events["p"].astype(np.int64) * NMNIST_SIZE * NMNIST_SIZE
-        + events["y"].astype(np.int64) * NMNIST_SIZE
-        + events["x"].astype(np.int64)
-    )
-    steps = events["t_us"].astype(np.int64) // dt_us
-    if duration_us is not None:
-        keep = events["t_us"] < duration_us
-        idx, steps = idx[keep], steps[keep]
-    n_neurons = 2 * NMNIST_SIZE * NMNIST_SIZE
-    key = np.unique(steps * n_neurons + idx)
-    return key % n_neurons, key // n_neurons
-
-
-def load_nmnist(root, split: str = "Train", *, max_per_class: int | None = None):
-    """List N-MNIST files under ``root/<split>/<label>/*.bin`` with their labels.
-
-    Returns
-    -------
-    files : list of Path
-    labels : ndarray of int64
-    """
-    check_choice("split", split, ("Train", "Test"))
-    base = Path(root) / split
-    if not base.is_dir():
-        raise DatasetNotFoundError(
-            f"N-MNIST: directory {base} not found (looked in root={root}); obtain N-MNIST yourself and pass"
-            " the "
-            "directory holding Train/ and Test/ as root="
-        )
-    files, labels = [], []
-    for label in range(10):
-        fs = sorted((base / str(label)).glob("*.bin"))
-        if max_per_class is not None:
-            fs = fs[:max_per_class]
-        files += fs
-        labels += [label] * len(fs)
-    if not files:
-        raise DatasetNotFoundError(f"N-MNIST: no .bin files under {base}/<0-9>/")
-    return files, np.asarray(labels, dtype=np.int64)

@@ -55,6 +55,7 @@ __all__ = [
     "Verification",
     "parse_idx",
     "read_idx_file",
+    "read_idx_header",
     "read_idx",
     "candidate_dirs",
     "find_idx_files",
@@ -184,6 +185,27 @@ def parse_idx(payload: bytes, source: str) -> np.ndarray:
             f"(dims {dims} -> {expected} bytes); the file is truncated or corrupt"
         )
     return np.frombuffer(payload, dtype=dtype, offset=header).reshape(dims)
+
+
+def read_idx_header(path) -> tuple[int, ...]:
+    """Dimensions recorded in an IDX file's header (gzipped or raw), without reading its data.
+
+    Cheap enough to size a run before loading anything; :func:`read_idx_file` checks
+    the header against the data when the file is loaded.
+    """
+    path = Path(path)
+    with open(path, "rb") as fh:
+        gz = fh.read(2) == b"\x1f\x8b"
+    with (gzip.open if gz else open)(path, "rb") as fh:
+        head = fh.read(4)
+        if len(head) < 4 or head[:2] != b"\x00\x00":
+            raise DatasetNotFoundError(
+                f"{path}: not an IDX file (expected magic bytes 00 00 <type> <ndim>, found {head.hex(' ')})"
+            )
+        raw = fh.read(4 * head[3])
+    if len(raw) < 4 * head[3]:
+        raise DatasetNotFoundError(f"{path}: truncated IDX header ({head[3]} dimensions announced)")
+    return tuple(int.from_bytes(raw[4 * k : 4 * k + 4], "big") for k in range(head[3]))
 
 
 def read_idx_file(path) -> IdxFile:

@@ -102,7 +102,7 @@ summary = run_scan(
 # %%
 # One table
 # ---------
-# :func:`~sims.scan_store.load_scan` returns one row per (point, seed) with
+# :func:`~sims.scan.store.load_scan` returns one row per (point, seed) with
 # the parameters, the metrics, status, error, timing and versions.
 df = load_scan(out)
 cols = [
@@ -143,10 +143,11 @@ plt.show()
 # What the figures show
 # ---------------------
 # Rates rise slowly with the recurrent weight scale up to 0.75 and steeply
-# beyond, where the network enters its bursting regime; the two seeds agree
-# closely below that and differ more above it. Sizes 100 and 200 give
-# similar rates at low weight scales because weights are rescaled by 1000/N.
-# The numbers, computed above (excitatory rate, Hz, mean over seeds):
+# beyond, where the network enters its bursting regime; there the two seeds
+# can differ by several Hz (the table's standard deviations), so two seeds
+# are too few to read small differences. Sizes 100 and 200 give similar
+# rates at low weight scales because weights are rescaled by 1000/N. The
+# numbers, computed above (excitatory rate, Hz, mean over seeds):
 mean = table["mean"].unstack("weight_scale")
 for n, row in mean.iterrows():
     print(

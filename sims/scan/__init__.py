@@ -15,7 +15,7 @@ caches), :mod:`~sims.scan.driver` (resume, serial path), :mod:`~sims.scan.dask` 
 submission), :mod:`~sims.scan.store` (SQLite), :mod:`~sims.scan.plot` and :mod:`~sims.scan.cli`.
 """
 
-from .caches import WorkerCaches, configure_worker_caches, sync_caches
+from .caches import configure_worker_caches, sync_caches
 from .cli import add_parser, describe
 from .driver import ScanSummary, run_scan
 from .row import ResultRow
@@ -42,3 +42,12 @@ __all__ = [
     "sync_caches",
     "add_parser",
 ]
+
+
+def __getattr__(name):
+    # WorkerCaches subclasses Dask's WorkerPlugin: import distributed only when it is asked for.
+    if name == "WorkerCaches":
+        from .dask import WorkerCaches
+
+        return WorkerCaches
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,6 +1,6 @@
 """Per-worker Numba and Brian2 caches of a scan, and their exchange between the workers of a machine.
 
-Each Dask worker compiles into its own persistent directories (:class:`WorkerCaches`,
+Each Dask worker compiles into its own persistent directories (:class:`sims.scan.dask.WorkerCaches`,
 :func:`configure_worker_caches`), so two workers never compile into the same place at
 the same time; :func:`sync_caches` copies what one worker compiled to the others of its
 machine through a shared directory, so code is compiled once per machine.
@@ -9,13 +9,10 @@ machine through a shared directory, so code is compiled once per machine.
 from __future__ import annotations
 
 import os
-import socket
 import sys
 from pathlib import Path
 
-from .. import registry
-
-__all__ = ["WorkerCaches", "configure_worker_caches", "sync_caches", "cache_state", "safe_name"]
+__all__ = ["configure_worker_caches", "sync_caches", "cache_state", "safe_name"]
 
 _ROOT_ENV = "NEUROPLAST_SCAN_CACHE_ROOT"
 
@@ -128,53 +125,3 @@ def cache_state(dask_worker=None) -> int:
 
 def safe_name(s) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in str(s))
-
-
-try:  # a WorkerPlugin subclass when distributed is importable (it is a dependency)
-    from distributed.diagnostics.plugin import WorkerPlugin as _WorkerPluginBase
-except ImportError:  # pragma: no cover
-    _WorkerPluginBase = object
-
-
-class WorkerCaches(_WorkerPluginBase):
-    """Dask worker plugin: each worker gets its own persistent Numba and Brian2 cache directories.
-
-    The directory is ``<root>/<hostname>-worker-<name>`` with ``root`` from
-    ``--cache-dir``, else ``$NEUROPLAST_CACHE/scan-workers`` (default
-    ``~/.cache/neuroplast/scan-workers``) on the worker's machine. Worker names
-    are stable (a local cluster's workers are 0, 1, ...; a restarted worker
-    keeps its name), so later scans find the code compiled by earlier ones, and
-    two workers never compile into the same directory at the same time.
-
-    The workers of one machine also share ``<root>/<hostname>-shared``: after a
-    point, a worker publishes the extensions and Numba files it compiled there
-    (atomically), and before a point it copies in what the others published
-    (:func:`sync_caches`), so code is compiled once per machine, not once per
-    worker.
-    """
-
-    name = "neuroplast-worker-caches"
-
-    def __init__(self, root: str | None = None):
-        self.root = root
-
-    def setup(self, worker):
-        root = Path(self.root) if self.root else _default_cache_root()
-        host = safe_name(socket.gethostname())
-        path = root / f"{host}-worker-{safe_name(worker.name)}"
-        shared = root / f"{host}-shared"
-        configure_worker_caches(path, shared)
-        # Brian2 installs a SIGINT handler when it is first imported, which only works in the
-        # main thread; tasks run in a worker thread, so import it here (the worker's main thread).
-        import threading
-
-        if threading.current_thread() is threading.main_thread():
-            try:
-                import brian2  # noqa: F401
-            except ImportError:  # pragma: no cover
-                pass
-            configure_worker_caches(path, shared)  # now also sets Brian2's preference
-            try:  # import the simulation modules once, before the first point (errors: at the point)
-                registry.names()
-            except Exception:  # pragma: no cover
-                pass

@@ -61,6 +61,8 @@ def _cmd_scan(args) -> int:
         raise ValueError("--out DIR is required (or use --dry-run)")
     if args.scheduler is not None and args.serial:
         raise ValueError("--scheduler and --serial exclude each other")
+    if args.local_dask and (args.serial or args.scheduler is not None):
+        raise ValueError("--local-dask excludes --serial and --scheduler")
     summary = run_scan(
         spec,
         args.out,
@@ -73,6 +75,7 @@ def _cmd_scan(args) -> int:
         cache_dir=args.cache_dir,
         max_points=args.max_points,
         warmup=args.warmup,
+        local_dask=args.local_dask,
     )
     return 1 if summary.failed else 0
 
@@ -104,7 +107,8 @@ def _cmd_plot(args) -> int:
 
 
 _SCAN_HELP = """Run a grid or random scan of a `neuroplast run` simulation over its parameters and
-seeds on Dask (default: a local cluster, one worker process per core). Each finished point is
+seeds: on this machine (default: a process pool, one worker per core) or on a Dask cluster
+(--scheduler). Each finished point is
 stored in DIR/scan.sqlite at once; the same command again skips finished points and retries
 failed ones. Read the results with sims.scan.load_scan(DIR); plot with `neuroplast scan-plot`.
 
@@ -116,7 +120,7 @@ def add_parser(subparsers) -> None:
     """Register ``scan`` and ``scan-plot`` on the ``neuroplast`` command line."""
     p = subparsers.add_parser(
         "scan",
-        help="run a grid/random parameter scan of a simulation on Dask (resumable)",
+        help="run a grid/random parameter scan of a simulation (process pool or Dask; resumable)",
         description=_SCAN_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -139,10 +143,15 @@ def add_parser(subparsers) -> None:
         type=int,
         default=None,
         metavar="N",
-        help="worker processes of the local cluster (default: one per core)",
+        help="worker processes on this machine (default: one per core)",
     )
     p.add_argument(
         "--serial", action="store_true", help="run the points one by one in this process (no Dask)"
+    )
+    p.add_argument(
+        "--local-dask",
+        action="store_true",
+        help="without --scheduler, run the workers as a local Dask cluster instead of a process pool",
     )
     p.add_argument(
         "--connect-timeout",

@@ -1,15 +1,23 @@
-"""The Dask side of a scan: a local cluster or a remote scheduler, submission, warm-up and collection."""
+"""The Dask side of a scan: a local cluster or a remote scheduler, submission, warm-up and collection.
+
+Imported only when a scan uses Dask: ``distributed`` takes about a second to import.
+"""
 
 from __future__ import annotations
 
 import os
+import socket
 import time
 import uuid
+from pathlib import Path
 
-from .caches import WorkerCaches, cache_state
+from distributed.diagnostics.plugin import WorkerPlugin
+
+from .. import registry
+from .caches import _default_cache_root, cache_state, configure_worker_caches, safe_name
 from .worker import lost_row, run_point
 
-__all__ = ["local_cluster", "connect_scheduler", "client_for", "run_on_dask"]
+__all__ = ["WorkerCaches", "local_cluster", "connect_scheduler", "client_for", "run_on_dask"]
 
 
 def local_cluster(n_workers: int | None, memory_limit="auto"):
@@ -98,3 +106,47 @@ def run_on_dask(tasks, finish, client, *, cache_dir, log, warmup=True):
     except BaseException:
         client.cancel(list(futures), force=True)
         raise
+
+
+class WorkerCaches(WorkerPlugin):
+    """Dask worker plugin: each worker gets its own persistent Numba and Brian2 cache directories.
+
+    The directory is ``<root>/<hostname>-worker-<name>`` with ``root`` from
+    ``--cache-dir``, else ``$NEUROPLAST_CACHE/scan-workers`` (default
+    ``~/.cache/neuroplast/scan-workers``) on the worker's machine. Worker names
+    are stable (a local cluster's workers are 0, 1, ...; a restarted worker
+    keeps its name), so later scans find the code compiled by earlier ones, and
+    two workers never compile into the same directory at the same time.
+
+    The workers of one machine also share ``<root>/<hostname>-shared``: after a
+    point, a worker publishes the extensions and Numba files it compiled there
+    (atomically), and before a point it copies in what the others published
+    (:func:`sync_caches`), so code is compiled once per machine, not once per
+    worker.
+    """
+
+    name = "neuroplast-worker-caches"
+
+    def __init__(self, root: str | None = None):
+        self.root = root
+
+    def setup(self, worker):
+        root = Path(self.root) if self.root else _default_cache_root()
+        host = safe_name(socket.gethostname())
+        path = root / f"{host}-worker-{safe_name(worker.name)}"
+        shared = root / f"{host}-shared"
+        configure_worker_caches(path, shared)
+        # Brian2 installs a SIGINT handler when it is first imported, which only works in the
+        # main thread; tasks run in a worker thread, so import it here (the worker's main thread).
+        import threading
+
+        if threading.current_thread() is threading.main_thread():
+            try:
+                import brian2  # noqa: F401
+            except ImportError:  # pragma: no cover
+                pass
+            configure_worker_caches(path, shared)  # now also sets Brian2's preference
+            try:  # import the simulation modules once, before the first point (errors: at the point)
+                registry.names()
+            except Exception:  # pragma: no cover
+                pass

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import registry
-from . import dask as dask_backend
+from . import pool as pool_backend
 from .caches import configure_worker_caches, safe_name
 from .row import ResultRow
 from .spec import ScanSpec, load_spec
@@ -70,6 +70,7 @@ def run_scan(
     cache_dir: str | os.PathLike | None = None,
     max_points: int | None = None,
     warmup: bool = True,
+    local_dask: bool = False,
     log=None,
 ) -> ScanSummary:
     """Run (or resume) a scan and store every finished point in ``out``.
@@ -82,8 +83,9 @@ def run_scan(
         Scan directory (created). Points already ``done`` there are skipped,
         ``failed`` ones run again.
     scheduler : str, optional
-        Address of a running Dask scheduler (``tcp://host:8786``); default: a
-        local cluster with ``n_workers`` processes (default: one per core).
+        Address of a running Dask scheduler (``tcp://host:8786``); default: this
+        machine, ``n_workers`` processes (default: one per core) of a process pool
+        (:mod:`sims.scan.pool`), or of a local Dask cluster with ``local_dask``.
     client : distributed.Client, optional
         Use this client (its cluster is left running).
     serial : bool
@@ -95,13 +97,16 @@ def run_scan(
     connect_timeout : float
         Seconds to wait for ``scheduler`` to answer.
     cache_dir : path, optional
-        Root of the per-worker Numba/Brian2 cache directories (see :class:`WorkerCaches`).
+        Root of the per-worker Numba/Brian2 cache directories (see :class:`sims.scan.dask.WorkerCaches`).
     max_points : int, optional
         Run at most this many of the remaining points (then stop, resumable).
     warmup : bool
         When a worker has nothing compiled yet, run the first point alone so
         that the other workers on its machine load its compiled code instead of
         compiling the same code at the same time.
+    local_dask : bool
+        Without ``scheduler``: run on a local Dask cluster instead of the process pool
+        (slower on a small machine; kept for comparison and Dask-only features).
     log : callable, optional
         Called with one-line messages (default: print to stderr).
 
@@ -185,7 +190,10 @@ def run_scan(
 
         own_cluster = own_client = None
         try:
-            if not serial and client is None:  # connect before touching the store
+            use_pool = not serial and client is None and scheduler is None and not local_dask
+            if not serial and not use_pool:
+                from . import dask as dask_backend
+            if not serial and client is None and not use_pool:  # connect before touching the store
                 if scheduler is not None:
                     client = own_client = dask_backend.connect_scheduler(scheduler, connect_timeout)
                 else:
@@ -198,6 +206,10 @@ def run_scan(
                     configure_worker_caches(Path(cache_dir) / f"{safe_name(socket.gethostname())}-serial")
                 for task in tasks:
                     finish(run_point(task), task["attempts"])
+            elif use_pool:
+                pool_backend.run_on_pool(
+                    tasks, finish, n_workers, cache_dir=cache_dir, log=log, warmup=warmup
+                )
             else:
                 dask_backend.run_on_dask(tasks, finish, client, cache_dir=cache_dir, log=log, warmup=warmup)
         except KeyboardInterrupt:

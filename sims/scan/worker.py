@@ -57,12 +57,14 @@ def run_point(task: Mapping) -> ResultRow:
         "spec_hash": task.get("spec_hash"),
         "python_version": sys.version.split()[0],
     }
-    try:
-        from distributed import get_worker
+    row["worker"] = f"pid-{os.getpid()}"
+    if "distributed" in sys.modules:  # a Dask worker has it imported; do not import it elsewhere (~1 s)
+        try:
+            from distributed import get_worker
 
-        row["worker"] = str(get_worker().name)
-    except (ImportError, ValueError):
-        row["worker"] = f"pid-{os.getpid()}"
+            row["worker"] = str(get_worker().name)
+        except ValueError:  # not inside a Dask task
+            pass
     try:
         for mod in task.get("modules", ()):
             if mod:

@@ -40,7 +40,9 @@ def test_each_problem_is_reported(tmp_path, check_site):
     (tmp_path / "index.html").write_text(_page(
         '<a href="missing.html">a</a> <a href="other.html#nowhere">b</a>'
         "<p>raw \\(x\\) math</p><pre>&lt;matplotlib.legend.Legend object at 0x7f59df87f1d0&gt;</pre>"
-        "<p>Text(0.5, 0.98611, 'title')</p>",
+        "<p>Text(0.5, 0.98611, 'title')</p>"
+        '<ol class="upperalpha simple" start="5"><li><p>M. Izhikevich</p></li></ol>'
+        '<nav class="bd-docs-nav bd-links"><p>Section Navigation</p><div></div></nav>',
         '<script src="https://cdn.jsdelivr.net/npm/mathjax@4/tex-mml-chtml.js"></script>',
     ))
     (tmp_path / "other.html").write_text(_page('<p id="here">x</p>'))
@@ -52,7 +54,9 @@ def test_each_problem_is_reported(tmp_path, check_site):
     assert "raw TeX delimiter" in text
     assert "object at 0x7f59df87f1d0" in text
     assert "Text(0" in text
-    assert len(problems) == 6
+    assert "lettered list" in text
+    assert "empty 'Section Navigation'" in text
+    assert len(problems) == 8
     assert check_site.main([str(tmp_path)]) == 1
 
 

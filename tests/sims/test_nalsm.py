@@ -106,6 +106,12 @@ def test_readout_and_normalisation():
     np.testing.assert_allclose(X * scale, counts / counts.sum(1, keepdims=True))
     ro = SoftmaxReadout(n_classes=3, epochs=30, seed=0).fit(X[:150], y[:150], X[150:], y[150:])
     assert ro.val_accuracy_ > 0.9 and np.mean(ro.predict(X[150:]) == y[150:]) > 0.9
+    # progress reporting calls back once per epoch and does not change the fit
+    seen = []
+    again = SoftmaxReadout(n_classes=3, epochs=30, seed=0).fit(
+        X[:150], y[:150], X[150:], y[150:], on_epoch=seen.append
+    )
+    assert seen == list(range(30)) and np.array_equal(again.coef_, ro.coef_)
 
 
 @pytest.mark.slow

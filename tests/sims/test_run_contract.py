@@ -307,3 +307,42 @@ def test_out_of_memory_inside_brian2_is_one_line(tmp_path, capsys, monkeypatch):
     assert err.count("\n") == 1 and "report a bug" not in err
     assert err.startswith("neuroplast: error: out of memory: Unable to allocate 4.00 GiB")
     assert "traceback in " + str(tmp_path / "logs") in err
+
+
+# ---------------------------------------------------------------------------------- first-run feedback
+def test_compile_status_line_counts_seconds_of_uncached_compiles(monkeypatch):
+    import io
+
+    from brian2.codegen.runtime.cython_rt.extension_manager import CythonExtensionManager
+
+    from sims.feedback import compile_seconds, compile_status
+
+    calls = []
+
+    def fake_load(self, module_path, *args, **kwargs):  # stands in for a Cython compile
+        calls.append(module_path)
+        time.sleep(1.3)
+        return "module"
+
+    monkeypatch.setattr(CythonExtensionManager, "_load_module", fake_load)
+    stream = io.StringIO()
+    with compile_status(True, stream):
+        assert CythonExtensionManager._load_module(None, "/nonexistent/x.so") == "module"
+        assert CythonExtensionManager._load_module(None, __file__) == "module"  # cached: no status
+        assert 1.3 <= compile_seconds() < 2.5  # only the uncached compile counts as build time
+    text = stream.getvalue()
+    assert calls == ["/nonexistent/x.so", __file__]
+    assert "compiling the network (first run only; cached in " in text and text.endswith("s (1 modules)\n")
+    assert CythonExtensionManager._load_module is fake_load  # patch removed
+    quiet = io.StringIO()
+    with compile_status(True, quiet):
+        CythonExtensionManager._load_module(None, __file__)
+    assert quiet.getvalue() == ""  # a cached run prints nothing
+
+
+def test_ctrl_c_that_killed_make_is_an_interrupt():
+    from sims.feedback import _raise_if_interrupted
+
+    with pytest.raises(KeyboardInterrupt):  # os.system wait status: killed by signal 2
+        _raise_if_interrupted(RuntimeError("Project compilation failed (error code: 2)."))
+    _raise_if_interrupted(RuntimeError("Project compilation failed (error code: 512)."))  # exit 2

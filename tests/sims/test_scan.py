@@ -651,3 +651,51 @@ def test_result_row_is_the_one_definition_of_a_result(tmp_path):
     df = load_scan(tmp_path / "s", all_points=True)
     assert list(df.columns[-len(FRAME_TAIL) :]) == list(FRAME_TAIL)
     assert df.loc[0, "status"] == "done" and df.loc[0, "attempts"] == 1
+
+
+# --------------------------------------------------------------------------------------------------
+# one machine: the process pool (default without --scheduler)
+# --------------------------------------------------------------------------------------------------
+def test_process_pool_runs_points_like_serial_and_resumes(tmp_path):
+    spec = write_spec(
+        tmp_path,
+        """
+        n_seeds = 2
+        metrics = ["score", "xi"]
+        [fixed]
+        noise = 0.5
+        [scan]
+        x = { start = 0.0, stop = 0.4, num = 3 }
+        fail = [false, true]
+    """,
+    )
+    out, cache = tmp_path / "pool", tmp_path / "caches"
+    msgs = []
+    s = run_scan(spec, out, n_workers=2, cache_dir=cache, log=msgs.append)
+    assert (s.total, s.done, s.failed) == (12, 6, 6)
+    assert any("cold caches" in m for m in msgs)  # first point alone, then both workers
+    df = load_scan(out)
+    failed = df[df.status == "failed"]
+    assert failed["fail"].all() and failed["error"].str.contains("toy failure on purpose").all()
+    done = df[df.status == "done"].sort_values("key")
+    assert done["worker"].str.startswith("pid-").all()
+    assert done["worker"].nunique() == 2 and str(os.getpid()) not in set(done["worker"].str[4:])
+    # both workers used one shared cache directory for this machine
+    (pool_dir,) = [p for p in cache.iterdir() if p.name.endswith("-pool")]
+    assert (pool_dir / "numba").is_dir() and (pool_dir / "scan-pool-warm" / "_toy").exists()
+    run_scan(spec, tmp_path / "serial", serial=True, log=quiet)
+    ref = load_scan(tmp_path / "serial")
+    ref = ref[ref.status == "done"].sort_values("key")
+    np.testing.assert_array_equal(done["score"].to_numpy(), ref["score"].to_numpy())
+    # resume: done points skipped, failed ones retried; warm caches: no warm-up point
+    msgs.clear()
+    s2 = run_scan(spec, out, n_workers=2, cache_dir=cache, log=msgs.append)
+    assert (s2.done, s2.failed, s2.skipped, s2.retried) == (0, 6, 6, 6)
+    assert not any("cold caches" in m for m in msgs)
+
+
+def test_local_dask_flag_excludes_serial(tmp_path, capsys):
+    spec = write_spec(tmp_path, "[scan]\nx = [0.1]\n")
+    rc = main(["scan", str(spec), "--out", str(tmp_path / "o"), "--serial", "--local-dask"])
+    assert rc == 2
+    assert "--local-dask excludes --serial and --scheduler" in capsys.readouterr().err

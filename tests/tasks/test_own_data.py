@@ -12,11 +12,12 @@ import tasks.idx as idxmod
 from tasks.datasets import (
     DatasetNotFoundError,
     check_dataset_spec,
+    dataset_extent,
     load_dataset,
     normalise_images,
     split_indices,
 )
-from tasks.idx import find_idx_parts, read_idx_file, verify_release
+from tasks.idx import find_idx_parts, read_idx_file, read_idx_header, verify_release
 
 
 def _rows_in(rows, pool):
@@ -259,3 +260,17 @@ def test_verify_release_never_refuses_own_data_for_not_being_official(tmp_path, 
     assert (
         not v.official and set(v.checks.values()) == {"mismatch"} and "differs from the official" in v.reason
     )
+
+
+def test_headers_size_a_run_without_loading(tmp_path, write_idx_set):
+    write_idx_set(tmp_path / "gz", 30, 7, shape=(6, 5))
+    write_idx_set(tmp_path / "raw", 30, 7, shape=(6, 5), compress=False)
+    for d in ("gz", "raw"):
+        for f in find_idx_parts(tmp_path / d).values():
+            assert read_idx_header(f) == read_idx_file(f).array.shape
+        assert dataset_extent(f"idx:{tmp_path / d}") == (37, 30)
+    bad = tmp_path / "gz" / "junk"
+    bad.write_bytes(b"\x01\x02\x03\x04")
+    with pytest.raises(DatasetNotFoundError, match="not an IDX file"):
+        read_idx_header(bad)
+    assert dataset_extent(f"idx:{tmp_path / 'none'}") is None  # the loader reports what is wrong
