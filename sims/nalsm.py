@@ -122,8 +122,9 @@ class NALSMConfig:
     )
     backend: str = param("cython", "Brian2 code-generation target", choices=("cython", "numpy"))
     workers: int = param(0, "feature-generation worker processes (0 = one per core)", scan=False)
-    scheduler: str = param(
-        "", "Dask scheduler address for feature generation ('local': a Dask LocalCluster)", scan=False
+    scheduler: str = param("", "Dask scheduler address for feature generation (tcp://host:8786)", scan=False)
+    local_dask: bool = param(
+        False, "feature generation on a local Dask cluster of --workers instead of a process pool", scan=False
     )
     store_chunk: int = param(250, "samples per stored feature chunk (unit of resume)", scan=False)
     force: bool = param(False, "delete stored features of a different configuration in --out", scan=False)
@@ -169,12 +170,13 @@ class NALSMConfig:
         check_int("workers", self.workers, minimum=0)
         check_int("store_chunk", self.store_chunk, minimum=1)
         if not isinstance(self.scheduler, str) or not (
-            self.scheduler in ("", "local") or re.fullmatch(r"([a-z]+://)?[\w.\-\[\]:]+:\d+", self.scheduler)
+            self.scheduler == "" or re.fullmatch(r"([a-z]+://)?[\w.\-\[\]:]+:\d+", self.scheduler)
         ):
             raise ValueError(
-                f"scheduler must be 'local' or a Dask scheduler address such as tcp://host:8786, "
-                f"got {self.scheduler!r}"
+                f"scheduler must be a Dask scheduler address such as tcp://host:8786, got {self.scheduler!r}"
             )
+        if self.local_dask and self.scheduler:
+            raise ValueError("local_dask excludes scheduler (--local-dask starts its own cluster)")
 
     @property
     def init_steps(self) -> int:
@@ -239,7 +241,7 @@ def _evaluate_variant(liq, spec, data, pool, variant, config, rng, store_root, p
         data_sha256=data_sha,
         store_root=store_root,
         workers=config.workers,
-        scheduler=config.scheduler,
+        scheduler="local" if config.local_dask else config.scheduler,
         store_chunk=config.store_chunk,
         force=config.force,
         n_record=config.n_record,

@@ -18,9 +18,9 @@ Workers (:func:`generate_features`):
   LocalCluster; Brian2's compiled code is already in the shared cache because the
   parent simulated the recorded validation samples first.
 * ``scheduler``: a Dask scheduler address (``tcp://host:8786``, e.g. a
-  dask-jobqueue cluster), or ``'local'`` for a Dask LocalCluster with ``workers``
-  processes; workers get the per-worker compiled-code caches of ``neuroplast scan``
-  (:class:`sims.scan.dask.WorkerCaches`).
+  dask-jobqueue cluster), or ``'local'`` (``run nalsm --local-dask``) for a Dask
+  LocalCluster with ``workers`` processes; workers get the per-worker
+  compiled-code caches of ``neuroplast scan`` (:class:`sims.scan.dask.WorkerCaches`).
 
 Store layout under ``--out`` (see :func:`feature_root` for where it lives while the
 run is in progress): ``features/<variant>/`` per model variant, keyed by

@@ -96,7 +96,9 @@ def test_workers_and_store_chunk_validation():
     with pytest.raises(ValueError, match="workers must be an integer >= 0"):
         resolve_workers(-2)
     assert NALSMConfig(scheduler="tcp://10.0.0.1:8786").scheduler == "tcp://10.0.0.1:8786"
-    assert NALSMConfig(scheduler="local").scheduler == "local"
+    assert NALSMConfig(local_dask=True).local_dask
+    with pytest.raises(ValueError, match="local_dask excludes scheduler"):
+        NALSMConfig(local_dask=True, scheduler="tcp://h:8786")
 
 
 def test_cli_bad_scheduler_is_one_line_error(tmp_path):
@@ -112,7 +114,7 @@ def test_cli_bad_scheduler_is_one_line_error(tmp_path):
         timeout=300,
     )
     assert p.returncode == 2, p.stderr
-    assert p.stderr.count("\n") == 1 and "scheduler must be 'local' or a Dask scheduler address" in p.stderr
+    assert p.stderr.count("\n") == 1 and "scheduler must be a Dask scheduler address" in p.stderr
 
 
 def _cli(out, extra=(), **kw):
