@@ -48,6 +48,24 @@ choices we made where the text is silent are listed):
   trials, the consolidated update averages the stochastic identity targets
   and the anticipatory readout converges to amplitude :math:`\\approx p_k`.
 
+* Optional **surprise gate** (issue 15): the update is further multiplied by
+  :math:`s_o(t) = \\min(1, |e_o(t)| / \\theta)`, a neuromodulatory signal that grows with
+  the magnitude of the prediction error (surprise) and saturates at 1; with
+  :math:`\\theta = 0` it is off (:math:`s = 1`). Small, noise-driven errors then barely
+  change the weights (the update is quadratic in :math:`e` below :math:`\\theta`) while a
+  large error, e.g. a false peak left at an old onset after a switch, is unlearned at
+  the full rate (cf. surprise-modulated plasticity, Gerstner et al. 2018, Front. Neural
+  Circuits 12:53).
+* Optional **separate potentiation and depression rates**: with :math:`\\rho`
+  (``depression``), updates that lower the output (:math:`e_o < 0`) use
+  :math:`\\rho\\,\\eta` and updates that raise it use :math:`\\eta`:
+
+  .. math::
+
+      \\Delta w_{oj}(t) = \\frac{\\eta_o^{\\pm}\\, g_o(t)\\, s_o(t)\\, e_o(t)\\, \\bar e_j(t)}
+                               {\\epsilon + \\lVert \\bar e(t) \\rVert^2}, \\qquad
+      \\eta_o^{\\pm} = \\eta_o \\ \\text{if } e_o > 0 \\text{ else } \\rho\\,\\eta_o .
+
 Both modes run in one Numba kernel, per output, so the "what" and "when"
 readouts that share a reservoir are trained in the same pass
 (:func:`three_factor_train`; NumPy twin :func:`three_factor_train_reference`).
@@ -74,7 +92,23 @@ __all__ = [
 
 @njit(cache=True)
 def three_factor_train(
-    W, b, X, Y, G, eta, decay, online, seg_end, trace0, acc_w0, acc_b0, learn_bias, normalise=False, eps=1e-3
+    W,
+    b,
+    X,
+    Y,
+    G,
+    eta,
+    decay,
+    online,
+    seg_end,
+    trace0,
+    acc_w0,
+    acc_b0,
+    learn_bias,
+    normalise=False,
+    eps=1e-3,
+    surprise=0.0,
+    depression=1.0,
 ):
     """Train linear readouts with the gated three-factor rule over a recorded run.
 
@@ -109,6 +143,10 @@ def three_factor_train(
         :math:`\\epsilon + \\lVert \\bar e(t) \\rVert^2` (+1 with a learned bias).
     eps : float
         :math:`\\epsilon > 0` of the normalisation.
+    surprise : float
+        :math:`\\theta \\ge 0` of the surprise gate :math:`\\min(1, |e|/\\theta)` (0: off).
+    depression : float
+        :math:`\\rho \\ge 0`: rate of output-lowering updates relative to ``eta``.
 
     Returns
     -------
@@ -138,7 +176,12 @@ def three_factor_train(
             for j in range(n_in):
                 y += W[o, j] * X[t, j]
             Yhat[t, o] = y
-            f = scale * eta[o] * G[t, o] * (Y[t, o] - y)
+            err = Y[t, o] - y
+            f = scale * eta[o] * G[t, o] * err
+            if err < 0.0:
+                f *= depression
+            if surprise > 0.0:
+                f *= min(1.0, abs(err) / surprise)
             if f == 0.0:
                 continue
             if online[o]:
@@ -163,7 +206,23 @@ def three_factor_train(
 
 
 def three_factor_train_reference(
-    W, b, X, Y, G, eta, decay, online, seg_end, trace0, acc_w0, acc_b0, learn_bias, normalise=False, eps=1e-3
+    W,
+    b,
+    X,
+    Y,
+    G,
+    eta,
+    decay,
+    online,
+    seg_end,
+    trace0,
+    acc_w0,
+    acc_b0,
+    learn_bias,
+    normalise=False,
+    eps=1e-3,
+    surprise=0.0,
+    depression=1.0,
 ):
     """NumPy reference of :func:`three_factor_train` (same arguments and returns), vectorised over units."""
     W = np.array(W, dtype=float)
@@ -178,7 +237,10 @@ def three_factor_train_reference(
         trace = decay * trace + (1.0 - decay) * X[t]
         y = W @ X[t] + b
         Yhat[t] = y
-        f = eta * G[t] * (Y[t] - y)
+        err = Y[t] - y
+        f = eta * G[t] * err * np.where(err < 0, depression, 1.0)
+        if surprise > 0:
+            f = f * np.minimum(1.0, np.abs(err) / surprise)
         if normalise:
             f = f / (eps + float(learn_bias) + trace @ trace)
         dW = np.outer(f, trace)
@@ -252,6 +314,10 @@ class ThreeFactorReadout(Readout):
         (see the module docstring); ``eta`` is then dimensionless (stable for ``0 < eta < 2``).
     eps : float
         :math:`\\epsilon` of the normalisation (> 0).
+    surprise : float
+        Threshold :math:`\\theta` of the surprise gate :math:`\\min(1, |e|/\\theta)` (>= 0; 0: off).
+    depression : float
+        Depression-to-potentiation rate ratio :math:`\\rho` (>= 0; 1: one rate).
     seed : int or None
         Seed of the initial weights.
 
@@ -277,6 +343,8 @@ class ThreeFactorReadout(Readout):
         w_init: float = 0.0,
         normalise: bool = False,
         eps: float = 1e-3,
+        surprise: float = 0.0,
+        depression: float = 1.0,
         seed=None,
     ):
         self.eta = eta
@@ -287,6 +355,8 @@ class ThreeFactorReadout(Readout):
         self.w_init = w_init
         self.normalise = normalise
         self.eps = eps
+        self.surprise = surprise
+        self.depression = depression
         self.seed = seed
 
     def _validate_params(self) -> None:
@@ -296,6 +366,8 @@ class ThreeFactorReadout(Readout):
         check_positive("dt", self.dt)
         check_nonnegative("w_init", self.w_init)
         check_positive("eps", self.eps)
+        check_nonnegative("surprise", self.surprise)
+        check_nonnegative("depression", self.depression)
 
     @property
     def decay_(self) -> float:
@@ -354,6 +426,8 @@ class ThreeFactorReadout(Readout):
             bool(self.fit_intercept),
             bool(self.normalise),
             float(self.eps),
+            float(self.surprise),
+            float(self.depression),
         )
         self.coef_, self.intercept_, self.trace_ = W, b, tr
         self.pending_coef_, self.pending_intercept_ = aw, ab

@@ -42,19 +42,31 @@ from pathlib import Path
 import numpy as np
 
 from plasticity_rules import cl_strategies
+from plasticity_rules.cl_readouts import READOUTS, make_state_readout
 from plasticity_rules.cl_strategies import STRATEGIES, Strategy
 from plasticity_rules.hlop import HLOPConfig
-from plasticity_rules.validation import check_int, check_nonnegative, check_positive, make_rng
+from plasticity_rules.validation import check_choice, check_int, check_nonnegative, check_positive, make_rng
 from spiking.feedforward import FeedforwardConfig, FeedforwardSNN
-from tasks import cl_training
+from tasks import cl_metrics, cl_training
 from tasks.continual import STREAMS, TaskStream, make_stream
 
+from ._cl_states import FEATURES, state_stream
+from .parsing import parse_grid
 from .registry import param, register
 
 __all__ = ["ContinualConfig", "METHODS", "make_strategy", "train_stream", "run_continual"]
 
 #: The registered strategies (adding a method: one Strategy subclass in plasticity_rules.cl_strategies).
 METHODS = tuple(STRATEGIES)
+#: What learns: the LIF network or a readout of :mod:`plasticity_rules.cl_readouts` (auto: by features).
+LEARNERS = ("auto", "network", *READOUTS)
+
+
+def learner(config) -> str:
+    """``network``, ``softmax`` or ``three-factor`` (``auto``: the network on pixels, softmax on states)."""
+    if config.readout != "auto":
+        return config.readout
+    return "network" if config.features == "pixels" else "softmax"
 
 
 @dataclass(frozen=True)
@@ -88,6 +100,31 @@ class ContinualConfig:
         ".npz file (required)",
         scan=False,
     )
+    features: str = param("pixels", "what the learner sees: the pixels, or the states of a liquid "
+                          "(lsm: fixed weights; nalsm: astrocyte-modulated STDP initialised on the first "
+                          "task) or of an Izhikevich reservoir", choices=FEATURES)
+    readout: str = param("auto", "learner: the LIF network, or a plastic linear readout of the features "
+                         "(softmax delta rule or gated three-factor rule); auto = network on pixels, softmax "
+                         "on states", choices=LEARNERS)
+    readout_lr: float = param(0.5, "learning rate of the softmax / three-factor readout")
+    liquid_grid: str = param("10x10x10", "liquid grid shape (lsm, nalsm)")
+    liquid_duration: float = param(0.25, "how long each image drives the liquid (lsm, nalsm; whole ms)",
+                                   unit="s", aliases={"liquid_ms": "ms"})
+    n_init: int = param(500, "first-task training images of the NALSM initialisation phase")
+    liquid_eta: float = param(0.15, "NALSM STDP rate eta_+")
+    liquid_w_astro: float = param(0.01, "NALSM astrocyte weight w_astro")
+    reservoir_neurons: int = param(1000, "Izhikevich reservoir size (reservoir features)")
+    reservoir_input: str = param("current", "images enter the reservoir as currents or Poisson spikes",
+                                 choices=("current", "spikes"))
+    reservoir_duration: float = param(0.1, "how long each image drives the reservoir (whole ms, >= 20 ms)",
+                                      unit="s", aliases={"reservoir_ms": "ms"})
+    reservoir_gain: float = param(10.0, "input current gain (mV/ms) of reservoir_input=current")
+    standardise: bool = param(True, "z-score liquid / reservoir states with the first task's training "
+                              "statistics (pixels are only scaled)")
+    feature_cache: str = param("~/.cache/neuroplast/cl-states", "directory caching the liquid / reservoir "
+                               "states ('none': memory only)", scan=False)
+    gap_window: int = param(0, "iterations after a task switch searched for the stability gap "
+                            "(0: one epoch of the task)")
 
     def __post_init__(self):
         check_int("n_tasks", self.n_tasks, minimum=1)
@@ -107,18 +144,35 @@ class ContinualConfig:
         check_int("eval_samples", self.eval_samples, minimum=1)
         check_int("max_train", self.max_train, minimum=1)
         check_int("max_test", self.max_test, minimum=1)
+        check_choice("features", self.features, FEATURES)
+        check_choice("readout", self.readout, LEARNERS)
+        check_positive("readout_lr", self.readout_lr)
+        parse_grid(self.liquid_grid)
+        for name in ("liquid_duration", "reservoir_duration"):
+            check_positive(name, getattr(self, name))
+            ms = getattr(self, name) * 1e3
+            if abs(ms - round(ms)) > 1e-6 or round(ms) < (20 if name == "reservoir_duration" else 1):
+                raise ValueError(f"{name} must be a whole number of ms (dt = 1 ms; the reservoir at least "
+                                 f"20 ms), got {ms:g} ms")
+        check_int("n_init", self.n_init, minimum=1)
+        check_nonnegative("liquid_eta", self.liquid_eta)
+        check_nonnegative("liquid_w_astro", self.liquid_w_astro)
+        check_int("reservoir_neurons", self.reservoir_neurons, minimum=2)
+        check_choice("reservoir_input", self.reservoir_input, ("current", "spikes"))
+        check_positive("reservoir_gain", self.reservoir_gain)
+        check_int("gap_window", self.gap_window, minimum=0)
         # raises the same ValueError as the layer would, before any training
         HLOPConfig(lr=self.hlop_lr, iterations=self.hlop_iterations, momentum=self.hlop_momentum)
 
 
-def make_strategy(config: ContinualConfig) -> Strategy:
+def make_strategy(config: ContinualConfig, *, input_is_states: bool = False) -> Strategy:
     """The :class:`~plasticity_rules.cl_strategies.Strategy` of ``config.method`` with its parameters."""
     params = {
         "hlop": dict(
             subspace_first=config.subspace_first,
             subspace_per_task=config.subspace_per_task,
             lr=config.hlop_lr,
-            lr_input=config.hlop_lr_input,
+            lr_input=config.hlop_lr if input_is_states else config.hlop_lr_input,
             iterations=config.hlop_iterations,
             momentum=config.hlop_momentum,
             spiking=config.hlop_spiking,
@@ -145,17 +199,24 @@ def train_stream(
     if not isinstance(stream, TaskStream):
         raise ValueError(f"stream must be a TaskStream, got {type(stream).__name__}")
     rng = make_rng(seed)
-    net_config = net_config or FeedforwardConfig(
-        n_hidden=(config.n_hidden, config.n_hidden), n_steps=config.n_steps
-    )
-    net = FeedforwardSNN(stream.n_inputs, stream.n_classes, net_config, seed=rng)
+    kind = learner(config)
+    if kind == "network":
+        net_config = net_config or FeedforwardConfig(
+            n_hidden=(config.n_hidden, config.n_hidden), n_steps=config.n_steps
+        )
+        net = FeedforwardSNN(stream.n_inputs, stream.n_classes, net_config, seed=rng)
+        strategy, lr = make_strategy(config), config.lr
+    else:
+        net = make_state_readout(kind, stream.n_inputs, stream.n_classes, seed=rng)
+        # the states are the readout's only input layer: its subspace neurons learn at the hidden-layer rate
+        strategy, lr = make_strategy(config, input_is_states=True), config.readout_lr
     return cl_training.train_stream(
         stream,
         net,
-        make_strategy(config),
+        strategy,
         epochs=config.epochs,
         batch_size=config.batch_size,
-        lr=config.lr,
+        lr=lr,
         eval_every=config.eval_every,
         eval_samples=config.eval_samples,
         seed=rng,
@@ -163,7 +224,7 @@ def train_stream(
     )
 
 
-def _plots(res, out: Path, title: str):
+def _plots(res, out: Path, title: str, gap: dict):
     import matplotlib
 
     matplotlib.use("Agg")
@@ -192,16 +253,40 @@ def _plots(res, out: Path, title: str):
     for j in range(T):
         ax.plot(it, res["curve"][:, j] * 100, lw=1, label=f"task {j}")
     ends = [it[np.flatnonzero(res["phase"] == t)[-1]] for t in range(T)]
-    for e in ends[:-1]:
-        ax.axvline(e, color="0.7", lw=0.6, ls="--")
+    for t, e in enumerate(ends[:-1]):
+        ax.axvline(e, color="0.5", lw=0.7, ls="--")
+        ax.text(e, 101, f"task {t + 1}\ngap {100 * gap['stability_gap_depth_per_switch'][t]:.0f}",
+                fontsize=6, ha="left", va="bottom")
     ax.set_xlabel("training iteration")
     ax.set_ylabel("test accuracy (%)")
     ax.set_ylim(0, 100)
-    ax.set_title(f"continual evaluation: {title}", fontsize=9)
+    ax.set_title(f"continual evaluation: {title}", fontsize=9, pad=18)
     ax.legend(fontsize=6, ncol=min(T, 5), loc="lower left")
     fig.tight_layout()
     fig.savefig(out / "accuracy_curves.png", dpi=120)
     plt.close(fig)
+
+
+_GAP_KEYS = ("stability_gap_depth", "stability_gap_max_depth", "stability_gap_iterations",
+             "stability_gap_recovered", "stability_gap_depth_per_switch",
+             "stability_gap_iterations_per_switch", "stability_gap_window")
+
+
+def output_names(config: ContinualConfig) -> tuple[str, ...]:
+    """Summary keys of a run with ``config`` (the state keys only when states are computed)."""
+    names = (
+        "stream", "data", "method", "features", "readout", "n_tasks", "n_inputs", "acc", "bwt", "fwt",
+        "forgetting", "min_acc", "wc_acc", *_GAP_KEYS, "units", "accuracy_unit", "accuracy_matrix",
+        "baseline_accuracy", "net_s_per_batch", "protect_s_per_batch", "train_s",
+        "subspace_total_per_layer", "hlop_orthonormality_error",
+    )
+    if learner(config) != "network" or config.features != "pixels":
+        names += ("n_features", "feature_s", "feature_cache_hits", "feature_cache_misses")
+    if config.features in ("lsm", "nalsm"):
+        names += ("n_liquid", "n_liquid_synapses")
+    if config.features == "reservoir":
+        names += ("n_reservoir",)
+    return names
 
 
 def estimate_memory(config: ContinualConfig) -> dict:
@@ -231,8 +316,15 @@ def estimate_memory(config: ContinualConfig) -> dict:
     h = config.n_hidden
     weights = 8.0 * (n_in * h + h * h + h * 10) * 6  # weights, gradients, projections, EWC copies
     traces = 8.0 * config.batch_size * config.n_steps * (n_in + 2 * h) * 4
+    states = 0.0
+    if config.features != "pixels":
+        n_feat = {"reservoir": config.reservoir_neurons}.get(config.features)
+        if n_feat is None:
+            n_feat = int(np.prod(parse_grid(config.liquid_grid)))
+        states = 3 * 8.0 * (data / (8.0 * n_in)) * n_feat  # raw, standardised and scaled copies
     return {
         "task data": (data, "--n-tasks" + (" or --max-train/--max-test" if mnist else " or --image-size")),
+        "liquid / reservoir states": (states, "--max-train/--max-test or --liquid-grid/--reservoir-neurons"),
         "accuracy curves": (curve, "--n-tasks or raise --eval-every"),
         "network": (weights + traces, "--n-hidden or --image-size"),
         "interpreter and libraries": (limits.BASELINE_BYTES, "--n-tasks"),
@@ -244,27 +336,35 @@ def estimate_memory(config: ContinualConfig) -> dict:
     ContinualConfig,
     memory=estimate_memory,
     uses_brian2=False,
-    outputs=(
-        "stream", "data", "method", "n_tasks", "n_inputs", "acc", "bwt", "fwt", "forgetting", "min_acc",
-        "wc_acc",
-        "accuracy_unit", "accuracy_matrix", "baseline_accuracy", "net_s_per_batch", "protect_s_per_batch",
-        "subspace_total_per_layer", "hlop_orthonormality_error", "data",
-    ),
+    outputs=lambda config: output_names(config),
     help="Continual learning of a LIF network (DSR surrogate gradients) on a task stream with HLOP "
     "(Hebbian orthogonal projection) or a baseline (finetune, ewc, exact SVD projection, multitask); "
     "writes the accuracy matrix, continual-evaluation curves and ACC/BWT/FWT/forgetting/min-ACC/WC-ACC.",
 )
 def run_continual(config: ContinualConfig, *, seed, out, progress=False) -> dict:
+    import time
+
     rng = make_rng(seed)
     stream = make_stream(config.stream, config.n_tasks, seed=rng, image_size=config.image_size,
                          max_train=config.max_train, max_test=config.max_test,
                          data_path=config.data_path or None)
+    kind = learner(config)
+    info = {}
+    if kind != "network" or config.features != "pixels":
+        stream, info = state_stream(stream, config, rng, progress=progress)
+    t0 = time.perf_counter()
     res = train_stream(stream, config, seed=rng, progress=progress)
+    train_s = time.perf_counter() - t0
     m = res["metrics"]
+    n_iter_task = config.epochs * int(np.ceil(len(stream[0].y_train) / config.batch_size))
+    window = config.gap_window or max(n_iter_task // config.epochs, 1)
+    gap = cl_metrics.stability_gap_summary(res["curve"], res["phase"], res["iteration"], window)
     summary = {
         "stream": config.stream,
         "data": stream.meta.get("provenance", "embedded 8x8 digits"),
         "method": config.method,
+        "features": config.features,
+        "readout": kind,
         "n_tasks": config.n_tasks,
         "n_inputs": stream.n_inputs,
         "acc": m["acc"],
@@ -273,11 +373,16 @@ def run_continual(config: ContinualConfig, *, seed, out, progress=False) -> dict
         "forgetting": m["forgetting"],
         "min_acc": m["min_acc"],
         "wc_acc": m["wc_acc"],
+        **gap,
+        "stability_gap_window": int(window),
+        "units": "fraction",
         "accuracy_unit": "fraction",
         "accuracy_matrix": res["R"].round(5).tolist(),
         "baseline_accuracy": res["baseline"].round(5).tolist(),
         "net_s_per_batch": res["timing"]["net_s_per_batch"],
         "protect_s_per_batch": res["timing"]["protect_s_per_batch"],
+        "train_s": train_s,
+        **info,
     }
     if res["subspace_sizes"] is not None:
         summary["subspace_total_per_layer"] = int(sum(res["subspace_sizes"]))
@@ -291,6 +396,6 @@ def run_continual(config: ContinualConfig, *, seed, out, progress=False) -> dict
         cols = ["iteration", "phase"] + [f"task{j}" for j in range(config.n_tasks)]
         np.savetxt(out / "accuracy_curves.csv",
                    np.column_stack([res["iteration"], res["phase"], res["curve"]]),
-                   delimiter=",", fmt="%.4g", header=",".join(cols), comments="")
-        _plots(res, out, f"{config.stream}, {config.method}, {config.n_tasks} tasks, seed {seed}")
+                   delimiter=",", fmt="%.5g", header=",".join(cols), comments="")
+        _plots(res, out, f"{config.stream}, {config.features}/{kind}, {config.method}, seed {seed}", gap)
     return summary

@@ -12,6 +12,12 @@ samples after a washout and scored on the next ``n_test``.
   heterogeneous time constants sampled at the end of each sample
   (:func:`spiking.states.multi_tau_traces`).
 * ESN: :class:`spiking.esn.EchoStateNetwork`, one update per sample.
+* ReservoirPy (optional extra ``peers``: ``pip install neuroplast[peers]``): the same
+  leaky-tanh ESN built by :class:`reservoirpy.nodes.Reservoir` with matched settings
+  (units, spectral radius, leak, input scale, uniform weights, density 0.1, bias 0.2),
+  run on the same series and read out by the same readout: the external reference
+  that the in-house ESN must agree with. The in-house ESN stays because the
+  free-running Mackey-Glass prediction needs a closed-loop step.
 
 Multi-step Mackey-Glass: for the ESN the readout is run **free** (its one-step
 output fed back as the next input) for ``horizon`` steps from the end of the
@@ -54,13 +60,19 @@ __all__ = ["PredictionConfig", "run_prediction", "TASKS", "PRED_READOUTS"]
 
 TASKS = ("mackey-glass", "narma10", "memory-capacity")
 PRED_READOUTS = ("ridge", "three_factor", "force")
+RESERVOIRS = ("all", "both", "spiking", "esn", "reservoirpy")
+RESERVOIRPY_HINT = "ReservoirPy is not installed; pip install 'neuroplast[peers]' (reservoirpy>=0.4.2)"
 
 
 @dataclass(frozen=True)
 class PredictionConfig:
     task: str = param("mackey-glass", "benchmark", choices=TASKS)
     readout: str = param("ridge", "readout (the same for both reservoirs)", choices=PRED_READOUTS)
-    reservoir: str = param("both", "which reservoir(s) to run", choices=("both", "spiking", "esn"))
+    reservoir: str = param(
+        "all",
+        "which reservoir(s) to run ('both': spiking and esn; 'all': also reservoirpy when installed)",
+        choices=RESERVOIRS,
+    )
     n_neurons: int = param(500, "units of the spiking reservoir and of the ESN")
     n_train: int = param(2000, "training samples")
     n_test: int = param(1000, "test samples")
@@ -71,7 +83,9 @@ class PredictionConfig:
     input_gain: float = param(40.0, "spiking reservoir: input current gain (mV/ms per unit input)")
     p_input: float = param(1.0, "spiking reservoir: probability that the input drives a neuron")
     noise: float = param(2.0, "spiking reservoir: thalamic noise of excitatory neurons, mV")
-    reservoir_preset: str = param("sparse", "spiking reservoir preset", choices=("sparse", "izhikevich2003"))
+    reservoir_preset: str = param(
+        "sparse", "spiking reservoir preset", choices=("sparse", "izhikevich2003", "timing")
+    )
     trace_taus: str = param("0.02,0.05,0.1,0.2,0.4", "readout synaptic time constants, s (round-robin)")
     esn_spectral_radius: float = param(0.9, "ESN spectral radius")
     esn_input_scale: float = param(0.5, "ESN input scale")
@@ -163,6 +177,40 @@ def esn_states(config: PredictionConfig, u, rng):
         seed=rng,
     )
     return esn.run(u), esn
+
+
+def reservoirpy_available() -> bool:
+    try:
+        import reservoirpy  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def reservoirpy_states(config: PredictionConfig, u, rng) -> np.ndarray:
+    """States of a ReservoirPy ``Reservoir`` matched to :func:`esn_states`' settings.
+
+    Raises ``ValueError`` (with the install hint) when ReservoirPy is missing.
+    """
+    try:
+        from reservoirpy import mat_gen
+        from reservoirpy.nodes import Reservoir
+    except ImportError:
+        raise ValueError(RESERVOIRPY_HINT) from None
+    bias = 0.2  # ESNConfig.bias_scale
+    res = Reservoir(
+        units=config.n_neurons,
+        sr=config.esn_spectral_radius,
+        lr=config.esn_leak,
+        input_scaling=config.esn_input_scale,
+        input_connectivity=1.0,
+        rc_connectivity=0.1,
+        W=mat_gen.uniform(low=-1.0, high=1.0),
+        Win=mat_gen.uniform(low=-1.0, high=1.0),
+        bias=mat_gen.uniform(low=-bias, high=bias, connectivity=1.0),
+        seed=int(rng.integers(2**31 - 1)),
+    )
+    return np.asarray(res.run(np.asarray(u, dtype=float).reshape(-1, 1)))
 
 
 def make_readout(config: PredictionConfig, n_outputs: int):
@@ -280,7 +328,7 @@ def estimate_memory(config: PredictionConfig) -> dict:
     N = config.n_neurons
     parts = {"interpreter and libraries": (limits.BASELINE_BYTES, "--n-neurons")}
     samples = "--n-train, --n-test or --washout"
-    if config.reservoir in ("both", "spiking"):
+    if config.reservoir in ("all", "both", "spiking"):
         duration = n * config.step
         n_syn = limits.reservoir_synapses(preset(config.reservoir_preset, n_neurons=N))
         parts["spiking synapses"] = (n_syn * limits.BYTES_PER_SYNAPSE, "--n-neurons")
@@ -289,8 +337,10 @@ def estimate_memory(config: PredictionConfig) -> dict:
             2 * 8.0 * n * N + limits.spikes_bytes(N, duration, 50.0) + 3 * 8.0 * n * N,
             f"{samples} or --n-neurons",
         )
-    if config.reservoir in ("both", "esn"):
+    if config.reservoir in ("all", "both", "esn"):
         parts["echo state network"] = (8.0 * N * N + 3 * 8.0 * n * N, f"--n-neurons or {samples}")
+    if config.reservoir in ("all", "reservoirpy"):
+        parts["ReservoirPy ESN"] = (8.0 * N * N + 3 * 8.0 * n * N, f"--n-neurons or {samples}")
     k = config.max_delay if config.task == "memory-capacity" else 2
     parts["targets and readouts"] = (8.0 * (n * k + N * N * 2), samples)
     return parts
@@ -298,16 +348,23 @@ def estimate_memory(config: PredictionConfig) -> dict:
 
 def output_names(config: PredictionConfig) -> tuple[str, ...]:
     """The summary keys of a run with ``config``."""
-    names = ["task", "readout", "results"]
-    res = {"both": ("spiking", "esn"), "spiking": ("spiking",), "esn": ("esn",)}[config.reservoir]
+    names = ["task", "readout", "results", "skipped"]
+    res = {
+        "all": ("spiking", "esn", "reservoirpy"),
+        "both": ("spiking", "esn"),
+        "spiking": ("spiking",),
+        "esn": ("esn",),
+        "reservoirpy": ("reservoirpy",),
+    }[config.reservoir]
     for r in res:
         names += [f"{r}_reservoir_s", f"{r}_readout_s"]
     if "spiking" in res:
         names.append("spiking_build_s")
     if config.task == "memory-capacity":
-        names += ["memory_capacity"] + (["esn_memory_capacity"] if "esn" in res else [])
+        names += ["memory_capacity", "memory_capacity_by_reservoir"]
+        names += ["esn_memory_capacity"] if "esn" in res else []
     else:
-        names += ["nrmse", "nrmse_normalisation"]
+        names += ["nrmse", "nrmse_normalisation", "nrmse_by_reservoir"]
         targets = {"mackey-glass": ("one_step", f"direct_{config.horizon}_step"), "narma10": ("narma10",)}
         for r in res:
             names += [f"{r}_nrmse_{t}" for t in targets[config.task]]
@@ -329,7 +386,7 @@ def run_prediction(config: PredictionConfig, *, seed: int, out=None, progress: b
     rng = make_rng(seed)
     u, targets, extra = make_task(config, rng)
     results, curves, timings = {}, {}, {}
-    if config.reservoir in ("both", "spiking"):
+    if config.reservoir in ("all", "both", "spiking"):
         t0 = time.perf_counter()
         X, info = spiking_states(config, u, rng, progress)
         t1 = time.perf_counter()
@@ -339,21 +396,37 @@ def run_prediction(config: PredictionConfig, *, seed: int, out=None, progress: b
         timings["spiking_build_s"] = build_s
         timings["spiking_reservoir_s"] = t1 - t0 - build_s
         timings["spiking_readout_s"] = time.perf_counter() - t1
-    if config.reservoir in ("both", "esn"):
+    if config.reservoir in ("all", "both", "esn"):
         t0 = time.perf_counter()
         X, esn = esn_states(config, u, rng)
         t1 = time.perf_counter()
         results["esn"], curves["esn"] = evaluate(config, X, targets, extra, esn=esn)
         timings["esn_reservoir_s"], timings["esn_readout_s"] = t1 - t0, time.perf_counter() - t1
-    primary = results.get("spiking", results.get("esn"))
+    skipped = {}
+    if config.reservoir == "reservoirpy" or (config.reservoir == "all" and reservoirpy_available()):
+        # its own Generator, so adding it does not change the other reservoirs' draws
+        rpy_rng = np.random.default_rng([seed, 1])
+        t0 = time.perf_counter()
+        X = reservoirpy_states(config, u, rpy_rng)
+        t1 = time.perf_counter()
+        results["reservoirpy"], curves["reservoirpy"] = evaluate(config, X, targets, extra)
+        timings["reservoirpy_reservoir_s"] = t1 - t0
+        timings["reservoirpy_readout_s"] = time.perf_counter() - t1
+    elif config.reservoir == "all":
+        skipped["reservoirpy"] = RESERVOIRPY_HINT
+    primary = results.get("spiking", results.get("esn", results.get("reservoirpy")))
     summary = {"task": config.task, "readout": config.readout, "results": results, **timings}
+    if skipped:
+        summary["skipped"] = skipped
     if config.task == "memory-capacity":
         summary["memory_capacity"] = primary["memory_capacity"]
+        summary["memory_capacity_by_reservoir"] = {r: v["memory_capacity"] for r, v in results.items()}
         if "esn" in results:
             summary["esn_memory_capacity"] = results["esn"]["memory_capacity"]
     else:
         key = next(k for k in primary if k.startswith("nrmse_"))
         summary["nrmse"] = primary[key]
+        summary["nrmse_by_reservoir"] = {r: v[key] for r, v in results.items()}
         summary["nrmse_normalisation"] = "sqrt(mean((y_pred - y)^2) / var(y)) on the test set"
         for r, v in results.items():
             for k, val in v.items():

@@ -7,11 +7,12 @@ Pipeline (Yamada & Chao 2025, arXiv:2510.14382, as reconstructed in
 2. encode cue and stimulus channels as Poisson spike trains (:func:`spiking.encoders.poisson_encode`);
 3. run the Brian2 Izhikevich reservoir **once** over the whole session, all trials
    back to back in one ``run()`` (the reservoir does not depend on the readout);
-4. sample exponentially filtered spike traces every ``dt`` (:func:`spiking.states.filtered_traces`).
-   The readout synapses have heterogeneous time constants (``trace_taus``, assigned to
-   neurons round-robin);
+4. sample exponentially filtered spike traces every ``dt``. The readout synapses have
+   heterogeneous time constants (``trace_taus``, assigned to neurons round-robin); steps 2-4
+   are :func:`spiking.reservoir_traces.reservoir_traces`;
 5. train the requested readout (and, with ``compare``, all four on the *same* traces) with
-   the Numba kernels, online through the session, and score the outputs produced while learning;
+   the Numba kernels, online through the session, and score the outputs produced while learning
+   (:mod:`tasks.whatwhen_training`, :func:`tasks.whatwhen_metrics.score_readout`);
 6. measure how well the states carry elapsed time since the cue (:func:`tasks.whatwhen_metrics.time_decoding`,
    held-out ridge fit of time bumps on stimulus-free activity; ``summary['time_decoding_r2']``).
 
@@ -47,10 +48,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from plasticity_rules.force import ForceReadout
 from plasticity_rules.gates import GATE_SHAPES
-from plasticity_rules.readouts import RidgeReadout
-from plasticity_rules.three_factor import ThreeFactorReadout
 from plasticity_rules.validation import (
     check_choice,
     check_int,
@@ -61,15 +59,15 @@ from plasticity_rules.validation import (
 )
 from tasks import whatwhen as ww
 from tasks import whatwhen_metrics as wwm
+from tasks import whatwhen_training as wwt
+from tasks.whatwhen_training import READOUTS
 
 from . import feedback, limits
 from .limits import check_steps
 from .parsing import parse_taus
 from .registry import param, register
 
-__all__ = ["WhatWhenConfig", "run_whatwhen", "READOUTS"]
-
-READOUTS = ("three_factor", "force", "force_reset", "ridge")
+__all__ = ["WhatWhenConfig", "run_whatwhen", "readout_settings", "simulate_reservoir"]
 
 
 @dataclass(frozen=True)
@@ -82,7 +80,7 @@ class WhatWhenConfig:
         "40:0.15:0.6,0.3,0.1; 40:0.25:0.6,0.3,0.1; 40:0.25:0.1,0.3,0.6",
         "blocks 'n_trials:latency_s:p1,p2,...' separated by ';' (a new block is a switch)",
     )
-    trial_duration: float = param(0.5, "trial length", unit="s")
+    trial_duration: float = param(0.6, "trial length", unit="s")
     cue_time: float = param(0.1, "cue onset within the trial", unit="s")
     cue_duration: float = param(0.05, "cue length", unit="s")
     stimulus_duration: float = param(0.05, "stimulus length", unit="s")
@@ -92,12 +90,17 @@ class WhatWhenConfig:
         0.25, "fraction of probe trials (stimulus omitted, no learning; timing/amplitude read there)"
     )
     n_neurons: int = param(500, "reservoir neurons (80 % excitatory)")
-    reservoir_preset: str = param("sparse", "reservoir preset", choices=("sparse", "izhikevich2003"))
+    reservoir_preset: str = param(
+        "timing", "reservoir preset", choices=("timing", "sparse", "izhikevich2003")
+    )
     tau_syn: float = param(
         0.03, "reservoir synaptic time constant (0: the paper's instantaneous synapses)", unit="s"
     )
-    noise: float = param(3.0, "thalamic noise of excitatory neurons, mV (inhibitory: 0.4x)")
-    recurrent_scale: float = param(4.0, "scale of the preset's recurrent weights (1: the preset)")
+    noise: float = param(6.0, "thalamic noise of excitatory neurons, mV (inhibitory: 0.4x)")
+    frozen_noise: bool = param(
+        True, "replay the same thalamic-noise realisation in every trial (cue-locked frozen noise)"
+    )
+    recurrent_scale: float = param(1.0, "scale of the preset's recurrent weights (1: the preset)")
     input_rate: float = param(100.0, "firing rate of active input neurons, Hz")
     input_per_channel: int = param(20, "input neurons per channel (cue, each stimulus)")
     p_input: float = param(0.2, "input -> reservoir connection probability")
@@ -112,24 +115,37 @@ class WhatWhenConfig:
     normalise: bool = param(
         True, "three-factor: normalised rule, update / (eps + squared trace norm); etas dimensionless"
     )
+    surprise: float = param(
+        0.0, "three-factor: surprise gate threshold theta, update x min(1, abs(error)/theta) (0: off)"
+    )
+    depression: float = param(
+        1.0, "three-factor: rate of output-lowering (depressing) updates relative to eta"
+    )
     three_factor_bias: bool = param(
         False, "three-factor: learn a bias per readout (off: the output is a pure synaptic sum)"
     )
     eligibility_tau: float = param(
         0.0, "presynaptic eligibility-trace time constant (0: the rate itself)", unit="s"
     )
-    gate_shape: str = param(
-        "boxcar", "attention gate shape", choices=GATE_SHAPES
-    )
+    gate_shape: str = param("boxcar", "attention gate shape", choices=GATE_SHAPES)
     gate_floor: float = param(0.1, "attention gate outside the attended window, in [0, 1]")
+    what_target: str = param(
+        "plateau",
+        "shape of the 'what' targets: identity held from cue to stimulus offset, or the 'when' bump",
+        choices=("plateau", "bump"),
+    )
     what_gate: str = param(
-        "onset",
+        "window",
         "gate of the 'what' readouts: the 'when' window, or a Gaussian around the stimulus onset",
         choices=("window", "onset"),
     )
     force_alpha: float = param(1.0, "FORCE: P(0) = I/alpha")
     force_every: int = param(2, "FORCE: update every k steps")
     ridge_alpha: float = param(1.0, "ridge penalty")
+    decode_alpha: float = param(0.1, "time decoding: ridge penalty (states at unit mean squared norm)")
+    decode_horizon: float = param(
+        0.4, "time decoding: score bump centres up to this long after the cue", unit="s"
+    )
     eval_trials: int = param(5, "probe trials at the end of each block used for timing and amplitude metrics")
     recovery_factor: float = param(
         1.2, "recovered when the 3-trial mean error is <= factor x pre-switch median"
@@ -137,16 +153,31 @@ class WhatWhenConfig:
     timing_tolerance: float = param(
         0.015, "timing recovery: peak-time error abs(peak time - onset) at most this", unit="s"
     )
+    control: bool = param(
+        True,
+        "anchor recovery to no-switch control sessions (one reservoir run per distinct post-switch block)",
+    )
     backend: str = param("cython", "Brian2 code generation", choices=("cython", "numpy"))
 
     def __post_init__(self):
         check_choice("readout", self.readout, READOUTS)
         check_int("n_neurons", self.n_neurons, minimum=2)
-        for name in ("noise", "input_rate", "w_input", "eligibility_tau", "recurrent_scale", "tau_syn"):
+        for name in (
+            "noise",
+            "input_rate",
+            "w_input",
+            "eligibility_tau",
+            "recurrent_scale",
+            "tau_syn",
+            "decode_horizon",
+            "surprise",
+            "depression",
+        ):
             check_nonnegative(name, getattr(self, name))
         for name in ("eta_when", "eta_what", "force_alpha", "recovery_factor", "timing_tolerance"):
             check_positive(name, getattr(self, name))
         check_nonnegative("ridge_alpha", self.ridge_alpha)
+        check_positive("decode_alpha", self.decode_alpha)
         check_int("input_per_channel", self.input_per_channel)
         check_int("force_every", self.force_every)
         check_int("eval_trials", self.eval_trials)
@@ -169,19 +200,47 @@ class WhatWhenConfig:
             gate_floor=self.gate_floor,
             probe_fraction=self.probe_fraction,
             what_gate=self.what_gate,
+            what_target=self.what_target,
         )
 
 
-# ----------------------------------------------------------------------------- pipeline pieces
-def simulate_reservoir(config: WhatWhenConfig, session: ww.WhatWhenSession, rng, progress=False):
-    """Encode the session's inputs, run the reservoir once, return ``(states, run, timings)``."""
-    from spiking.encoders import poisson_encode
-    from spiking.reservoir import IzhikevichReservoir, preset
-    from spiking.states import multi_tau_traces
+# ----------------------------------------------------------------------------- config -> library calls
+def readout_settings(config: WhatWhenConfig) -> wwt.ReadoutSettings:
+    """The readout hyper-parameters of ``config``."""
+    return wwt.ReadoutSettings(
+        eta_when=config.eta_when,
+        eta_what=config.eta_what,
+        eligibility_tau=config.eligibility_tau,
+        normalise=config.normalise,
+        fit_intercept=config.three_factor_bias,
+        surprise=config.surprise,
+        depression=config.depression,
+        force_alpha=config.force_alpha,
+        force_every=config.force_every,
+        ridge_alpha=config.ridge_alpha,
+    )
 
-    t0 = time.perf_counter()
+
+def simulate_reservoir(
+    config: WhatWhenConfig,
+    session: ww.WhatWhenSession,
+    rng,
+    progress=False,
+    *,
+    reservoir=None,
+    trial_seed=None,
+    state_scale=None,
+):
+    """Run :func:`spiking.reservoir_traces.reservoir_traces` on the session's inputs.
+
+    Returns ``(states, run, timings, reservoir)``; ``reservoir``, ``trial_seed`` (``run.brian_seed``)
+    and ``state_scale`` (``timings['state_scale_hz']``) run another session, e.g. a no-switch
+    control, on the same network with the same frozen noise and state normalisation.
+    """
+    from spiking.reservoir import preset
+    from spiking.reservoir_traces import reservoir_traces
+
     rates = np.repeat(session.input_rates(1e-3, rate=config.input_rate), config.input_per_channel, axis=1)
-    spikes = poisson_encode(rates, session.duration, dt=1e-3, seed=rng)
     base = preset(config.reservoir_preset, n_neurons=config.n_neurons)
     cfg = base.replace(
         n_inputs=rates.shape[1],
@@ -192,66 +251,22 @@ def simulate_reservoir(config: WhatWhenConfig, session: ww.WhatWhenSession, rng,
         w_exc=base.w_exc * config.recurrent_scale,
         w_inh=base.w_inh * config.recurrent_scale,
         tau_syn=config.tau_syn,
+        noise_repeat=session.paradigm.trial_duration if config.frozen_noise else 0.0,
     )
-    res = IzhikevichReservoir(cfg, seed=rng, backend=config.backend)
-    t1 = time.perf_counter()
-    run = res.run(session.duration, input_spikes=spikes, progress=progress)
-    t2 = time.perf_counter()
-    t_codegen = res.last_timing_["build_s"]  # code generation inside the run is build time
     # sample at the end of each step (the state that has seen the step's input)
-    X = multi_tau_traces(
-        run.spikes.indices,
-        run.spikes.times,
-        cfg.n_neurons,
+    return reservoir_traces(
+        cfg,
+        rates,
+        session.duration,
         session.times + session.paradigm.dt * (1 - 1e-9),
         parse_taus(config.trace_taus),
+        seed=rng,
+        backend=config.backend,
+        reservoir=reservoir,
+        trial_seed=trial_seed,
+        state_scale=state_scale,
+        progress=progress,
     )
-    # one global scale so that the mean squared norm of a state is 1 (learning rates are per unit power)
-    scale = float(np.sqrt(np.mean(np.sum(X**2, axis=1))))
-    X /= scale if scale > 0 else 1.0
-    t3 = time.perf_counter()
-    return X, run, {
-        "build_s": t1 - t0 + t_codegen,
-        "reservoir_s": t2 - t1 - t_codegen,
-        "states_s": t3 - t2,
-        "state_scale_hz": scale,
-    }
-
-
-def train_readout(
-    name: str, config: WhatWhenConfig, session: ww.WhatWhenSession, X
-) -> tuple[np.ndarray, object]:
-    """Train readout ``name`` through the session; return (outputs produced while learning, readout)."""
-    Y = session.targets
-    spt = session.paradigm.steps_per_trial
-    if name == "three_factor":
-        k = session.paradigm.n_stimuli
-        m = ThreeFactorReadout(
-            eta=[config.eta_when] + [config.eta_what] * k,
-            trace_tau=config.eligibility_tau,
-            dt=config.dt,
-            online=np.array([True] + [False] * k),
-            normalise=config.normalise,
-            fit_intercept=config.three_factor_bias,
-        )
-        m.fit(X, Y, gate=session.gate, segment_ends=session.trial_end)
-        return m.train_predictions_, m
-    if name in ("force", "force_reset"):
-        m = ForceReadout(alpha=config.force_alpha, update_every=config.force_every)
-        reset = session.switch_trials * spt if name == "force_reset" else None
-        m.fit(X, Y, reset_at=reset, learn=session.learn)
-        return m.train_predictions_, m
-    if name == "ridge":
-        m = RidgeReadout(alpha=config.ridge_alpha)
-        out = np.zeros_like(Y)
-        for i in range(session.n_trials):
-            sl = slice(i * spt, (i + 1) * spt)
-            if hasattr(m, "coef_"):  # trials before the first teaching trial output 0
-                out[sl] = m.predict(X[sl])
-            if not session.probe[i]:
-                m.partial_fit(X[sl], Y[sl])
-        return out, m
-    raise ValueError(f"unknown readout {name!r}; allowed: {', '.join(READOUTS)}")
 
 
 # ----------------------------------------------------------------------------- plots
@@ -349,7 +364,8 @@ _SCORE_KEYS = (
     "worst_error_after_switch", "mean_error_10_trials_before_switch", "mean_error_10_trials_after_switch",
     "timing_recovery_trials", "final_error", "what_when_cosine", "what_when_mean_row_cosine",
     "what_when_angles_deg", "mean_response_peak_after_cue_ms", "single_trial_peak_after_cue_ms",
-    "peak_vs_latency", "amplitude_pairs", "evaluated_on",
+    "peak_vs_latency", "amplitude_pairs", "evaluated_on", "timing_bias_ms_per_block", "recovery_anchor",
+    "control_error_at_switch", "recovery_trials_own", "recovered_own", "pre_switch_error",
 )
 
 
@@ -361,6 +377,7 @@ _SCORE_KEYS = (
         "readout", "n_trials", "switch_trials", "n_neurons", "mean_rate_exc_hz", "mean_rate_inh_hz",
         "time_decoding_centres_ms", "time_decoding_r2", "simulated_s", "build_s", "reservoir_s", "states_s",
         "state_scale_hz", "readout_train_s", "learning_curve", "comparison", "plots",
+        "time_decoding_r2_min", "control_s",
     ),
     help="What/when prediction (Yamada & Chao 2025): three-factor, FORCE and ridge readouts of one "
     "Izhikevich reservoir run; timing error, amplitude-probability correlation, recovery after switches, "
@@ -369,13 +386,26 @@ _SCORE_KEYS = (
 def run_whatwhen(config: WhatWhenConfig, *, seed: int, out=None, progress: bool = False) -> dict:
     rng = make_rng(seed)
     session = ww.generate(config.paradigm(), seed=rng)
-    X, res_run, timings = simulate_reservoir(config, session, rng, progress=progress)
+    X, res_run, timings, reservoir = simulate_reservoir(config, session, rng, progress=progress)
     names = READOUTS if config.compare else (config.readout,)
+    settings = readout_settings(config)
+    controls = None
+    if config.control and len(session.switch_trials):
+        t0 = time.perf_counter()
+
+        def control_states(csess, crng):
+            return simulate_reservoir(
+                config, csess, crng, reservoir=reservoir, trial_seed=res_run.brian_seed,
+                state_scale=timings["state_scale_hz"],
+            )[0]
+
+        controls = wwt.control_errors(session, names, control_states, seed=seed, settings=settings)
+        timings["control_s"] = time.perf_counter() - t0
     preds, scores, readout_s = {}, {}, {}
     with feedback.bar(len(names), "readouts", "readout", progress) as bar:
         for name in names:
             t0 = time.perf_counter()
-            pred, model = train_readout(name, config, session, X)
+            pred, model = wwt.train_readout(name, session, X, settings)
             readout_s[name] = time.perf_counter() - t0
             preds[name] = pred
             scores[name] = wwm.score_readout(
@@ -385,10 +415,11 @@ def run_whatwhen(config: WhatWhenConfig, *, seed: int, out=None, progress: bool 
                 eval_trials=config.eval_trials,
                 recovery_factor=config.recovery_factor,
                 timing_tolerance=config.timing_tolerance,
+                control_errors=None if controls is None else controls[name],
             )
             bar.update(1)
     main = scores[config.readout]
-    decoding = wwm.time_decoding(session, X, alpha=config.ridge_alpha)
+    decoding = wwm.time_decoding(session, X, alpha=config.decode_alpha, horizon=config.decode_horizon)
     summary = {
         "readout": config.readout,
         **{k: v for k, v in main.items() if k != "trial_errors"},
@@ -399,6 +430,7 @@ def run_whatwhen(config: WhatWhenConfig, *, seed: int, out=None, progress: bool 
         "mean_rate_inh_hz": res_run.mean_rate("inh"),
         "time_decoding_centres_ms": decoding["centres_ms"],
         "time_decoding_r2": decoding["r2"],
+        "time_decoding_r2_min": float(np.min(decoding["r2"])),
         "simulated_s": session.duration,
         **timings,
         "readout_train_s": readout_s,
@@ -410,6 +442,7 @@ def run_whatwhen(config: WhatWhenConfig, *, seed: int, out=None, progress: bool 
             "teaching_trial_timing_error_ms",
             "single_trial_timing_error_ms",
             "timing_bias_ms",
+            "timing_bias_ms_per_block",
             "what_timing_error_ms",
             "what_timing_bias_ms",
             "amplitude_probability_corr",
@@ -419,6 +452,9 @@ def run_whatwhen(config: WhatWhenConfig, *, seed: int, out=None, progress: bool 
             "amplitude_probability_slope_above_baseline",
             "recovery_trials",
             "recovered",
+            "recovery_trials_own",
+            "control_error_at_switch",
+            "pre_switch_error",
             "worst_error_after_switch",
             "mean_error_10_trials_before_switch",
             "mean_error_10_trials_after_switch",

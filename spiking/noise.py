@@ -66,10 +66,17 @@ class NoiseStream:
     ----------
     size : int
         Buffer length (number of deviates drawn per refill).
+    frozen : bool
+        Frozen noise: the buffer is drawn once per :meth:`reset` and then replayed
+        cyclically, so the stream repeats with period ``size`` deviates,
+        :math:`\\xi_{k + \\mathrm{size}} = \\xi_k`. With ``size = n_neurons * steps``
+        every window of ``steps`` steps (e.g. every trial) sees the same noise realisation
+        ("frozen noise", Mainen & Sejnowski 1995).
     """
 
-    def __init__(self, size: int = BUFFER_SIZE):
+    def __init__(self, size: int = BUFFER_SIZE, *, frozen: bool = False):
         self.buffer = np.zeros(int(size), dtype=np.float64)
+        self.frozen = bool(frozen)
         self.state = np.zeros(3, dtype=np.int64)
         self.state[1] = next(_ids)
         self.state[2] = self.buffer.size
@@ -81,9 +88,12 @@ class NoiseStream:
         """Start drawing from ``rng``; the next draw is ``rng``'s first deviate."""
         self.rng = rng
         self.state[0] = self.buffer.size
+        if self.frozen:
+            fill_standard_normal(self.rng, self.buffer)
 
     def refill(self) -> None:
-        fill_standard_normal(self.rng, self.buffer)
+        if not self.frozen:  # frozen: replay the same realisation
+            fill_standard_normal(self.rng, self.buffer)
         self.state[0] = 0
 
     def take(self, n: int) -> np.ndarray:

@@ -104,6 +104,13 @@ class ReservoirConfig:
         Thalamic noise amplitudes (mV), redrawn every ``noise_period``.
     noise_period : float
         Seconds between noise draws (1 ms in the paper).
+    noise_repeat : float
+        0 (default): fresh noise throughout a run. > 0: *frozen* noise, the noise
+        realisation of the first ``noise_repeat`` seconds is replayed in every following
+        window of that length, :math:`\\xi_i(t + T_r) = \\xi_i(t)` (with ``noise_repeat``
+        equal to the trial length, every trial of a session sees the same background
+        drive; a new realisation is drawn per ``run()``). A multiple of ``dt``; needs
+        ``noise_period == dt`` and a runtime backend.
     dt : float
         Step in seconds (1 ms as in the paper). Each step is the paper's program
         (:class:`spiking.neurons.IzhikevichScheme`): ``v`` in two Euler half-steps,
@@ -137,6 +144,7 @@ class ReservoirConfig:
     noise_exc: float = 5.0
     noise_inh: float = 2.0
     noise_period: float = 1e-3
+    noise_repeat: float = 0.0
     dt: float = 1e-3
     n_inputs: int = 0
     p_input: float = 0.1
@@ -162,6 +170,17 @@ class ReservoirConfig:
         check_positive("dt", self.dt)
         if self.noise_period < self.dt:
             raise ValueError(f"noise_period ({self.noise_period!r} s) must be >= dt ({self.dt!r} s)")
+        check_nonnegative("noise_repeat", self.noise_repeat)
+        if self.noise_repeat > 0:
+            steps = self.noise_repeat / self.dt
+            if abs(steps - round(steps)) > 1e-6 or round(steps) < 1:
+                raise ValueError(
+                    f"noise_repeat ({self.noise_repeat!r} s) must be a whole number of dt ({self.dt!r} s)"
+                )
+            if not np.isclose(self.noise_period, self.dt):
+                raise ValueError(
+                    f"noise_repeat > 0 needs noise_period == dt ({self.dt!r} s), got {self.noise_period!r}"
+                )
         check_int("n_inputs", self.n_inputs, minimum=0)
         check_probability("p_input", self.p_input)
         check_choice("input_target", self.input_target, INPUT_TARGETS)
@@ -188,6 +207,20 @@ PRESETS: dict[str, ReservoirConfig] = {
     "izhikevich2003": ReservoirConfig(),
     # Sparse variant with the same mean summed input per neuron (80 E + 20 I sources).
     "sparse": ReservoirConfig(connectivity="indegree", indegree=100, w_exc=5.0, w_inh=10.0),
+    # Trial-timing reservoir (issue 15; scan in sims/specs/timing_reservoir.toml): the sparse
+    # network at half its weights, 30 ms synapses and strong thalamic noise (6 / 2.4 mV) that
+    # dominates the recurrent input, so the network is noise-driven, not chaotic (exc ~10 Hz).
+    # With frozen noise (noise_repeat = trial length, set by the what/when simulation) its
+    # trajectory repeats from trial to trial and elapsed time is decodable over the whole trial.
+    "timing": ReservoirConfig(
+        connectivity="indegree",
+        indegree=100,
+        w_exc=2.5,
+        w_inh=5.0,
+        tau_syn=0.03,
+        noise_exc=6.0,
+        noise_inh=2.4,
+    ),
 }
 
 
@@ -317,7 +350,14 @@ class IzhikevichReservoir:
         self.backend = engine.configure(backend)
         self._net = None
         self._standalone_dir = None
-        self._noise = NoiseStream()
+        cfg = self.config
+        if cfg.noise_repeat > 0:
+            if self.backend == "cpp_standalone":
+                raise ValueError("noise_repeat > 0 (frozen noise) needs backend 'cython' or 'numpy'")
+            # one deviate per neuron and step, replayed every noise_repeat seconds
+            self._noise = NoiseStream(cfg.n_neurons * round(cfg.noise_repeat / cfg.dt), frozen=True)
+        else:
+            self._noise = NoiseStream()
         self._recorder = SpikeRecorder()
         if self.backend != "cpp_standalone":
             self._build_runtime()

@@ -10,7 +10,21 @@ Readouts and targets (``n_outputs = 1 + K``, column 0 is "when"):
 * "when": :math:`y^*_0(t) = B(t)`, a Gaussian bump of width :math:`\\sigma`
   centred at the stimulus onset :math:`t_{on} = t_{cue} + L`,
   :math:`B(t) = \\exp(-(t - t_{on})^2 / 2\\sigma^2)`;
-* "what" ``k``: :math:`y^*_k(t) = [s = k]\\, B(t)`, present only in trials of stimulus ``k``.
+* "what" ``k`` (``what_target``):
+
+  - ``'plateau'`` (default since issue 15): the identity as a tonic expectation held from
+    the cue to the stimulus offset, :math:`y^*_k(t) = [s = k]\\, P(t)`,
+    :math:`P(t) = \\tfrac12[\\operatorname{erf}(\\tfrac{t - t_{cue}}{\\sqrt2\\sigma}) -
+    \\operatorname{erf}(\\tfrac{t - t_{off}}{\\sqrt2\\sigma})]`, :math:`t_{off} = t_{on} + D`;
+  - ``'bump'`` (the earlier design): :math:`y^*_k(t) = [s = k]\\, B(t)`.
+
+  With ``'bump'`` the "when" target is the sum of the "what" targets,
+  :math:`y^*_0 = \\sum_k y^*_k`, so any rule applied alike to every output learns
+  :math:`w_0 = \\sum_k w_k` and the what/when subspaces coincide by construction. With
+  ``'plateau'`` identity and timing are different things to learn: *which* stimulus is
+  expected (a level that holds over the trial, amplitude :math:`p_k`) and *when* it comes
+  (a phasic, identity-free bump at :math:`t_{on}`), and the sum of the "what" targets is
+  :math:`P(t)`, not :math:`B(t)`.
 
 Before the onset the reservoir cannot know which stimulus comes, so the best
 anticipatory "what" output is the expectation :math:`E[y^*_k] = p_k B(t)`
@@ -53,6 +67,8 @@ __all__ = [
 ]
 
 _PROB_TOL = 1e-6
+#: Shapes of the "what" targets (see the module docstring).
+WHAT_TARGETS = ("plateau", "bump")
 
 
 @dataclass(frozen=True)
@@ -148,6 +164,9 @@ class WhatWhenParadigm:
         :math:`g(t) = \\exp(-(t - t_{on})^2 / 2 r^2)` around the stimulus onset with
         :math:`r` = ``gate_rise`` (plus ``gate_floor``); "when" keeps the ``gate_shape``
         window from cue to stimulus offset.
+    what_target : {"plateau", "bump"}
+        Shape of the "what" targets: a tonic identity level from cue to stimulus offset,
+        or the "when" bump restricted to trials of that stimulus (module docstring).
     """
 
     blocks: tuple = _DEFAULT_BLOCKS
@@ -162,6 +181,7 @@ class WhatWhenParadigm:
     gate_rise: float = 0.05
     probe_fraction: float = 0.2
     what_gate: str = "window"
+    what_target: str = "plateau"
 
     def __post_init__(self):
         blocks = tuple(self.blocks)
@@ -180,6 +200,7 @@ class WhatWhenParadigm:
         check_nonnegative("cue_time", self.cue_time)
         check_choice("gate_shape", self.gate_shape, GATE_SHAPES)
         check_choice("what_gate", self.what_gate, ("window", "onset"))
+        check_choice("what_target", self.what_target, WHAT_TARGETS)
         check_probability("gate_floor", self.gate_floor)
         check_probability("probe_fraction", self.probe_fraction)
         if self.probe_fraction >= 1:
@@ -334,9 +355,18 @@ def generate(paradigm: WhatWhenParadigm | None = None, *, seed=None) -> WhatWhen
     expected = np.zeros_like(targets)
     targets[:, :, 0] = bump
     expected[:, :, 0] = bump
+    if par.what_target == "plateau":
+        from scipy.special import erf
+
+        rel_cue = times.reshape(n_tr, spt) - cue_on[:, None]
+        rel_off = tt - par.stimulus_duration
+        s2 = np.sqrt(2.0) * par.target_width
+        shape = 0.5 * (erf(rel_cue / s2) - erf(rel_off / s2))
+    else:
+        shape = bump
     for k in range(K):
-        targets[:, :, 1 + k] = bump * (stim == k)[:, None]
-        expected[:, :, 1 + k] = bump * prob[:, k][:, None]
+        targets[:, :, 1 + k] = shape * (stim == k)[:, None]
+        expected[:, :, 1 + k] = shape * prob[:, k][:, None]
     win_end = onset + par.stimulus_duration + 3 * par.target_width
     g = attention_gate(
         n_tr * spt, par.dt, cue_on, win_end, shape=par.gate_shape, floor=par.gate_floor, rise=par.gate_rise

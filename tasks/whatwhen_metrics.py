@@ -217,8 +217,15 @@ def amplitude_probability_fit(
 def trial_errors(session: WhatWhenSession, predictions, window: str = "anticipatory") -> np.ndarray:
     """Per-trial normalised squared error against the expected targets.
 
-    .. math:: \\varepsilon_n = \\frac{\\sum_{t \\in W_n} \\lVert \\hat y(t) - E[y^*(t)] \\rVert^2}
-                                     {\\sum_{t \\in W_n} \\lVert E[y^*(t)] \\rVert^2}
+    The "when" output and the "what" outputs are normalised separately and averaged, so
+    that timing and identity count equally whatever the energy of their targets (a tonic
+    "what" plateau has far more than a "when" bump):
+
+    .. math:: \\varepsilon_n = \\frac12 \\sum_{G \\in \\{\\text{when}, \\text{what}\\}}
+              \\frac{\\sum_{t \\in W_n} \\sum_{o \\in G} (\\hat y_o(t) - E[y^*_o(t)])^2}
+                   {\\sum_{t \\in W_n} \\sum_{o \\in G} E[y^*_o(t)]^2}
+
+    A silent readout (:math:`\\hat y = 0`) scores 1.
 
     Parameters
     ----------
@@ -234,21 +241,25 @@ def trial_errors(session: WhatWhenSession, predictions, window: str = "anticipat
     check_choice("window", window, ("anticipatory", "trial"))
     pred = trial_view(session, _check_pred(session, predictions))
     exp = trial_view(session, session.expected_targets)
-    sq = ((pred - exp) ** 2).sum(axis=2)
-    ref = (exp**2).sum(axis=2)
     if window == "trial":
-        return sq.sum(axis=1) / ref.sum(axis=1)
-    par = session.paradigm
-    rel = _rel_times(session)
-    m = (rel[None, :] >= par.cue_time) & (rel[None, :] <= par.cue_time + session.latency[:, None] + 1e-12)
-    return (sq * m).sum(axis=1) / (ref * m).sum(axis=1)
+        m = np.ones(exp.shape[:2])
+    else:
+        par = session.paradigm
+        rel = _rel_times(session)
+        m = (rel[None, :] >= par.cue_time) & (rel[None, :] <= par.cue_time + session.latency[:, None] + 1e-12)
+    out = np.zeros(session.n_trials)
+    for group in (slice(0, 1), slice(1, None)):
+        sq = ((pred[:, :, group] - exp[:, :, group]) ** 2).sum(axis=2)
+        ref = (exp[:, :, group] ** 2).sum(axis=2)
+        out += 0.5 * (sq * m).sum(axis=1) / (ref * m).sum(axis=1)
+    return out
 
 
 def recovery_after_switches(
     errors,
     switch_trials,
     *,
-    threshold: float | None = None,
+    threshold=None,
     factor: float = 1.5,
     baseline_trials: int = 5,
     consecutive: int = 3,
@@ -257,9 +268,9 @@ def recovery_after_switches(
 
     After switch ``s`` (first trial of a new block) the readout has recovered at
     the first trial ``n`` from which ``consecutive`` trials in a row have an
-    error at or below the threshold. The threshold is ``threshold`` if given,
-    else ``factor`` times the median error of the ``baseline_trials`` trials
-    before the switch. ``recovery_trials = n - s``; when it never recovers
+    error at or below the threshold. The threshold is ``threshold`` if given
+    (one number, or one per switch), else ``factor`` times the median error of the
+    ``baseline_trials`` trials before the switch. ``recovery_trials = n - s``; when it never recovers
     within the block, ``recovered`` is False and ``recovery_trials`` is the
     block length (a censored count).
 
@@ -274,12 +285,14 @@ def recovery_after_switches(
     check_int("baseline_trials", baseline_trials, minimum=1)
     check_int("consecutive", consecutive, minimum=1)
     ends = list(switch[1:]) + [err.size]
+    if threshold is not None:
+        thresholds = np.broadcast_to(np.asarray(threshold, dtype=float), switch.shape)
     out = []
-    for s, e in zip(switch, ends, strict=True):
+    for i, (s, e) in enumerate(zip(switch, ends, strict=True)):
         if not (0 < s < err.size):
             raise ValueError(f"switch trial {s} is outside the session of {err.size} trials")
         thr = (
-            float(threshold)
+            float(thresholds[i])
             if threshold is not None
             else factor * float(np.median(err[max(0, s - baseline_trials) : s]))
         )
@@ -357,11 +370,15 @@ def subspace_cosine(A, B) -> dict:
     }
 
 
-def time_decoding(session: WhatWhenSession, X, *, alpha: float = 1.0, spacing: float = 0.05) -> dict:
+def time_decoding(
+    session: WhatWhenSession, X, *, alpha: float = 1.0, spacing: float = 0.05, horizon: float = 0.0
+) -> dict:
     """How well the reservoir states carry elapsed time since the cue (held-out ridge fit).
 
     Targets are Gaussian bumps of width ``target_width`` centred ``c = spacing, 2 spacing, ...``
-    up to the longest latency after the cue onset, :math:`B_c(t) = \\exp(-(t - t_{cue} - c)^2 /
+    up to the longest latency or ``horizon`` after the cue onset, whichever is later (and at
+    most the end of the trial; centres beyond the longest latency are seen in probe trials only),
+    :math:`B_c(t) = \\exp(-(t - t_{cue} - c)^2 /
     2\\sigma^2)`. Only stimulus-free activity is used: from the cue onset to the stimulus onset
     in teaching trials and to the trial end in probe trials, so a bump can only be produced
     from the reservoir's memory of the cue. A :class:`~plasticity_rules.readouts.RidgeReadout`
@@ -377,6 +394,8 @@ def time_decoding(session: WhatWhenSession, X, *, alpha: float = 1.0, spacing: f
         Ridge penalty.
     spacing : float
         Spacing (s) of the bump centres after the cue.
+    horizon : float
+        Latest centre (s after the cue) to score, if later than the longest latency.
 
     Returns
     -------
@@ -385,7 +404,9 @@ def time_decoding(session: WhatWhenSession, X, *, alpha: float = 1.0, spacing: f
     par = session.paradigm
     spt = par.steps_per_trial
     rel = np.arange(spt) * par.dt - par.cue_time
-    centres = np.arange(spacing, session.latency.max() + 1e-9, spacing)
+    check_positive("spacing", spacing)
+    last = min(max(session.latency.max(), horizon), par.trial_duration - par.cue_time)
+    centres = np.arange(spacing, last + 1e-9, spacing)
     Xt = trial_view(session, X)
     rows_tr, rows_te, y_tr, y_te = [], [], [], []
     for i in range(session.n_trials):
@@ -411,6 +432,7 @@ def score_readout(
     eval_trials: int = 5,
     recovery_factor: float = 1.2,
     timing_tolerance: float = 0.015,
+    control_errors=None,
 ) -> dict:
     """Every metric of one readout, as ``neuroplast run whatwhen`` reports it.
 
@@ -428,6 +450,15 @@ def score_readout(
         Recovered when the 3-trial mean error is at most this times the pre-switch median.
     timing_tolerance : float
         Timing recovery: two consecutive (probe) trials with ``|peak - onset|`` at most this (s).
+    control_errors : sequence of array_like, optional
+        One per switch: the per-trial errors of the same readout trained on a control session
+        without switches, in the post-switch condition from the first trial. Then
+        ``recovery_trials`` counts trials until the error is back within ``recovery_factor`` of
+        the control's error at the same point of training (median of the control's trials
+        ``[s - 5, s + 5)``): "recovered" means "as good as if the switch had not happened",
+        which a readout that was never good cannot reach by being as bad as before. The
+        unanchored count (within ``recovery_factor`` of the readout's own pre-switch error)
+        is ``recovery_trials_own``.
 
     Returns
     -------
@@ -445,11 +476,23 @@ def score_readout(
     fit_peaks = amplitude_probability_fit(session, pred, last_n=n_eval, probes=probes, average="peaks")
     fit_mod = amplitude_probability_fit(session, pred, last_n=n_eval, probes=probes, baseline=True)
     err = trial_errors(session, pred)
-    rec = (
-        recovery_after_switches(err, session.switch_trials, factor=recovery_factor)
-        if len(session.switch_trials)
-        else []
-    )
+    n_sw = len(session.switch_trials)
+    rec_own = recovery_after_switches(err, session.switch_trials, factor=recovery_factor) if n_sw else []
+    control_level = None
+    if control_errors is not None:
+        if len(control_errors) != n_sw:
+            raise ValueError(
+                f"control_errors must hold one error curve per switch ({n_sw}), got {len(control_errors)}"
+            )
+        control_level = [
+            float(np.median(np.asarray(c)[max(0, s - 5) : s + 5]))
+            for c, s in zip(control_errors, session.switch_trials, strict=True)
+        ]
+        rec = recovery_after_switches(
+            err, session.switch_trials, threshold=[recovery_factor * c for c in control_level]
+        )
+    else:
+        rec = rec_own
     timing_rec = []
     for s_i, s in enumerate(session.switch_trials):
         end = session.switch_trials[s_i + 1] if s_i + 1 < len(session.switch_trials) else session.n_trials
@@ -487,14 +530,14 @@ def score_readout(
     ]
     # the same measure on teaching trials (includes the stimulus-evoked response after the onset)
     teach_te = [
-        mean_response_timing(session, pred, idx)
-        for idx in evaluation_trials(session, n_eval, probes=False)
+        mean_response_timing(session, pred, idx) for idx in evaluation_trials(session, n_eval, probes=False)
     ]
     return {
         "timing_error_ms": float(np.mean(np.abs(mean_te)) * 1e3),
         "teaching_trial_timing_error_ms": float(np.mean(np.abs(teach_te)) * 1e3),
         "single_trial_timing_error_ms": float(np.mean(np.abs(te[last])) * 1e3),
         "timing_bias_ms": float(np.mean(mean_te) * 1e3),
+        "timing_bias_ms_per_block": [float(x * 1e3) for x in mean_te],
         "what_timing_error_ms": float(np.mean(np.abs(what_te)) * 1e3),
         "what_timing_bias_ms": float(np.mean(what_te) * 1e3),
         "peak_vs_latency": peak_vs_latency,
@@ -510,6 +553,11 @@ def score_readout(
         },
         "recovery_trials": [r["recovery_trials"] for r in rec],
         "recovered": [r["recovered"] for r in rec],
+        "recovery_anchor": "no-switch control" if control_level is not None else "own pre-switch error",
+        "control_error_at_switch": control_level,
+        "recovery_trials_own": [r["recovery_trials"] for r in rec_own],
+        "recovered_own": [r["recovered"] for r in rec_own],
+        "pre_switch_error": [float(np.median(err[max(0, s - 5) : s])) for s in session.switch_trials],
         "worst_error_after_switch": [r["worst_error"] for r in rec],
         "mean_error_10_trials_after_switch": [
             float(err[sw : sw + 10].mean()) for sw in session.switch_trials

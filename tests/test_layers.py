@@ -37,9 +37,6 @@ def test_layering(package):
 # sims/ holds the CLI, wiring, scans and plots; science lives below it. Outside sims/, only
 # these sims modules may be imported, and no simulation imports another one.
 _SIMS_TOOLS = {"sims", "sims.scan", "sims.scan.plot", "sims.plots", "sims.parsing", "sims.cli", "sims.runner"}
-# The what/when tutorial walks through the simulation's own pipeline (its config, reservoir run and
-# readout training are wiring); the science it shows (scores, time decoding) comes from tasks/.
-_ALLOWED = {("docs/tutorials/plot_whatwhen.py", "sims.whatwhen")}
 
 
 def _sims_imports(path: Path):
@@ -72,7 +69,7 @@ def test_no_science_is_imported_from_sims():
         f"{p.relative_to(ROOT)}:{line} imports {mod}"
         for p in outside
         for mod, line in _sims_imports(p)
-        if mod not in _SIMS_TOOLS and (str(p.relative_to(ROOT)), mod) not in _ALLOWED
+        if mod not in _SIMS_TOOLS
     ]
     simulations = set(registry.simulation_modules())
     bad += [

@@ -6,7 +6,10 @@ import re
 from pathlib import Path
 
 # Reading order of the tutorials: a beginner starts with the reservoir.
-TUTORIAL_ORDER = ("plot_reservoir.py", "plot_nalsm.py", "plot_whatwhen.py", "plot_hlop.py", "plot_scan.py")
+TUTORIAL_ORDER = (
+    "plot_reservoir.py", "plot_nalsm.py", "plot_whatwhen.py", "plot_hlop.py", "plot_continual_liquid.py",
+    "plot_scan.py",
+)
 
 
 class TutorialOrder:

@@ -8,7 +8,7 @@ seconds to start and stop. A process pool has one worker per core and nothing
 else: workers share this machine's compile caches (Brian2 locks each module
 while compiling it; Numba writes its cache files atomically), each is limited
 to one BLAS/OpenMP thread so two workers do not oversubscribe two cores, and
-Brian2 is imported once per worker, before the first point. Dask remains the
+each worker keeps what it imported and built between points. Dask remains the
 backend for clusters (``--scheduler``).
 """
 
@@ -46,14 +46,9 @@ def _init_worker(cache: str | None) -> None:
     except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
         pass
     if cache is not None:
+        # Environment variables (and Numba's setting); Brian2, imported by the first point
+        # that needs it, reads CYTHON_CACHE_DIR then.
         configure_worker_caches(cache)
-    try:
-        import brian2  # noqa: F401 - once per worker, not in the first point's time
-
-        if cache is not None:
-            configure_worker_caches(cache)  # now also sets Brian2's preference
-    except ImportError:  # pragma: no cover
-        pass
 
 
 def _warm_marker(cache: Path | None, simulation: str) -> Path:

@@ -52,6 +52,46 @@ def test_three_factor_kernel_matches_reference(decay, learn_bias):
     for g, r in zip(got_n, ref_n, strict=True):
         np.testing.assert_allclose(g, r, rtol=1e-12, atol=1e-12)
     assert not np.allclose(got_n[0], got[0])
+    # surprise gate and separate depression rate: kernel and reference agree, and each changes the result
+    for extra in ((0.5, 1.0), (0.0, 0.3), (0.7, 2.0)):
+        got_s = three_factor_train(*args, True, 0.01, *extra)
+        ref_s = three_factor_train_reference(*args, True, 0.01, *extra)
+        for g, r in zip(got_s, ref_s, strict=True):
+            np.testing.assert_allclose(g, r, rtol=1e-12, atol=1e-12)
+        assert not np.allclose(got_s[0], got_n[0])
+
+
+def test_surprise_gate_and_depression_single_step():
+    """One online step from zero weights: the update is eta * s(e) * rho^[e<0] * e * x."""
+    x = np.array([[1.0, 2.0]])
+
+    def step(target, surprise, depression):
+        W, *_ = three_factor_train(
+            np.zeros((1, 2)),
+            np.zeros(1),
+            x,
+            np.array([[target]]),
+            np.ones((1, 1)),
+            np.array([0.1]),
+            0.0,
+            np.array([True]),
+            np.zeros(1, dtype=np.bool_),
+            np.zeros(2),
+            np.zeros((1, 2)),
+            np.zeros(1),
+            False,
+            False,
+            1e-3,
+            surprise,
+            depression,
+        )
+        return W[0]
+
+    np.testing.assert_allclose(step(0.5, 0.0, 1.0), 0.1 * 0.5 * x[0])  # plain delta rule
+    np.testing.assert_allclose(step(0.5, 2.0, 1.0), 0.1 * 0.25 * 0.5 * x[0])  # s = |e|/theta = 0.25
+    np.testing.assert_allclose(step(3.0, 2.0, 1.0), 0.1 * 3.0 * x[0])  # saturated gate: s = 1
+    np.testing.assert_allclose(step(-0.5, 0.0, 0.2), 0.2 * 0.1 * -0.5 * x[0])  # depression at rho*eta
+    np.testing.assert_allclose(step(0.5, 0.0, 0.2), 0.1 * 0.5 * x[0])  # potentiation unchanged
 
 
 def test_normalised_rule_single_step_and_scale_invariance():

@@ -24,7 +24,12 @@ def test_tasks_run_and_write_summary(task, tmp_path):
     s = execute("prediction", {**TINY, "task": task}, seed=1, out=tmp_path)
     on_disk = json.loads((tmp_path / "summary.json").read_text())
     _assert_declared("prediction", {**TINY, "task": task}, on_disk)
-    assert set(on_disk["results"]) == {"spiking", "esn"}
+    from sims.prediction import reservoirpy_available
+
+    expected = {"spiking", "esn"} | ({"reservoirpy"} if reservoirpy_available() else set())
+    assert set(on_disk["results"]) == expected
+    if "skipped" in on_disk:
+        assert "reservoirpy" in on_disk["skipped"] and not reservoirpy_available()
     assert (tmp_path / "prediction.png").stat().st_size > 1000
     if task == "memory-capacity":
         # the total is the sum of one squared correlation per delay, and short delays are recalled best
@@ -74,6 +79,37 @@ def test_ridge_penalty_selection_prefers_regularisation_on_noisy_features():
     assert select_ridge_alpha(X, y) <= 1e-6  # exact linear map: no penalty needed
     noisy = y + rng.normal(size=y.shape)
     assert select_ridge_alpha(X, noisy) >= 1.0  # 200 features, 240 samples, noise: shrink
+
+
+def test_reservoirpy_baseline_agrees_with_in_house_esn():
+    pytest.importorskip("reservoirpy")
+    cfg = {**TINY, "n_neurons": 100, "n_train": 800, "max_delay": 20}
+    mg = execute("prediction", {**cfg, "reservoir": "all"}, seed=0)
+    by = mg["nrmse_by_reservoir"]
+    assert set(by) == {"spiking", "esn", "reservoirpy"}
+    # matched leaky-tanh ESNs: both predict Mackey-Glass one step well, within a factor of 3
+    assert by["reservoirpy"] < 0.05 and by["esn"] < 0.05
+    assert 1 / 3 < by["reservoirpy"] / by["esn"] < 3
+    mc = execute("prediction", {**cfg, "reservoir": "all", "task": "memory-capacity"}, seed=0)
+    caps = mc["memory_capacity_by_reservoir"]
+    assert caps["reservoirpy"] > 5 and abs(caps["reservoirpy"] - caps["esn"]) < 0.25 * caps["esn"]
+
+
+def test_reservoirpy_missing_is_a_clear_error(monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_rpy(name, *args, **kwargs):
+        if name.startswith("reservoirpy"):
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_rpy)
+    with pytest.raises(ValueError, match="pip install"):
+        execute("prediction", {**TINY, "reservoir": "reservoirpy"}, seed=0)
+    s = execute("prediction", {**TINY, "reservoir": "all", "task": "narma10"}, seed=0)
+    assert "reservoirpy" in s["skipped"] and set(s["results"]) == {"spiking", "esn"}
 
 
 def _assert_declared(name, params, summary):

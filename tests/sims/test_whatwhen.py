@@ -48,6 +48,14 @@ def test_summary_and_plots(tiny_run):
     assert on_disk["readout"] == "three_factor" and on_disk["seed"] == 3
     assert len(on_disk["recovery_trials"]) == 1 == len(on_disk["switch_trials"])
     assert len(on_disk["learning_curve"]) == 12
+    # issue 15 contract: per-block timing bias, anchored recovery, decoding per centre
+    assert len(on_disk["timing_bias_ms_per_block"]) == 2
+    assert on_disk["timing_bias_ms"] == pytest.approx(np.mean(on_disk["timing_bias_ms_per_block"]))
+    assert on_disk["recovery_anchor"] == "no-switch control"
+    assert len(on_disk["control_error_at_switch"]) == 1 and on_disk["control_error_at_switch"][0] > 0
+    assert on_disk["recovery_threshold"][0] == pytest.approx(1.2 * on_disk["control_error_at_switch"][0])
+    assert len(on_disk["time_decoding_r2"]) == len(on_disk["time_decoding_centres_ms"])
+    assert on_disk["time_decoding_r2_min"] == pytest.approx(min(on_disk["time_decoding_r2"]))
     assert set(on_disk["comparison"]) == {"three_factor", "force", "force_reset", "ridge"}
     # the reported cosine is that of the smallest principal angle between the what and when weights
     angles = np.asarray(on_disk["what_when_angles_deg"])
@@ -67,12 +75,14 @@ def test_force_reset_differs_from_force_only_after_switch(tiny_run):
     _, s = tiny_run
     from sims import whatwhen as sw
     from tasks import whatwhen as ww
+    from tasks import whatwhen_training as wwt
 
     c = sw.WhatWhenConfig(**{k: v for k, v in TINY.items() if k != "trial_duration"}, trial_duration=0.3)
     sess = ww.generate(c.paradigm(), seed=0)
     X = np.random.default_rng(0).random((sess.times.size, 10))
-    a, _ = sw.train_readout("force", c, sess, X)
-    b, _ = sw.train_readout("force_reset", c, sess, X)
+    settings = sw.readout_settings(c)
+    a, _ = wwt.train_readout("force", sess, X, settings)
+    b, _ = wwt.train_readout("force_reset", sess, X, settings)
     k = sess.switch_trials[0] * sess.paradigm.steps_per_trial
     np.testing.assert_array_equal(a[:k], b[:k])
     assert not np.allclose(a[k:], b[k:])
@@ -156,3 +166,12 @@ def _assert_declared(name, params, summary):
     undeclared = set(summary) - sim.output_names(sim.make_config(params)) - {
         "package_version", "brian2_version", "numba_version"}
     assert not undeclared, f"summary keys not declared in the registry: {sorted(undeclared)}"
+
+
+def test_config_defaults_are_the_library_readout_defaults():
+    # the tutorial composes tasks.whatwhen_training with its defaults; they must be the CLI's
+    from sims import whatwhen as sw
+    from tasks import whatwhen_training as wwt
+
+    assert sw.readout_settings(sw.WhatWhenConfig()) == wwt.ReadoutSettings()
+    assert sw.readout_settings(sw.WhatWhenConfig(ridge_alpha=3.0)).ridge_alpha == 3.0

@@ -150,7 +150,7 @@ def test_preset_scaling():
     small = preset("izhikevich2003", n_neurons=500)
     assert (small.n_exc, small.n_inh) == (400, 100)
     assert small.w_exc == pytest.approx(1.0) and small.w_inh == pytest.approx(2.0)
-    assert set(PRESETS) >= {"izhikevich2003", "sparse"}
+    assert set(PRESETS) >= {"izhikevich2003", "sparse", "timing"}
 
 
 @pytest.mark.parametrize(
@@ -168,6 +168,14 @@ def test_preset_scaling():
             "indegree must be <= 10",
         ),
         (lambda: preset("brunel"), "unknown preset 'brunel'"),
+        (
+            lambda: ReservoirConfig(noise_repeat=0.0105),
+            r"noise_repeat \(0.0105 s\) must be a whole number of dt",
+        ),
+        (
+            lambda: ReservoirConfig(noise_repeat=0.1, noise_period=2e-3),
+            "noise_repeat > 0 needs noise_period == dt",
+        ),
         (lambda: preset(n_neurons=-5), "n_neurons must be >= 2"),
         (
             lambda: IzhikevichReservoir(ReservoirConfig(n_exc=8, n_inh=2), backend="gpu"),
@@ -205,3 +213,33 @@ def test_synaptic_time_constant_prolongs_input_effect():
     assert slow.spikes.n_spikes > 0 and late(slow) > late(fast)
     with pytest.raises(ValueError, match="tau_syn must be 0 or >= 2\\*dt"):
         base.replace(tau_syn=1e-3)
+
+
+def test_frozen_noise_stream_replays_its_realisation():
+    from spiking.noise import NoiseStream
+
+    fresh, frozen = NoiseStream(6), NoiseStream(6, frozen=True)
+    for st in (fresh, frozen):
+        st.reset(np.random.default_rng(3))
+    a, b = fresh.take(12), frozen.take(12)
+    np.testing.assert_array_equal(b[:6], b[6:])  # period of 6 deviates
+    np.testing.assert_array_equal(a[:6], b[:6])  # the same first realisation
+    assert not np.array_equal(a[:6], a[6:])
+    frozen.reset(np.random.default_rng(4))  # a new run draws a new realisation
+    assert not np.array_equal(frozen.take(6), b[:6])
+
+
+def test_frozen_noise_makes_trials_repeat():
+    """Noise frozen per 200 ms window: a noise-driven network repeats its spikes window after window."""
+    cfg = preset("timing", n_neurons=100, w_exc=1.0, w_inh=2.0)
+
+    def window_similarity(config):
+        run = IzhikevichReservoir(config, seed=0).run(0.6, seed=1)
+        c = [
+            run.counts(np.arange(0, 0.2, 0.01) + w, np.arange(0.01, 0.21, 0.01) + w).ravel()
+            for w in (0.2, 0.4)
+        ]
+        return np.corrcoef(c[0], c[1])[0, 1]
+
+    frozen, fresh = window_similarity(cfg.replace(noise_repeat=0.2)), window_similarity(cfg)
+    assert frozen > 0.8 and fresh < 0.3

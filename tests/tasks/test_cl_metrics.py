@@ -94,3 +94,62 @@ def test_accuracies_outside_0_1_are_refused(bad):
     A = np.array([[0.5, np.nan], [0.5, bad]])
     with pytest.raises(ValueError, match="per-iteration accuracies must be fractions"):
         m.min_acc(A, [0, 1])
+
+
+# ----------------------------------------------------------------------------- stability gap
+
+# 3 tasks, evaluation every 2 iterations, 6 iterations per task
+GAP_A = np.array(
+    [
+        [0.50, np.nan, np.nan],  # it 2, task 0
+        [0.80, np.nan, np.nan],  # it 4
+        [0.90, np.nan, np.nan],  # it 6: end of task 0 (reference for switch 1)
+        [0.60, 0.40, np.nan],  # it 8: task 0 drops by 0.30
+        [0.70, 0.70, np.nan],  # it 10
+        [0.89, 0.80, np.nan],  # it 12: within tol 0.02 of 0.90 -> recovered after 6 iterations
+        [0.80, 0.50, 0.30],  # it 14: task 0 drops 0.09, task 1 drops 0.30 -> j* = 1
+        [0.85, 0.45, 0.60],  # it 16: task 1 at its minimum 0.45 (drop 0.35)
+        [0.85, 0.70, 0.90],  # it 18: task 1 still 0.10 below 0.80: not recovered
+        [0.85, 0.70, 0.90],  # final evaluation
+    ]
+)
+GAP_PHASE = np.array([0, 0, 0, 1, 1, 1, 2, 2, 2, 3])
+GAP_IT = np.array([2, 4, 6, 8, 10, 12, 14, 16, 18, 18])
+
+
+def test_stability_gap_by_hand():
+    g = m.stability_gap(GAP_A, GAP_PHASE, GAP_IT, window=4)
+    # switch 1: window = iterations 7..10; task 0 min 0.60 -> depth 0.30; recovers at it 12 (0.89 >= 0.88)
+    # switch 2: window = iterations 13..16; drops task 0: 0.89 - 0.80 = 0.09, task 1: 0.80 - 0.45 = 0.35
+    np.testing.assert_allclose(g["depth"], [0.30, 0.35])
+    np.testing.assert_array_equal(g["task"], [0, 1])
+    assert g["iterations"][0] == 6 and np.isnan(g["iterations"][1])
+    s = m.stability_gap_summary(GAP_A, GAP_PHASE, GAP_IT, window=4)
+    assert s["stability_gap_depth"] == pytest.approx(0.325)
+    assert s["stability_gap_max_depth"] == pytest.approx(0.35)
+    assert s["stability_gap_iterations"] == 6 and s["stability_gap_recovered"] == 0.5
+    assert s["stability_gap_iterations_per_switch"] == [6.0, None]
+
+
+def test_stability_gap_window_and_tolerance():
+    # a window of 2 iterations only sees the first evaluation of each task (it 8 and it 14)
+    g = m.stability_gap(GAP_A, GAP_PHASE, GAP_IT, window=2)
+    np.testing.assert_allclose(g["depth"], [0.30, 0.30])
+    # with no tolerance, task 0 never returns to 0.90 during task 1
+    g0 = m.stability_gap(GAP_A, GAP_PHASE, GAP_IT, window=4, tol=0.0)
+    assert np.isnan(g0["iterations"][0])
+    # a gain is no gap: depth is clipped at 0 and recovery is immediate
+    A = np.array([[0.5, np.nan], [0.6, 0.2], [0.7, 0.9], [0.7, 0.9]])
+    g1 = m.stability_gap(A, [0, 1, 1, 2], [5, 10, 15, 15], window=10)
+    assert g1["depth"][0] == 0.0 and g1["iterations"][0] == 5
+
+
+def test_stability_gap_bad_input():
+    with pytest.raises(ValueError, match="window"):
+        m.stability_gap(GAP_A, GAP_PHASE, GAP_IT, window=0)
+    with pytest.raises(ValueError, match="iteration"):
+        m.stability_gap(GAP_A, GAP_PHASE, GAP_IT[:-1], window=4)
+    with pytest.raises(ValueError, match="non-decreasing"):
+        m.stability_gap(GAP_A, GAP_PHASE, GAP_IT[::-1], window=4)
+    with pytest.raises(ValueError, match="before or during task 2"):
+        m.stability_gap(GAP_A[:6], GAP_PHASE[:6], GAP_IT[:6], window=4)

@@ -12,7 +12,7 @@ def _par(**kw):
 
 
 def test_generate_shapes_targets_and_switches():
-    par = _par(probe_fraction=0.0)
+    par = _par(probe_fraction=0.0, what_target="bump")
     s = ww.generate(par, seed=0)
     spt = par.steps_per_trial
     assert s.targets.shape == (12 * spt, 4) == s.expected_targets.shape == s.gate.shape
@@ -29,6 +29,29 @@ def test_generate_shapes_targets_and_switches():
         assert np.all(T[i, :, [1 + k for k in others]] == 0)
         np.testing.assert_allclose(E[i, :, 1:].max(0), s.probabilities[i], rtol=1e-6)
     assert s.trial_end.sum() == 12 and s.trial_end[spt - 1]
+
+
+def test_plateau_what_targets_hold_identity_from_cue_to_stimulus_offset():
+    par = _par(probe_fraction=0.0)
+    assert par.what_target == "plateau"
+    s = ww.generate(par, seed=0)
+    T, E = ww.trial_view(s, s.targets), ww.trial_view(s, s.expected_targets)
+    rel = np.arange(par.steps_per_trial) * par.dt
+    for i in range(12):
+        inside = (rel > par.cue_time + 3 * par.target_width) & (
+            rel < par.cue_time + s.latency[i] + par.stimulus_duration - 3 * par.target_width
+        )
+        outside = (rel < par.cue_time - 4 * par.target_width) | (
+            rel > par.cue_time + s.latency[i] + par.stimulus_duration + 4 * par.target_width
+        )
+        np.testing.assert_allclose(T[i, inside, 1 + s.stimulus[i]], 1.0, atol=1e-3)
+        assert np.all(T[i, outside, 1:] < 1e-3)
+        expected = np.tile(s.probabilities[i], (inside.sum(), 1))
+        np.testing.assert_allclose(E[i, inside, 1:], expected, atol=1e-3)
+        # "when" is no longer the sum of the "what" targets
+        assert np.abs(T[i, :, 1:].sum(axis=1) - T[i, :, 0]).max() > 0.9
+    with pytest.raises(ValueError, match="unknown what_target 'ramp'"):
+        _par(what_target="ramp")
 
 
 def test_stimulus_frequencies_follow_probabilities_and_seed():
@@ -87,7 +110,7 @@ def test_what_gate_onset_is_gaussian_around_the_onset():
 
 
 def test_amplitude_fit_response_average_removes_peak_noise_bias():
-    par = _par(probe_fraction=0.0)
+    par = _par(probe_fraction=0.0, what_target="bump")  # a peak over a bump
     s = ww.generate(par, seed=6)
     noisy = s.expected_targets + np.random.default_rng(0).normal(0, 0.2, s.expected_targets.shape)
     resp = ww.amplitude_probability_fit(s, noisy, last_n=6, probes=False)

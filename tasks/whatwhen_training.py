@@ -1,0 +1,195 @@
+"""Training readouts through a what/when session (:mod:`tasks.whatwhen`), and no-switch controls.
+
+Four readouts of the same reservoir states ``X`` (shape ``(n_steps, n_units)``), each trained
+online through the session so that its outputs are the ones produced *while learning*:
+
+* ``three_factor``: :class:`~plasticity_rules.three_factor.ThreeFactorReadout`, "when" online
+  (eta ``eta_when``), each "what" consolidated at the trial end (eta ``eta_what``), gated by the
+  session's attention gate;
+* ``force``: :class:`~plasticity_rules.force.ForceReadout` (recursive least squares,
+  Sussillo & Abbott 2009), learning on teaching trials only;
+* ``force_reset``: the same with :math:`P` reset to :math:`I/\\alpha` at every block switch;
+* ``ridge``: :class:`~plasticity_rules.readouts.RidgeReadout` refit on all teaching trials so
+  far at each trial end, so trial :math:`n` is predicted with the weights of trials :math:`< n`.
+
+A no-switch control of a switch runs the whole session in the post-switch block's condition;
+its per-trial errors anchor "recovery" after the switch (:func:`tasks.whatwhen_metrics.score_readout`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from plasticity_rules.force import ForceReadout
+from plasticity_rules.readouts import RidgeReadout
+from plasticity_rules.three_factor import ThreeFactorReadout
+from plasticity_rules.validation import check_choice, check_int, check_nonnegative, check_positive
+
+from . import whatwhen as ww
+from . import whatwhen_metrics as wwm
+
+__all__ = ["READOUTS", "ReadoutSettings", "train_readout", "control_paradigms", "control_errors"]
+
+READOUTS = ("three_factor", "force", "force_reset", "ridge")
+
+
+@dataclass(frozen=True)
+class ReadoutSettings:
+    """Hyper-parameters of the four what/when readouts.
+
+    Attributes
+    ----------
+    eta_when, eta_what : float
+        Three-factor learning rates of the online "when" and the consolidated "what" readouts.
+    eligibility_tau : float
+        Presynaptic eligibility-trace time constant (s; 0: the rate itself).
+    normalise : bool
+        Three-factor normalised rule (update divided by :math:`\\epsilon + \\lVert\\bar e\\rVert^2`).
+    fit_intercept : bool
+        Three-factor: learn a bias per output.
+    surprise : float
+        Three-factor surprise-gate threshold (0: off).
+    depression : float
+        Three-factor rate of output-lowering updates relative to eta.
+    force_alpha : float
+        FORCE: :math:`P(0) = I/\\alpha`.
+    force_every : int
+        FORCE: update every k steps.
+    ridge_alpha : float
+        Ridge penalty.
+    """
+
+    eta_when: float = 0.1
+    eta_what: float = 0.005
+    eligibility_tau: float = 0.0
+    normalise: bool = True
+    fit_intercept: bool = False
+    surprise: float = 0.0
+    depression: float = 1.0
+    force_alpha: float = 1.0
+    force_every: int = 2
+    ridge_alpha: float = 1.0
+
+    def __post_init__(self):
+        for name in ("eta_when", "eta_what", "force_alpha"):
+            check_positive(name, getattr(self, name))
+        for name in ("eligibility_tau", "surprise", "depression", "ridge_alpha"):
+            check_nonnegative(name, getattr(self, name))
+        check_int("force_every", self.force_every)
+
+
+def train_readout(
+    name: str, session: ww.WhatWhenSession, X, settings: ReadoutSettings = ReadoutSettings()
+) -> tuple[np.ndarray, object]:
+    """Train readout ``name`` through the session.
+
+    Parameters
+    ----------
+    name : {"three_factor", "force", "force_reset", "ridge"}
+    session : WhatWhenSession
+    X : ndarray, shape ``(n_steps, n_units)``
+        States at the session's time steps.
+    settings : ReadoutSettings
+
+    Returns
+    -------
+    outputs : ndarray, shape ``(n_steps, 1 + n_stimuli)``
+        Outputs produced while learning (each trial before it is learned from).
+    readout : estimator
+        The trained readout (its weights in ``coef_``).
+    """
+    check_choice("readout", name, READOUTS)
+    Y = session.targets
+    spt = session.paradigm.steps_per_trial
+    if name == "three_factor":
+        k = session.paradigm.n_stimuli
+        m = ThreeFactorReadout(
+            eta=[settings.eta_when] + [settings.eta_what] * k,
+            trace_tau=settings.eligibility_tau,
+            dt=session.paradigm.dt,
+            online=np.array([True] + [False] * k),
+            normalise=settings.normalise,
+            fit_intercept=settings.fit_intercept,
+            surprise=settings.surprise,
+            depression=settings.depression,
+        )
+        m.fit(X, Y, gate=session.gate, segment_ends=session.trial_end)
+        return m.train_predictions_, m
+    if name in ("force", "force_reset"):
+        m = ForceReadout(alpha=settings.force_alpha, update_every=settings.force_every)
+        reset = session.switch_trials * spt if name == "force_reset" else None
+        m.fit(X, Y, reset_at=reset, learn=session.learn)
+        return m.train_predictions_, m
+    m = RidgeReadout(alpha=settings.ridge_alpha)
+    out = np.zeros_like(Y)
+    for i in range(session.n_trials):
+        sl = slice(i * spt, (i + 1) * spt)
+        if hasattr(m, "coef_"):  # trials before the first teaching trial output 0
+            out[sl] = m.predict(X[sl])
+        if not session.probe[i]:
+            m.partial_fit(X[sl], Y[sl])
+    return out, m
+
+
+def control_paradigms(paradigm: ww.WhatWhenParadigm) -> list[ww.WhatWhenParadigm]:
+    """One no-switch control per switch: the whole session in the post-switch block's condition.
+
+    Returns
+    -------
+    list of WhatWhenParadigm, one per switch (block ``1..``), each a single block of
+    ``paradigm.n_trials`` trials with that block's latency and probabilities.
+    """
+    return [
+        dataclasses.replace(paradigm, blocks=(ww.Block(paradigm.n_trials, b.latency, b.probabilities),))
+        for b in paradigm.blocks[1:]
+    ]
+
+
+def control_errors(
+    session: ww.WhatWhenSession,
+    names: Sequence[str],
+    states: Callable[[ww.WhatWhenSession, np.random.Generator], np.ndarray],
+    *,
+    seed: int,
+    settings: ReadoutSettings = ReadoutSettings(),
+) -> dict:
+    """Per readout name, the per-trial errors of the no-switch control of every switch.
+
+    Parameters
+    ----------
+    session : WhatWhenSession
+        The session whose switches get controls.
+    names : sequence of str
+        Readouts (see :data:`READOUTS`).
+    states : callable ``(control_session, rng) -> X``
+        States of a control session, ``X`` of shape ``(n_steps, n_units)``; it should run the
+        same network with the same frozen noise and state scale as the session, drawing its
+        input spikes from ``rng``.
+    seed : int
+        The control of block ``b`` draws its stimuli (then ``states`` its inputs) from
+        ``default_rng([seed, 1, b])``; identical conditions share one control.
+    settings : ReadoutSettings
+
+    Returns
+    -------
+    dict
+        ``{name: [trial_errors of the control of switch 1, ...]}``.
+    """
+    for n in names:
+        check_choice("readout", n, READOUTS)
+    out = {n: [] for n in names}
+    cache = {}
+    for b, par in enumerate(control_paradigms(session.paradigm), start=1):
+        key = (par.blocks[0].latency, par.blocks[0].probabilities)
+        if key not in cache:
+            crng = np.random.default_rng([seed, 1, b])
+            csess = ww.generate(par, seed=crng)
+            Xc = states(csess, crng)
+            cache[key] = {n: wwm.trial_errors(csess, train_readout(n, csess, Xc, settings)[0]) for n in names}
+        for n in names:
+            out[n].append(cache[key][n])
+    return out

@@ -1,0 +1,92 @@
+"""Readout training through a what/when session and the no-switch controls."""
+
+import numpy as np
+import pytest
+
+from tasks import whatwhen as ww
+from tasks import whatwhen_metrics as wwm
+from tasks import whatwhen_training as wwt
+
+
+def _session(seed=0, probe_fraction=0.25):
+    par = ww.WhatWhenParadigm(
+        blocks=ww.parse_blocks("6:0.15:0.7,0.3; 6:0.25:0.7,0.3; 6:0.25:0.3,0.7"),
+        trial_duration=0.4,
+        probe_fraction=probe_fraction,
+    )
+    return ww.generate(par, seed=seed)
+
+
+def _clock_states(sess, rng):
+    # a noisy clock: one unit per step of the trial plus noise units
+    spt = sess.paradigm.steps_per_trial
+    clock = np.tile(np.eye(spt), (sess.n_trials, 1))
+    return np.hstack([clock, 0.05 * rng.random((sess.times.size, 5))])
+
+
+def test_ridge_predicts_each_trial_with_earlier_trials_only():
+    sess = _session()
+    X = _clock_states(sess, np.random.default_rng(0))
+    out, m = wwt.train_readout("ridge", sess, X)
+    spt = sess.paradigm.steps_per_trial
+    first = int(np.argmax(~sess.probe))
+    assert np.all(out[: (first + 1) * spt] == 0)  # nothing learned before the first teaching trial ends
+    # the last trial's output is the fit on all earlier teaching trials
+    from plasticity_rules.readouts import RidgeReadout
+
+    ref = RidgeReadout(alpha=1.0)
+    for i in range(sess.n_trials - 1):
+        if not sess.probe[i]:
+            ref.partial_fit(X[i * spt : (i + 1) * spt], sess.targets[i * spt : (i + 1) * spt])
+    np.testing.assert_allclose(out[-spt:], ref.predict(X[-spt:]))
+    assert m.coef_.shape == (sess.targets.shape[1], X.shape[1])
+
+
+def test_settings_reach_the_readout():
+    sess = _session()
+    X = _clock_states(sess, np.random.default_rng(1))
+    a, ma = wwt.train_readout("three_factor", sess, X)
+    b, mb = wwt.train_readout("three_factor", sess, X, wwt.ReadoutSettings(eta_when=0.3))
+    assert not np.allclose(a[:, 0], b[:, 0])  # the "when" rate changed
+    f1, _ = wwt.train_readout("ridge", sess, X, wwt.ReadoutSettings(ridge_alpha=1.0))
+    f2, _ = wwt.train_readout("ridge", sess, X, wwt.ReadoutSettings(ridge_alpha=100.0))
+    assert not np.allclose(f1, f2)
+
+
+def test_bad_names_and_settings_are_rejected():
+    sess = _session()
+    with pytest.raises(ValueError, match="readout"):
+        wwt.train_readout("lasso", sess, np.zeros((sess.times.size, 2)))
+    with pytest.raises(ValueError, match="eta_when"):
+        wwt.ReadoutSettings(eta_when=0.0)
+    with pytest.raises(ValueError, match="readout"):
+        wwt.control_errors(sess, ["lasso"], _clock_states, seed=0)
+
+
+def test_control_paradigms_are_single_post_switch_blocks():
+    sess = _session()
+    ctrl = wwt.control_paradigms(sess.paradigm)
+    assert len(ctrl) == len(sess.paradigm.blocks) - 1
+    for c, b in zip(ctrl, sess.paradigm.blocks[1:], strict=True):
+        assert len(c.blocks) == 1
+        assert c.blocks[0] == ww.Block(sess.n_trials, b.latency, b.probabilities)
+        assert c.trial_duration == sess.paradigm.trial_duration
+
+
+def test_control_errors_share_identical_conditions_and_seed_per_block():
+    sess = _session()
+    calls = []
+
+    def states(csess, crng):
+        calls.append(csess.paradigm.blocks[0])
+        return _clock_states(csess, crng)
+
+    out = wwt.control_errors(sess, ["ridge", "force"], states, seed=4)
+    assert len(calls) == 2  # the two switches have different conditions
+    assert set(out) == {"ridge", "force"} and all(len(v) == 2 for v in out.values())
+    # block b's control is the session drawn from default_rng([seed, 1, b]), states from the same rng
+    crng = np.random.default_rng([4, 1, 2])
+    csess = ww.generate(wwt.control_paradigms(sess.paradigm)[1], seed=crng)
+    X = _clock_states(csess, crng)
+    expected = wwm.trial_errors(csess, wwt.train_readout("ridge", csess, X)[0])
+    np.testing.assert_array_equal(out["ridge"][1], expected)
