@@ -21,6 +21,18 @@ of ``lsm_scales``, for STDP, and for every NALSM ``w_astro`` of
 ``astro_values``; the summary lists all of them and ``accuracy_vs_bf.png``
 plots accuracy against branching factor.
 
+Scale (:mod:`sims.nalsm_scale`): ``--dataset mnist`` and ``fashion-mnist`` use the
+full 50k/10k/10k split unless ``--n-train``/``--n-val``/``--n-test`` are given. Every
+sample's input spikes come from its own seed (run seed and sample index), so the
+features are computed in chunks of ``--store-chunk`` samples by ``--workers``
+processes (default one per core) or a Dask cluster (``--scheduler ADDR``) with the
+same result, bit for bit, and stored under ``OUT/features/<variant>/``
+(:mod:`tasks.feature_store`); re-running the same command with the same ``--out``
+resumes (no finished chunk recomputed, the initialised weights reloaded), another
+configuration there is refused unless ``--force``, and :func:`sims.load_features`
+reads the features back for readouts without simulating. The summary adds
+``n_workers``, ``init_s``, ``features_s``, ``readout_s`` and ``samples_per_s``.
+
 ``--engine numba`` runs the same liquid on its hand-written Numba twin
 (:mod:`spiking.liquid.numba`, bit-identical spike trains for deterministic
 inputs in the tests), for sweeps too long for Brian2 on a small machine.
@@ -35,6 +47,7 @@ inputs), accuracy and confusion matrix.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -108,6 +121,13 @@ class NALSMConfig:
         "brian2", "simulator: the Brian2 model or its hand-written Numba twin", choices=("brian2", "numba")
     )
     backend: str = param("cython", "Brian2 code-generation target", choices=("cython", "numpy"))
+    workers: int = param(0, "feature-generation worker processes (0 = one per core)", scan=False)
+    scheduler: str = param("", "Dask scheduler address for feature generation (tcp://host:8786)", scan=False)
+    local_dask: bool = param(
+        False, "feature generation on a local Dask cluster of --workers instead of a process pool", scan=False
+    )
+    store_chunk: int = param(250, "samples per stored feature chunk (unit of resume)", scan=False)
+    force: bool = param(False, "delete stored features of a different configuration in --out", scan=False)
 
     def __post_init__(self):
         from tasks.datasets import SPLITS, check_dataset_spec
@@ -147,6 +167,16 @@ class NALSMConfig:
         check_int("epochs", self.epochs, minimum=1)
         check_choice("backend", self.backend, ("cython", "numpy"))
         check_choice("engine", self.engine, ("brian2", "numba"))
+        check_int("workers", self.workers, minimum=0)
+        check_int("store_chunk", self.store_chunk, minimum=1)
+        if not isinstance(self.scheduler, str) or not (
+            self.scheduler == "" or re.fullmatch(r"([a-z]+://)?[\w.\-\[\]:]+:\d+", self.scheduler)
+        ):
+            raise ValueError(
+                f"scheduler must be a Dask scheduler address such as tcp://host:8786, got {self.scheduler!r}"
+            )
+        if self.local_dask and self.scheduler:
+            raise ValueError("local_dask excludes scheduler (--local-dask starts its own cluster)")
 
     @property
     def init_steps(self) -> int:
@@ -172,45 +202,13 @@ def _variants(config):
     return out
 
 
-def _features(liq, x, eta, w_astro, n_record, bar):
-    """``liq.features`` over ``x`` block by block, advancing ``bar`` after each block.
-
-    Brian2 liquids simulate ``slots * batch`` samples per ``run()`` and start every
-    block from the same weights, so calling them block by block makes the same runs
-    in the same order (identical results); the Numba twin draws one seed per call,
-    so it is called once.
-    """
-    import dataclasses
-
-    per = getattr(liq, "slots", 0) * getattr(liq, "batch", 0)
-    if per <= 0 or x.shape[0] <= per:
-        out = liq.features(x, eta=eta, w_astro=w_astro, n_record=n_record)
-        bar.update(x.shape[0])
-        return out
-    parts = []
-    for start in range(0, x.shape[0], per):
-        parts.append(
-            liq.features(x[start : start + per], eta=eta, w_astro=w_astro, n_record=max(0, n_record - start))
-        )
-        bar.update(min(per, x.shape[0] - start))
-    starts = range(0, x.shape[0], per)
-    joined = {
-        k: np.concatenate([getattr(p, k) + (s0 if k.endswith("_samples") else 0) for p, s0 in
-                           zip(parts, starts, strict=True)])
-        for k in ("spike_samples", "spike_steps", "spike_neurons", "input_samples", "input_steps",
-                  "input_neurons")
-    }
-    return dataclasses.replace(
-        parts[0],
-        counts=np.concatenate([p.counts for p in parts]),
-        astro=np.vstack([p.astro for p in parts]),
-        n_recorded=sum(p.n_recorded for p in parts),
-        **joined,
-    )
+def _variant_label(model, eta, w_astro, w_scale) -> str:
+    return f"{model}_eta{eta:g}_wastro{w_astro:g}_wscale{w_scale:g}"
 
 
-def _evaluate_variant(liq, data, model, eta, w_astro, w_scale, config, rng, progress):
+def _evaluate_variant(liq, spec, data, pool, variant, config, rng, store_root, progress):
     from plasticity_rules.readouts import SoftmaxReadout
+    from spiking.liquid import sample_seeds
     from tasks.datasets import normalise_rows
     from tasks.liquid_metrics import (
         branching_factor,
@@ -219,38 +217,58 @@ def _evaluate_variant(liq, data, model, eta, w_astro, w_scale, config, rng, prog
         kernel_quality,
     )
 
+    from .nalsm_scale import variant_features
+
+    model, eta, w_astro, w_scale = variant
+    probs, labels, splits, data_sha = pool
     c = liq.config
-    n_samples = data.x_val.shape[0] + data.x_train.shape[0] + data.x_test.shape[0]
-    if model == "lsm":
-        liq.use_initial_weights(w_scale)
-    else:
-        init_idx = rng.integers(0, data.x_train.shape[0], config.n_init)
-        with feedback.bar(config.n_init, f"{model} liquid initialisation", "sample", progress) as b:
-            liq.initialise(data.x_train[init_idx], eta=eta, w_astro=w_astro)
-            b.update(config.n_init)
-    with feedback.bar(n_samples, f"{model} feature generation", "sample", progress) as b:
-        val = _features(liq, data.x_val, eta, w_astro, config.n_record, b)
-        train = _features(liq, data.x_train, eta, w_astro, 0, b).counts
-        test = _features(liq, data.x_test, eta, w_astro, 0, b).counts
+    # every draw is made whether or not a stored result is reused, so a resumed run draws the same
+    init_seed = int(rng.integers(2**31 - 1))
+    init_idx = rng.integers(0, data.x_train.shape[0], config.n_init)
+    base_seed = int(rng.integers(2**63 - 1))
+    readout_seed = int(rng.integers(2**31 - 1))
+    counts, val, info = variant_features(
+        liq,
+        spec,
+        probs,
+        labels,
+        splits,
+        label=_variant_label(model, eta, w_astro, w_scale),
+        params={"model": model, "eta": float(eta), "w_astro": float(w_astro), "w_scale": float(w_scale)},
+        init_probs=None if model == "lsm" else data.x_train[init_idx],
+        init_seed=init_seed,
+        base_seed=base_seed,
+        data_sha256=data_sha,
+        store_root=store_root,
+        workers=config.workers,
+        scheduler="local" if config.local_dask else config.scheduler,
+        store_chunk=config.store_chunk,
+        force=config.force,
+        n_record=config.n_record,
+        progress=progress,
+    )
+    train, val_counts, test = (counts[a:b] for a, b in (splits[k] for k in ("train", "val", "test")))
     nls = liq.conn.n_liquid_syn
     bf_args = (*val.recorded_spikes(), *liq.liquid_synapses())
     bf = branching_factor(*bf_args)
     bf_chance = branching_factor_chance(*bf_args, seed=rng)
+    t0 = time.perf_counter()
     Xtr, scale = normalise_rows(train)
-    Xva, _ = normalise_rows(val.counts, scale)
+    Xva, _ = normalise_rows(val_counts, scale)
     Xte, _ = normalise_rows(test, scale)
-    ro = SoftmaxReadout(
-        n_classes=data.n_classes, epochs=config.epochs, seed=int(rng.integers(2**31 - 1))
-    ).fit(Xtr, data.y_train, Xva, data.y_val)
+    ro = SoftmaxReadout(n_classes=data.n_classes, epochs=config.epochs, seed=readout_seed).fit(
+        Xtr, data.y_train, Xva, data.y_val
+    )
     pred = ro.predict(Xte)
+    readout_s = time.perf_counter() - t0
     # kernel quality on clean test inputs, generalisation rank on the same inputs with pixel noise
     # classes absent from a small test split are left out, not counted as empty
     n_pc = max(1, min(20, np.unique(data.y_test, return_counts=True)[1].min()))
     kq = kernel_quality(test, data.y_test, n_per_class=n_pc, n_draws=10, seed=rng)
     sub = np.concatenate([np.flatnonzero(data.y_test == k)[:n_pc] for k in np.unique(data.y_test)])
     noisy = np.clip(data.x_test[sub] + config.noise * rng.standard_normal(data.x_test[sub].shape), 0, 1)
-    with feedback.bar(len(sub), f"{model} noisy inputs", "sample", progress) as b:
-        noisy_counts = _features(liq, noisy, eta, w_astro, 0, b).counts
+    noisy_seeds = sample_seeds(base_seed, probs.shape[0] + np.arange(sub.size))  # beyond the data's indices
+    noisy_counts = liq.features(noisy, eta=eta, w_astro=w_astro, sample_seeds=noisy_seeds)["counts"]
     gr = kernel_quality(noisy_counts, data.y_test[sub], n_per_class=n_pc, n_draws=10, seed=rng)
     w_now = liq.w_init_
     res = {
@@ -265,9 +283,17 @@ def _evaluate_variant(liq, data, model, eta, w_astro, w_scale, config, rng, prog
         "branching_factor_chance": float(bf_chance),
         "kernel_quality": float(kq),
         "generalisation_rank": float(gr),
-        "mean_rate_hz": float(val.counts.mean() / (c.sample_steps * 1e-3)),
+        "mean_rate_hz": float(val_counts.mean() / (c.sample_steps * 1e-3)),
         "mean_abs_weight_liquid": float(np.mean(np.abs(w_now[:nls]))),
         "confusion_matrix": confusion_matrix(data.y_test, pred, data.n_classes).tolist(),
+        "n_workers": info["n_workers"],
+        "init_s": info["init_s"],
+        "features_s": info["features_s"],
+        "readout_s": readout_s,
+        "samples_per_s": info["n_computed"] / info["features_s"] if info["n_computed"] else None,
+        "n_samples_computed": info["n_computed"],
+        "n_samples_resumed": info["n_resumed"],
+        "feature_store": f"features/{info['label']}",
     }
     return res, val
 
@@ -386,11 +412,16 @@ def estimate_memory(config: NALSMConfig) -> dict:
         "generalisation_rank", "mean_rate_hz", "mean_abs_weight_liquid", "best_lsm_test_accuracy",
         "best_lsm_w_scale", "accuracy_unit", "build_time_s", "run_time_s", "compile_time_s",
         "confusion_matrix", "sweep",
+        "n_workers", "init_s", "features_s", "readout_s", "samples_per_s", "n_samples_computed",
+        "n_samples_resumed", "feature_store",
     ),
 )
 def run_nalsm(config: NALSMConfig, *, seed: int, out=None, progress: bool = False) -> dict:
-    from spiking.liquid import Brian2Liquid, LiquidConfig, NumbaLiquid
+    from spiking.liquid import LiquidConfig
     from tasks.datasets import load_dataset
+    from tasks.feature_store import array_digest
+
+    from .nalsm_scale import LiquidSpec, feature_root
 
     rng = make_rng(seed)
     data = load_dataset(
@@ -411,30 +442,39 @@ def run_nalsm(config: NALSMConfig, *, seed: int, out=None, progress: bool = Fals
     )
     t0 = time.perf_counter()
     c0 = feedback.compile_seconds()
-    if config.engine == "numba":
-        liq = NumbaLiquid(lcfg, seed=rng)
-    else:
-        liq = Brian2Liquid(lcfg, seed=rng, backend=config.backend)
+    # workers rebuild the same liquid from this seed
+    spec = LiquidSpec(lcfg, int(rng.integers(2**63 - 1)), config.engine, config.backend)
+    liq = spec.build()
     t_build = time.perf_counter() - t0
     c_built = feedback.compile_seconds()
+    # all samples in one array (train, validation, test): row i is sample i of the feature store
+    parts = ((data.x_train, data.y_train), (data.x_val, data.y_val), (data.x_test, data.y_test))
+    probs = np.concatenate([x for x, _ in parts])
+    labels = np.concatenate([y for _, y in parts])
+    bounds = np.cumsum([0] + [x.shape[0] for x, _ in parts])
+    splits = {k: (int(bounds[i]), int(bounds[i + 1])) for i, k in enumerate(("train", "val", "test"))}
+    pool = (probs, labels, splits, array_digest(probs, labels, bounds))
     results = []
     chosen = chosen_val = None
-    for model, eta, wa, ws in _variants(config):
-        res, val = _evaluate_variant(liq, data, model, eta, wa, ws, config, rng, progress)
-        results.append(res)
-        if progress:
-            print(
-                f"{model:5s} eta={eta} w_astro={wa} w_scale={ws}: val {res['validation_accuracy']:.3f} "
-                f"test {res['test_accuracy']:.3f} bf {res['branching_factor']:.3f}",
-                flush=True,
+    with feature_root(out) as store_root:
+        for model, eta, wa, ws in _variants(config):
+            res, val = _evaluate_variant(
+                liq, spec, data, pool, (model, eta, wa, ws), config, rng, store_root, progress
             )
-        is_chosen = (
-            model == config.model
-            and (model != "nalsm" or wa == config.w_astro)
-            and (model != "lsm" or ws == config.w_scale)
-        )
-        if chosen is None or is_chosen:
-            chosen, chosen_val = res, val
+            results.append(res)
+            if progress:
+                print(
+                    f"{model:5s} eta={eta} w_astro={wa} w_scale={ws}: val {res['validation_accuracy']:.3f} "
+                    f"test {res['test_accuracy']:.3f} bf {res['branching_factor']:.3f}",
+                    flush=True,
+                )
+            is_chosen = (
+                model == config.model
+                and (model != "nalsm" or wa == config.w_astro)
+                and (model != "lsm" or ws == config.w_scale)
+            )
+            if chosen is None or is_chosen:
+                chosen, chosen_val = res, val
     summary = {
         "dataset": config.dataset,
         "data": data.provenance,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import json
 import os
 import signal
@@ -17,7 +18,28 @@ from plasticity_rules.validation import check_seed
 
 from . import registry
 
-__all__ = ["execute", "Interrupted", "interrupt_guard", "write_json_atomic", "write_text_atomic", "versions"]
+__all__ = [
+    "execute",
+    "Interrupted",
+    "interrupt_guard",
+    "output_target",
+    "write_json_atomic",
+    "write_text_atomic",
+    "versions",
+]
+
+# The final --out of the run in progress (the simulation itself writes into a staged directory).
+_TARGET = contextvars.ContextVar("neuroplast_output_target", default=None)
+
+
+def output_target():
+    """The final ``--out`` directory of the run in progress, or ``None``.
+
+    A simulation writes into a staged temporary directory that replaces ``--out`` only
+    when the run completes (:mod:`sims.outputs`). Work that must survive an interrupted
+    run to be resumed (``run nalsm``'s feature store) is kept next to this path instead.
+    """
+    return _TARGET.get()
 
 
 def versions() -> dict:
@@ -187,8 +209,12 @@ def execute(
     stage = staged_output(out) if out is not None else nullcontext(None)
     with stage as out_dir, interrupt_guard():
         t0 = time.perf_counter()
-        with compile_status(progress) if sim.uses_brian2 else nullcontext():
-            summary = dict(sim.run(config, seed=seed, out=out_dir, progress=progress))
+        token = _TARGET.set(None if out is None else Path(out).expanduser().absolute())
+        try:
+            with compile_status(progress) if sim.uses_brian2 else nullcontext():
+                summary = dict(sim.run(config, seed=seed, out=out_dir, progress=progress))
+        finally:
+            _TARGET.reset(token)
         summary.setdefault("simulation", name)
         summary["seed"] = seed
         summary["wall_time_s"] = time.perf_counter() - t0

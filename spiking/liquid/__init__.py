@@ -12,7 +12,16 @@ alias of :class:`Brian2Liquid`.
 """
 
 from .brian2 import Brian2Liquid
-from .model import Connectivity, Liquid, LiquidConfig, LiquidFeatures, build_connectivity, step_constants
+from .model import (
+    Connectivity,
+    Liquid,
+    LiquidConfig,
+    LiquidFeatures,
+    build_connectivity,
+    input_drive,
+    sample_seeds,
+    step_constants,
+)
 from .numba import NumbaLiquid, simulate_liquid_numba
 
 #: Deprecated alias of :class:`Brian2Liquid` (the class was named for the model, not the engine).
@@ -23,6 +32,8 @@ __all__ = [
     "Connectivity",
     "build_connectivity",
     "step_constants",
+    "sample_seeds",
+    "input_drive",
     "LiquidFeatures",
     "Liquid",
     "Brian2Liquid",

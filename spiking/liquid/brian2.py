@@ -25,7 +25,7 @@ import numpy as np
 from plasticity_rules.astrocyte import astro_spike_weights
 from plasticity_rules.validation import check_int, check_nonnegative
 
-from .model import Liquid, LiquidConfig, LiquidFeatures, step_constants
+from .model import Liquid, LiquidConfig, LiquidFeatures, _check_sample_seeds, input_drive, step_constants
 
 __all__ = ["Brian2Liquid"]
 
@@ -54,6 +54,8 @@ _ON_POST = (
 
 #: Synaptic-table budget of the automatic ``batch`` (bytes).
 _BATCH_BYTES = 2 * 2**20
+#: Budget of the per-step input drives of one ``run()`` with per-sample seeds (bytes, float64).
+_DRIVE_BYTES = 32 * 2**20
 
 
 class Brian2Liquid(Liquid):
@@ -115,6 +117,9 @@ class Brian2Liquid(Liquid):
             batch = max(1, min(16, _BATCH_BYTES // (16 * max(1, self.conn.pre.size))))
         self.batch = min(check_int("batch", batch, minimum=1), self.chunk)
         self.slots = -(-self.chunk // self.batch)  # samples per copy per run()
+        # seeded features hold every step's input drive of a run() in memory: fewer slots per run
+        drive_row = 8 * config.sample_steps * self.batch * self.conn.n_input
+        self.drive_slots = max(1, min(self.slots, _DRIVE_BYTES // drive_row))
         self.backend = configure(backend)
         self.brian_seed_ = seed_brian2(self._rng)
         self._build()
@@ -222,11 +227,19 @@ class Brian2Liquid(Liquid):
         self.liquid.run_regularly(
             end_code.format(drive="Ic") + "\nIc = Ic * decay_u", when="end", name="liquid_step"
         )
-        self.inputs.run_regularly(
+        self._input_rand = self.inputs.run_regularly(
             end_code.format(drive="input_current * int(rand() < stim(t - t0, col))"),
             when="end",
             name="input_step",
         )
+        # per-sample seeded inputs: the Bernoulli draws are made in NumPy from each sample's own
+        # generator and read from a TimedArray of 0/1 drives (see features(sample_seeds=...))
+        self._input_drive = self.inputs.run_regularly(
+            end_code.format(drive="input_current * drive(t - t0, col)"),
+            when="end",
+            name="input_step_drive",
+        )
+        self._input_drive.active = False
         self.astro.run_regularly(
             "A = A + (kl * nL - ki * nI + b - A) / tau_A",
             when="end",
@@ -315,10 +328,14 @@ class Brian2Liquid(Liquid):
         a.gamma = gamma
 
     @staticmethod
-    def _stim(values, steps):
+    def _stim(values, steps, name="stim"):
         import brian2 as b2
 
-        return b2.TimedArray(values, dt=steps * b2.ms, name="stim")
+        return b2.TimedArray(values, dt=steps * b2.ms, name=name)
+
+    def _use_drive(self, seeded: bool):
+        self._input_rand.active = not seeded
+        self._input_drive.active = seeded
 
     def _set_weights(self, w, *, as_init: bool):
         nls = self.conn.n_liquid_syn
@@ -335,7 +352,7 @@ class Brian2Liquid(Liquid):
         return np.concatenate([np.asarray(self.syn_ll.w[:nls]), np.asarray(self.syn_il.w[:n_il])])
 
     # ------------------------------------------------------------------ protocol
-    def initialise(self, probs, *, eta: float, w_astro: float):
+    def initialise(self, probs, *, eta: float, w_astro: float, seed=None, callback=None):
         """Liquid-initialisation phase (plasticity on, no decay, weights carried across samples).
 
         Parameters
@@ -344,13 +361,21 @@ class Brian2Liquid(Liquid):
             Per-step spike probabilities of the input neurons, one row per sample.
         eta, w_astro : float
             Potentiation rate (0 = fixed weights) and astrocyte weight (0 = plain STDP).
+        seed : int, optional
+            Re-seeds Brian2's generator first, so the weights do not depend on what this
+            process simulated before (default: continue its stream).
+        callback : callable, optional
+            Called with the number of samples done after each ``run()`` of ``init_chunk`` samples.
         """
         import brian2 as b2
 
         c, n_in = self.config, self.conn.n_input
         probs = self._check_probs(probs)
+        if seed is not None:
+            b2.seed(int(seed))
         self.net.restore("built")
         self._set_mode(c.init_steps)
+        self._use_drive(False)
         self._set_plasticity(eta, w_astro, 1.0)
         self._set_weights(self.conn.w0, as_init=True)
         self.syn_ll.reset_w = 0.0
@@ -368,10 +393,12 @@ class Brian2Liquid(Liquid):
             ns = dict(self._namespace_const, stim=self._stim(values, c.init_steps))
             self.inputs.t0 = self.net.t
             self.net.run(block.shape[0] * c.init_steps * b2.ms, namespace=ns)
+            if callback is not None:
+                callback(start + block.shape[0])
         self.w_init_ = self.weights()
         return self
 
-    def features(self, probs, *, eta: float, w_astro: float, n_record: int = 0):
+    def features(self, probs, *, eta: float, w_astro: float, n_record: int = 0, sample_seeds=None):
         """Liquid spike counts per sample from the initialised weights, with decaying plasticity.
 
         Parameters
@@ -381,6 +408,12 @@ class Brian2Liquid(Liquid):
             As in :meth:`initialise`; parameters decay by ``config.lr_decay`` each step.
         n_record : int
             Record every liquid spike and the astrocyte trace of the first ``n_record`` samples.
+        sample_seeds : sequence, optional
+            One seed per sample (:func:`~spiking.liquid.model.sample_seeds`): input spikes are
+            drawn in NumPy from each sample's own generator
+            (:func:`~spiking.liquid.model.input_drive`) and read from a TimedArray, so a sample's
+            counts do not depend on its batch slot, its run or the other samples, and equal
+            the Numba engine's. Default: Brian2's ``rand()`` stream (depends on ``batch``).
 
         Returns
         -------
@@ -393,7 +426,11 @@ class Brian2Liquid(Liquid):
         c, conn, B = self.config, self.conn, self.batch
         probs = self._check_probs(probs)
         n_record = check_int("n_record", n_record, minimum=0)
-        n, per_run = probs.shape[0], self.slots * B
+        seeded = sample_seeds is not None
+        if seeded:
+            sample_seeds = _check_sample_seeds(sample_seeds, probs.shape[0])
+        slots = self.drive_slots if seeded else self.slots
+        n, per_run, n_in = probs.shape[0], slots * B, conn.n_input
         T = c.sample_steps
         counts = np.zeros((n, conn.n_liquid))
         rec = {
@@ -412,10 +449,9 @@ class Brian2Liquid(Liquid):
             block = probs[start : start + per_run]
             m = block.shape[0]
             slots_used = -(-m // B)
-            padded = np.zeros((per_run, conn.n_input))
-            padded[:m] = block
             self.net.restore("built")
             self._set_mode(T)
+            self._use_drive(seeded)
             self._set_plasticity(eta, w_astro, c.lr_decay)
             self._set_weights(self.w_init_, as_init=True)
             self.syn_ll.reset_w = 1.0
@@ -425,8 +461,20 @@ class Brian2Liquid(Liquid):
             self.spike_mon.active = self.input_mon.active = self.astro_mon.active = record
             self.count_mon.active = True
             self.inputs.t0 = 0 * b2.ms
-            # row `slot` holds the samples of all copies: sample slot * B + b feeds copy b
-            ns = dict(self._namespace_const, stim=self._stim(padded.reshape(self.slots, -1), T))
+            if seeded:
+                # step `slot * T + k` of copy b reads row slot * T + k, columns of copy b
+                drive = np.zeros((slots * T, B * n_in))
+                for k in range(m):
+                    slot, b = divmod(k, B)
+                    drive[slot * T : (slot + 1) * T, b * n_in : (b + 1) * n_in] = input_drive(
+                        block[k], sample_seeds[start + k], T
+                    )
+                ns = dict(self._namespace_const, drive=self._stim(drive, 1, "drive"))
+            else:
+                # row `slot` holds the samples of all copies: sample slot * B + b feeds copy b
+                padded = np.zeros((per_run, n_in))
+                padded[:m] = block
+                ns = dict(self._namespace_const, stim=self._stim(padded.reshape(slots, -1), T))
             self.net.run(slots_used * T * b2.ms, namespace=ns)
             cum = np.asarray(self.count_mon.count[:]).T[:slots_used]  # counts before each slot
             cum = np.vstack([cum, np.asarray(self.liquid.count[:])[None, :]])

@@ -72,6 +72,8 @@ __all__ = [
     "step_constants",
     "LiquidFeatures",
     "Liquid",
+    "sample_seeds",
+    "input_drive",
 ]
 
 
@@ -193,15 +195,21 @@ def build_connectivity(config: LiquidConfig, seed=None) -> Connectivity:
     )
     positions = grid[rng.permutation(n)].astype(np.float64)  # neuron k (E first, then I) at a random point
     is_inh = np.arange(n) >= n_exc
-    d2 = ((positions[:, None, :] - positions[None, :, :]) ** 2).sum(-1)
-    c = np.empty((n, n))
-    c[np.ix_(~is_inh, ~is_inh)] = config.c_ee
-    c[np.ix_(~is_inh, is_inh)] = config.c_ei
-    c[np.ix_(is_inh, ~is_inh)] = config.c_ie
-    c[np.ix_(is_inh, is_inh)] = config.c_ii
-    p = c * np.exp(-d2 / config.lam**2)
-    np.fill_diagonal(p, 0.0)
-    pre_l, post_l = np.nonzero(rng.random((n, n)) < p)
+    cls = is_inh.astype(np.int64)
+    c_tab = np.array([[config.c_ee, config.c_ei], [config.c_ie, config.c_ii]])
+    # blocks of rows keep the (n, n) temporaries small (an 8000-neuron liquid needed ~3.5 GB at
+    # once); consecutive row blocks of rng.random draw the same stream as one (n, n) call
+    rows = max(1, 2**21 // n)
+    pre_parts, post_parts = [], []
+    for a in range(0, n, rows):
+        b = min(a + rows, n)
+        d2 = ((positions[a:b, None, :] - positions[None, :, :]) ** 2).sum(-1)
+        p = c_tab[cls[a:b, None], cls[None, :]] * np.exp(-d2 / config.lam**2)
+        p[np.arange(b - a), np.arange(a, b)] = 0.0  # no self-connections
+        r, col = np.nonzero(rng.random((b - a, n)) < p)
+        pre_parts.append(r + a)
+        post_parts.append(col)
+    pre_l, post_l = np.concatenate(pre_parts), np.concatenate(post_parts)
     pre_i, post_i = np.nonzero(rng.random((n_in, n)) < config.p_input)
     w_abs = config.w_scale * config.w_max
     inh_syn = is_inh[pre_l]
@@ -251,6 +259,52 @@ def step_constants(config: LiquidConfig) -> dict:
         "input_current": float(c.input_current),
         "tau_A": float(c.tau_astro_steps),
     }
+
+
+def sample_seeds(base_seed: int, indices) -> list[np.random.SeedSequence]:
+    """Per-sample seeds: sample ``i`` draws its input spikes from ``SeedSequence(base_seed, (i,))``.
+
+    A sample's input spikes then depend only on ``(base_seed, i)``, never on which
+    other samples share a call, a batch or a worker, so features computed in
+    parallel shards, or resumed after an interruption, are bit-identical to a
+    serial run.
+
+    Parameters
+    ----------
+    base_seed : int
+        Non-negative entropy of the run (drawn once from the run's generator).
+    indices : array_like of int, shape (n_samples,)
+        Global sample indices (position in the data set being featurised).
+    """
+    base = check_int("base_seed", base_seed, minimum=0)
+    return [np.random.SeedSequence(base, spawn_key=(int(i),)) for i in np.asarray(indices).ravel()]
+
+
+def input_drive(p, seed, n_steps: int) -> np.ndarray:
+    """Bernoulli input spikes of one sample: ``U[t, j] < p[j]`` with ``U`` from the sample's own generator.
+
+    .. math::
+
+        d_{tj} = \\mathbb{1}[U_{tj} < p_j],\\quad
+        U \\sim \\mathcal{U}[0, 1)^{n_\\mathrm{steps} \\times n_\\mathrm{input}}
+
+    ``U`` is drawn row by row (step, then input neuron) from
+    ``numpy.random.default_rng(seed)``, the order in which the Numba engine draws
+    ``rng.random()`` per input neuron and step, so both engines see the same inputs.
+
+    Returns
+    -------
+    ndarray of bool, shape (n_steps, n_input)
+    """
+    p = np.asarray(p, dtype=np.float64)
+    return np.random.default_rng(seed).random((int(n_steps), p.shape[0])) < p
+
+
+def _check_sample_seeds(seeds, n: int) -> list:
+    seeds = list(seeds)
+    if len(seeds) != n:
+        raise ValueError(f"sample_seeds must have one seed per sample ({n}), got {len(seeds)}")
+    return seeds
 
 
 @dataclass(frozen=True)
@@ -327,7 +381,9 @@ class Liquid:
         self.w_init_ = self.conn.w0.copy()
         return rng
 
-    def initialise(self, probs, *, eta: float, w_astro: float):  # pragma: no cover - interface
+    def initialise(
+        self, probs, *, eta: float, w_astro: float, seed=None, callback=None
+    ):  # pragma: no cover - interface
         """Liquid-initialisation phase: plasticity on, no decay, weights carried across samples.
 
         Parameters
@@ -336,6 +392,11 @@ class Liquid:
             Per-step spike probabilities of the input neurons, one row per sample.
         eta, w_astro : float
             Potentiation rate (0 = fixed weights) and astrocyte weight (0 = plain STDP).
+        seed : int, optional
+            Seed of this phase's input draws (default: the liquid's generator), so the
+            weights do not depend on what the liquid simulated before.
+        callback : callable, optional
+            Called with the number of samples done after each simulated block (progress).
 
         Returns
         -------
@@ -344,13 +405,31 @@ class Liquid:
         raise NotImplementedError
 
     def features(
-        self, probs, *, eta: float, w_astro: float, n_record: int = 0
+        self, probs, *, eta: float, w_astro: float, n_record: int = 0, sample_seeds=None
     ) -> LiquidFeatures:  # pragma: no cover - interface
         """Liquid spike counts per sample from ``w_init_``, with plasticity decaying by ``lr_decay``.
 
         ``n_record``: record every spike and the astrocyte trace of the first ``n_record`` samples.
+        ``sample_seeds``: one seed per sample (:func:`sample_seeds`); sample ``i``'s input
+        spikes are then :func:`input_drive` of its own seed, so its features do not depend on
+        the other samples of the call (sharded, resumable generation; same inputs on every
+        engine). Without it, one stream of the liquid's generator feeds all samples.
         """
         raise NotImplementedError
+
+    def use_weights(self, w):
+        """Start feature generation from weights ``w`` (e.g. initialised elsewhere, or loaded).
+
+        ``w`` has one finite value per synapse (``conn`` order) within the synapse's bounds;
+        returns ``self``.
+        """
+        w = check_array("w", w, ndim=1)
+        if w.shape[0] != self.conn.pre.size:
+            raise ValueError(f"w must have one weight per synapse ({self.conn.pre.size}), got {w.shape[0]}")
+        if np.any(w < self.conn.w_min) or np.any(w > self.conn.w_max):
+            raise ValueError("w must lie within the synapses' bounds [conn.w_min, conn.w_max]")
+        self.w_init_ = np.array(w, dtype=np.float64, copy=True)
+        return self
 
     def use_initial_weights(self, scale: float = 1.0):
         """Start feature generation from the initial weights times ``scale`` (a fixed-weight LSM).

@@ -20,7 +20,7 @@ from numba import njit
 from plasticity_rules.astrocyte import astro_spike_weights, astrocyte_step
 from plasticity_rules.stdp import csr_by_row, stdp_weight_update_events
 
-from .model import Liquid, LiquidFeatures, step_constants
+from .model import Liquid, LiquidFeatures, _check_sample_seeds, step_constants
 
 __all__ = ["simulate_liquid_numba", "NumbaLiquid"]
 
@@ -178,9 +178,25 @@ def _simulate(
 
 
 def simulate_liquid_numba(
-    conn, config, probs, *, n_steps, w_start, reset_weights, eta, w_astro, gamma, seed, n_record=0
+    conn,
+    config,
+    probs,
+    *,
+    n_steps,
+    w_start,
+    reset_weights,
+    eta,
+    w_astro,
+    gamma,
+    seed,
+    n_record=0,
+    sample_seeds=None,
 ):
     """Simulate ``probs.shape[0]`` samples back to back; see :class:`NumbaLiquid`.
+
+    With ``sample_seeds`` (one per sample, ``reset_weights`` required), sample ``i``
+    draws its inputs from ``numpy.random.default_rng(sample_seeds[i])`` and ``seed``
+    is unused, so each sample's result is independent of the others.
 
     Returns
     -------
@@ -204,40 +220,58 @@ def simulate_liquid_numba(
     k_l, k_i = astro_spike_weights(w_astro, n_liq, n_in)
     w = np.array(w_start, dtype=np.float64, copy=True)
     w_init_arr = np.array(w_start, dtype=np.float64, copy=True)
-    counts, rt, ri, astro = _simulate(
-        np.ascontiguousarray(probs, dtype=np.float64),
-        int(n_steps),
-        n_liq,
-        n_in,
-        pre,
-        post,
-        w,
-        w_init_arr,
-        conn.w_min,
-        conn.w_max,
-        inh,
-        out_ptr,
-        out_syn,
-        in_ptr,
-        in_syn,
-        bool(reset_weights),
-        float(eta),
-        k_l,
-        k_i,
-        float(eta),
-        k["tau_A"],
-        float(gamma),
-        k["leak"],
-        k["v_th"],
-        k["t_ref"],
-        k["inv_tau_u"],
-        k["decay_u"],
-        k["a_trace"],
-        k["decay_x"],
-        k["input_current"],
-        np.random.default_rng(int(seed)),
-        int(n_record),
-    )
+    probs = np.ascontiguousarray(probs, dtype=np.float64)
+
+    def run(p, rng, n_rec):
+        return _simulate(
+            p,
+            int(n_steps),
+            n_liq,
+            n_in,
+            pre,
+            post,
+            w,
+            w_init_arr,
+            conn.w_min,
+            conn.w_max,
+            inh,
+            out_ptr,
+            out_syn,
+            in_ptr,
+            in_syn,
+            bool(reset_weights),
+            float(eta),
+            k_l,
+            k_i,
+            float(eta),
+            k["tau_A"],
+            float(gamma),
+            k["leak"],
+            k["v_th"],
+            k["t_ref"],
+            k["inv_tau_u"],
+            k["decay_u"],
+            k["a_trace"],
+            k["decay_x"],
+            k["input_current"],
+            rng,
+            int(n_rec),
+        )
+
+    if sample_seeds is None:
+        counts, rt, ri, astro = run(probs, np.random.default_rng(int(seed)), n_record)
+        return counts, rt, ri, astro, w
+    if not reset_weights:
+        raise ValueError("sample_seeds need reset_weights=True (independent samples)")
+    sample_seeds = _check_sample_seeds(sample_seeds, probs.shape[0])
+    parts = [
+        run(probs[i : i + 1], np.random.default_rng(sample_seeds[i]), int(i < n_record))
+        for i in range(probs.shape[0])
+    ]
+    counts = np.concatenate([p[0] for p in parts]) if parts else np.zeros((0, n_liq))
+    rt = np.concatenate([p[1] + i * int(n_steps) for i, p in enumerate(parts)] or [np.zeros(0, np.int64)])
+    ri = np.concatenate([p[2] for p in parts] or [np.zeros(0, np.int64)])
+    astro = np.concatenate([p[3] for p in parts] or [np.zeros(0)])
     return counts, rt, ri, astro, w
 
 
@@ -256,28 +290,36 @@ class NumbaLiquid(Liquid):
     def __init__(self, config, *, seed=None):
         self._rng = self._setup(config, seed)
 
-    def initialise(self, probs, *, eta, w_astro):
-        """Liquid-initialisation phase from the initial weights ``conn.w0``: plasticity on, no decay."""
+    def initialise(self, probs, *, eta, w_astro, seed=None, callback=None):
+        """Liquid-initialisation phase from the initial weights ``conn.w0``: plasticity on, no decay.
+
+        ``seed`` / ``callback``: see :meth:`Liquid.initialise`.
+        """
         c = self.config
+        probs = self._check_probs(probs)
+        seed = int(self._rng.integers(2**31 - 1)) if seed is None else int(seed)
         _, _, _, _, w = simulate_liquid_numba(
             self.conn,
             c,
-            self._check_probs(probs),
+            probs,
             n_steps=c.init_steps,
             w_start=self.conn.w0,
             reset_weights=False,
             eta=eta,
             w_astro=w_astro,
             gamma=1.0,
-            seed=int(self._rng.integers(2**31 - 1)),
+            seed=seed,
         )
         self.w_init_ = w
+        if callback is not None:
+            callback(probs.shape[0])
         return self
 
-    def features(self, probs, *, eta, w_astro, n_record=0) -> LiquidFeatures:
+    def features(self, probs, *, eta, w_astro, n_record=0, sample_seeds=None) -> LiquidFeatures:
         """Spike counts per sample from the initialised weights with decaying plasticity.
 
-        Input spikes are not recorded: their arrays are empty.
+        ``sample_seeds``: one seed per sample (see :meth:`Liquid.features`); the liquid's
+        own generator is then not used. Input spikes are not recorded: their arrays are empty.
         """
         c = self.config
         probs = self._check_probs(probs)
@@ -291,8 +333,9 @@ class NumbaLiquid(Liquid):
             eta=eta,
             w_astro=w_astro,
             gamma=c.lr_decay,
-            seed=int(self._rng.integers(2**31 - 1)),
+            seed=None if sample_seeds is not None else int(self._rng.integers(2**31 - 1)),
             n_record=n_record,
+            sample_seeds=sample_seeds,
         )
         empty = np.zeros(0, dtype=np.int64)
         return LiquidFeatures(
