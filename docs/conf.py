@@ -84,7 +84,8 @@ html_context = {"default_mode": "light"}
 html_sidebars = {
     page: []
     for page in (
-        "index", "installation", "data", "cli", "results", "scan", "citing", "changelog", "contributing"
+        "index", "installation", "data", "cli", "results", "scan", "scale", "citing", "changelog",
+        "contributing",
     )
 }
 

@@ -84,7 +84,7 @@ ax.set_yscale("log")
 ax.set_xlabel("principal component")
 ax.set_ylabel("singular value")
 ax.set_title("liquid states: spectra of the three tasks")
-ax.legend(fontsize=7)
+_ = ax.legend(fontsize=7)
 
 # %%
 # Softmax readouts: fine-tuning, HLOP, exact projection, multitask
@@ -136,7 +136,7 @@ for ax, (method, res) in zip(axes, results.items(), strict=True):
     ax.set_title(method)
     ax.set_xlabel("iteration")
 axes[0].set_ylabel("test accuracy (%)")
-axes[0].legend(fontsize=7)
+_ = axes[0].legend(fontsize=7)
 
 # %%
 # The three-factor readout
