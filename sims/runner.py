@@ -123,7 +123,7 @@ def interrupt_guard():
 
     def handler(signum, frame):  # noqa: ARG001
         state["interrupted"] = True
-        if b2 is not None or "brian2" in sys.modules:
+        if "brian2" in sys.modules:  # imported before or during the run
             sys.modules["brian2"].Network._globally_stopped = True  # Brian2 ends run() at its next step
         if _in_compiler_callback(frame):
             # Python code called back from LLVM (Numba compiling or caching a kernel): an

@@ -25,6 +25,18 @@ from sims.scan import load_scan, load_spec, parse_spec, point_key, run_scan
 TOY = 'simulation = "_toy"\nmodule = "sims._testing"\n'
 
 
+# 3 x values x 2 fail flags x 2 seeds: half of the points raise, the other half finish
+FAILING_SPEC = """
+    n_seeds = 2
+    metrics = ["score", "xi"]
+    [fixed]
+    noise = 0.5
+    [scan]
+    x = { start = 0.0, stop = 0.4, num = 3 }
+    fail = [false, true]
+"""
+
+
 def write_spec(tmp_path: Path, body: str, name: str = "spec.toml") -> Path:
     path = tmp_path / name
     path.write_text(TOY + textwrap.dedent(body))
@@ -60,18 +72,7 @@ def quiet(msg):
 # end to end on 2 workers
 # --------------------------------------------------------------------------------------------------
 def test_failing_point_is_recorded_and_the_others_finish(tmp_path, client, cache):
-    spec = write_spec(
-        tmp_path,
-        """
-        n_seeds = 2
-        metrics = ["score", "xi"]
-        [fixed]
-        noise = 0.5
-        [scan]
-        x = { start = 0.0, stop = 0.4, num = 3 }
-        fail = [false, true]
-    """,
-    )
+    spec = write_spec(tmp_path, FAILING_SPEC)
     out = tmp_path / "out"
     s = run_scan(spec, out, client=client, cache_dir=cache, log=quiet)
     assert (s.total, s.done, s.failed, s.skipped) == (12, 6, 6, 0)
@@ -657,18 +658,7 @@ def test_result_row_is_the_one_definition_of_a_result(tmp_path):
 # one machine: the process pool (default without --scheduler)
 # --------------------------------------------------------------------------------------------------
 def test_process_pool_runs_points_like_serial_and_resumes(tmp_path):
-    spec = write_spec(
-        tmp_path,
-        """
-        n_seeds = 2
-        metrics = ["score", "xi"]
-        [fixed]
-        noise = 0.5
-        [scan]
-        x = { start = 0.0, stop = 0.4, num = 3 }
-        fail = [false, true]
-    """,
-    )
+    spec = write_spec(tmp_path, FAILING_SPEC)
     out, cache = tmp_path / "pool", tmp_path / "caches"
     msgs = []
     s = run_scan(spec, out, n_workers=2, cache_dir=cache, log=msgs.append)
