@@ -5,8 +5,10 @@ from the run's generator; ``nalsm`` is initialised (astrocyte-modulated STDP,
 no decay) on ``n_init`` images drawn from the **first task's training set only**
 (no peeking at later tasks); ``lsm`` keeps its initial weights. ``reservoir``: an
 Izhikevich reservoir (:mod:`spiking.reservoir`) driven by the images as currents
-or spikes. States are computed once per array and cached
-(:mod:`tasks.cl_features`), keyed by the model's description and the images.
+or spikes. States are computed once per array, 500 images per chunk, and kept in
+the durable feature store of the NALSM scale runs (:mod:`tasks.cl_features`,
+:mod:`tasks.feature_store`), keyed by the model's description and the images, so a
+killed run resumes at its first missing chunk.
 """
 
 from __future__ import annotations
@@ -96,12 +98,15 @@ def state_stream(stream, config, rng, *, progress=False):
     else:
         compute, key, info = _reservoir_model(stream, config, rng)
     cache_dir = None if config.feature_cache in ("", "none") else config.feature_cache
-    cache = FeatureCache(cache_dir if config.features != "pixels" else None)
+    # spike counts are stored as uint16 (the store refuses anything else); pixels stay in memory
+    cache = FeatureCache(cache_dir if config.features != "pixels" else None,
+                         dtype="float64" if config.features == "pixels" else "uint16")
     # pixels are not z-scored: a permuted task moves pixels whose first-task variance is ~0 (the
     # border) to the centre, where dividing by that variance would blow them up
     out = transform_stream(stream, compute, key, cache=cache,
                            standardise=config.standardise and config.features != "pixels", progress=progress)
     info.update(n_features=out.n_inputs, feature_s=time.perf_counter() - t0,
                 feature_cache_hits=out.meta["feature_cache_hits"],
-                feature_cache_misses=out.meta["feature_cache_misses"])
+                feature_cache_misses=out.meta["feature_cache_misses"],
+                feature_chunks_computed=cache.chunks_computed)
     return out, info

@@ -281,7 +281,8 @@ def output_names(config: ContinualConfig) -> tuple[str, ...]:
         "subspace_total_per_layer", "hlop_orthonormality_error",
     )
     if learner(config) != "network" or config.features != "pixels":
-        names += ("n_features", "feature_s", "feature_cache_hits", "feature_cache_misses")
+        names += ("n_features", "feature_s", "feature_cache_hits", "feature_cache_misses",
+                  "feature_chunks_computed")
     if config.features in ("lsm", "nalsm"):
         names += ("n_liquid", "n_liquid_synapses")
     if config.features == "reservoir":

@@ -1,37 +1,45 @@
-"""Task streams in another feature space, with every state computed once and cached.
+"""Task streams in another feature space, with every state computed once and stored durably.
 
 A liquid or reservoir turns every image of a stream into a state vector; the
 continual-learning readouts learn on those states. :func:`transform_stream` maps
 every train and test array of a :class:`~tasks.continual.TaskStream` through a
 state function, looking each array up first in a :class:`FeatureCache`.
 
+Storage: each array's states are one :class:`tasks.feature_store.FeatureStore`
+(the chunked, crash-safe store of the NALSM scale runs) in
+``<directory>/<key>/``: fixed-size row chunks, each written atomically and
+listed with its checksum in a manifest, so a run killed while a liquid computes
+the states of 5000 images resumes at the first missing chunk and never mixes
+states of two models (the store refuses a manifest of another key).
+
 Keys: the SHA-256 of the state model's description (``model_key``: its
 configuration, seed and whatever it was initialised on) and of the array's bytes.
 Two streams holding the same images (the class-incremental and task-incremental
 splits of one dataset, or one permuted stream trained by five methods) therefore
-share their states, while a different liquid never reads another's. The state
-function receives a seed derived from the same key, so a cache miss recomputes
-exactly what a hit returns.
-
-This is a minimal cache (one ``.npy`` per array, written atomically); the
-chunked NALSM feature store of issue 14 (``tasks.feature_store``) can replace it
-behind the same two calls, ``get(key)`` and ``put(key, array)``.
+share their states, while a different liquid never reads another's. Chunk ``i``
+of an array is computed as ``compute(X[rows of i], seed_i)`` with ``seed_i``
+derived from the key (which includes the chunk size) and ``i``, so a cache miss
+(in memory or on disk, whole or resumed) recomputes exactly what a hit returns.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 
 import numpy as np
 
-from plasticity_rules.validation import check_array
+from plasticity_rules.validation import check_array, check_int
 
 from .continual import Experience, TaskStream
+from .feature_store import FeatureStore, array_digest, stored_key
 
-__all__ = ["FeatureCache", "array_key", "transform_stream", "rms_scale"]
+__all__ = ["FeatureCache", "array_key", "chunk_seed", "transform_stream", "rms_scale"]
+
+
+def _canonical(model_key: dict) -> dict:
+    return json.loads(json.dumps(model_key, sort_keys=True, default=str))
 
 
 def array_key(model_key: dict, X: np.ndarray) -> str:
@@ -43,56 +51,85 @@ def array_key(model_key: dict, X: np.ndarray) -> str:
     return h.hexdigest()
 
 
+def chunk_seed(key: str, index: int) -> int:
+    """Seed of chunk ``index`` of the array with :func:`array_key` ``key`` (31 bits)."""
+    return int(hashlib.sha256(f"{key}:{index}".encode()).hexdigest()[:8], 16) & 0x7FFFFFFF
+
+
 class FeatureCache:
-    """Arrays stored as ``<directory>/<key>.npy`` (``directory=None``: kept in memory only).
+    """States of arrays, each a chunked :class:`~tasks.feature_store.FeatureStore` in ``directory``.
+
+    Parameters
+    ----------
+    directory : path-like or None
+        ``None`` (or ``''``): kept in memory only, computed chunk by chunk all the same.
+    chunk_size : int
+        Rows per chunk: the unit of work that a killed run loses at most.
+    dtype : str
+        Storage dtype of the stores (``'uint16'`` for spike counts; the store refuses
+        values that do not fit). States are returned as float64.
 
     Attributes
     ----------
     hits, misses : int
-        Look-ups answered from the cache / computed.
+        Look-ups answered from the cache / that computed at least one chunk.
+    chunks_computed : int
+        Chunks computed by this object (a resumed array computes only its missing chunks).
     """
 
-    def __init__(self, directory=None):
+    def __init__(self, directory=None, *, chunk_size: int = 500, dtype: str = "float64"):
         self.directory = None if directory in (None, "") else Path(directory).expanduser()
         if self.directory is not None:
             self.directory.mkdir(parents=True, exist_ok=True)
+        self.chunk_size = check_int("chunk_size", chunk_size, minimum=1)
+        self.dtype = np.dtype(dtype).str
         self._memory: dict[str, np.ndarray] = {}
         self.hits = 0
         self.misses = 0
+        self.chunks_computed = 0
 
-    def get(self, key: str):
-        """The stored array of ``key`` or None."""
-        if key in self._memory:
-            return self._memory[key]
-        if self.directory is not None:
-            path = self.directory / f"{key}.npy"
-            if path.exists():
-                arr = np.load(path)
-                self._memory[key] = arr
-                return arr
-        return None
-
-    def put(self, key: str, array: np.ndarray) -> None:
-        """Store ``array`` under ``key`` (atomically on disk: a crash leaves no partial file)."""
-        array = np.asarray(array)
-        self._memory[key] = array
-        if self.directory is not None:
-            tmp = self.directory / f".{key}.{os.getpid()}.tmp.npy"
-            np.save(tmp, array)
-            os.replace(tmp, self.directory / f"{key}.npy")
+    def _compute_chunk(self, compute, X, key, index):
+        a, b = index * self.chunk_size, min((index + 1) * self.chunk_size, len(X))
+        out = check_array("computed states", compute(X[a:b], chunk_seed(key, index)), ndim=2)
+        if out.shape[0] != b - a:
+            raise ValueError(f"the state function returned {out.shape[0]} rows for {b - a} inputs")
+        self.chunks_computed += 1
+        return out
 
     def lookup(self, model_key: dict, X, compute) -> np.ndarray:
-        """States of ``X``: cached, or ``compute(X, seed)`` with a seed derived from the key, then stored."""
-        key = array_key(model_key, X)
-        out = self.get(key)
-        if out is not None:
+        """States of ``X``: from memory or the store, else computed chunk by chunk and stored."""
+        X = np.ascontiguousarray(X)
+        # the chunk size fixes the chunks' seeds, so it is part of the key
+        key = array_key({"model": model_key, "chunk_size": self.chunk_size}, X)
+        if key in self._memory:
             self.hits += 1
+            return self._memory[key]
+        n_chunks = -(-len(X) // self.chunk_size)
+        if self.directory is None:
+            self.misses += 1
+            out = np.concatenate([self._compute_chunk(compute, X, key, i) for i in range(n_chunks)])
+            self._memory[key] = out
             return out
-        self.misses += 1
-        out = check_array("computed states", compute(X, int(key[:8], 16)), ndim=2)
-        if out.shape[0] != len(X):
-            raise ValueError(f"the state function returned {out.shape[0]} rows for {len(X)} inputs")
-        self.put(key, out)
+        d = self.directory / key
+        store_key = {"model": _canonical(model_key), "inputs": array_digest(X), "seeds": "chunk_seed(key, i)"}
+        first = None
+        if stored_key(d) is None:  # a new store: its width is that of the first chunk
+            first = self._compute_chunk(compute, X, key, 0)
+            n_features = first.shape[1]
+        else:
+            n_features = json.loads((d / "manifest.json").read_text())["n_features"]
+        store = FeatureStore(d, key=store_key, n_samples=len(X), n_features=n_features,
+                             chunk_size=self.chunk_size, dtype=self.dtype)
+        missing = store.missing()
+        if missing:
+            self.misses += 1
+            for i in missing:
+                store.write_chunk(i, first if (i == 0 and first is not None)
+                                  else self._compute_chunk(compute, X, key, i))
+        else:
+            self.hits += 1
+        out = store.read()
+        self._memory[key] = out
         return out
 
 

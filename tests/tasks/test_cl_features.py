@@ -1,5 +1,7 @@
 """Streams mapped to states: the cache returns what it stored, keys separate models, no peeking."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -18,8 +20,10 @@ def _counting(calls):
 def test_cache_on_disk_returns_the_computed_states(tmp_path):
     stream = permuted_digits(2, image_size=8, seed=0)
     calls = []
-    a = transform_stream(stream, _counting(calls), {"model": 1}, cache=FeatureCache(tmp_path), scale=False)
-    assert len(calls) == 4 and a.meta["feature_cache_misses"] == 4
+    cache = FeatureCache(tmp_path)
+    a = transform_stream(stream, _counting(calls), {"model": 1}, cache=cache, scale=False)
+    assert a.meta["feature_cache_misses"] == 4
+    assert len(calls) == cache.chunks_computed == 2 * (3 + 1)  # 1437 + 360 images a task, 500 a chunk
     again = []
     b = transform_stream(stream, _counting(again), {"model": 1}, cache=FeatureCache(tmp_path), scale=False)
     assert again == [] and b.meta["feature_cache_hits"] == 4  # a new cache object reads the files
@@ -43,7 +47,7 @@ def test_keys_separate_models_and_share_identical_images():
     for scenario in calls:
         transform_stream(split_digits(2, scenario=scenario, image_size=8, seed=0), _counting(calls[scenario]),
                          {"m": 1}, cache=cache)
-    assert len(calls["class"]) == 4 and calls["task"] == [] and cache.hits == 4
+    assert cache.misses == 4 and calls["class"] and calls["task"] == [] and cache.hits == 4
 
 
 def raw_map(X, seed):
@@ -79,3 +83,51 @@ def test_bad_input():
     stream = permuted_digits(1, image_size=8, seed=0)
     with pytest.raises(ValueError, match="returned 1 rows"):
         transform_stream(stream, lambda X, s: X[:1], {})
+
+
+def _counts(calls, fail_at=None):
+    """Integer 'spike counts' of each row (so they fit a uint16 store); raises on call ``fail_at``."""
+
+    def compute(X, seed):
+        calls.append(seed)
+        if fail_at is not None and len(calls) == fail_at:
+            raise KeyboardInterrupt  # the run is killed while this chunk computes
+        return np.floor(X[:, :6] * 10) + np.random.default_rng(seed).integers(0, 3, (len(X), 6))
+
+    return compute
+
+
+def test_states_live_in_the_durable_feature_store_and_a_killed_run_resumes(tmp_path):
+    from tasks.feature_store import load_features
+
+    X = np.random.default_rng(0).random((23, 8))
+    model = {"liquid": "test", "seed": 3}
+    reference = FeatureCache(chunk_size=5).lookup(model, X, _counts([]))  # memory only, 5 chunks
+    assert reference.shape == (23, 6)
+    calls = []
+    with pytest.raises(KeyboardInterrupt):
+        FeatureCache(tmp_path, chunk_size=5, dtype="uint16").lookup(model, X, _counts(calls, fail_at=4))
+    (store_dir,) = [p for p in tmp_path.iterdir() if p.is_dir()]
+    manifest = json.loads((store_dir / "manifest.json").read_text())
+    assert sorted(manifest["chunks"]) == ["0", "1", "2"] and manifest["key"]["model"] == model
+    resumed = []
+    cache = FeatureCache(tmp_path, chunk_size=5, dtype="uint16")
+    out = cache.lookup(model, X, _counts(resumed))
+    assert resumed[:1] == calls[3:] and len(resumed) == cache.chunks_computed == 2  # chunks 3 and 4 only
+    assert cache.misses == 1
+    np.testing.assert_array_equal(out, reference)  # resumed on disk == computed in one go in memory
+    np.testing.assert_array_equal(load_features(store_dir).features, reference)  # any reader of the store
+    again = FeatureCache(tmp_path, chunk_size=5, dtype="uint16")
+    np.testing.assert_array_equal(again.lookup(model, X, _counts(none := [])), reference)
+    assert none == [] and again.hits == 1
+    # another chunk size draws other chunk seeds: another store, never a mix
+    FeatureCache(tmp_path, chunk_size=7, dtype="uint16").lookup(model, X, _counts([]))
+    assert len([p for p in tmp_path.iterdir() if p.is_dir()]) == 2
+
+
+def test_a_uint16_store_refuses_states_that_are_not_counts(tmp_path):
+    X = np.random.default_rng(0).random((4, 12))
+    with pytest.raises(ValueError, match="integers"):
+        FeatureCache(tmp_path, dtype="uint16").lookup({"m": 1}, X, raw_map)
+    with pytest.raises(ValueError, match="chunk_size"):
+        FeatureCache(tmp_path, chunk_size=0)
