@@ -92,8 +92,11 @@ class Strategy:
         """At the end of task ``t`` (``class_mask``: the task's output classes)."""
 
     def summary(self) -> dict:
-        """``subspace_sizes`` (neurons per task, or None) and ``hlop_orthonormality_error`` (or None)."""
-        return {"subspace_sizes": None, "hlop_orthonormality_error": None}
+        """``subspace_sizes`` (neurons per task, or None), ``hlop_orthonormality_error`` (or None) and,
+        for projection methods, ``subspace_energy_captured`` / ``subspace_energy_optimum`` (per task,
+        per layer: see ``_Subspace._record_energy``; None otherwise)."""
+        return {"subspace_sizes": None, "hlop_orthonormality_error": None,
+                "subspace_energy_captured": None, "subspace_energy_optimum": None}
 
 
 class Finetune(Strategy):
@@ -134,6 +137,7 @@ class _Subspace(Strategy):
                 )
         self.sizes_ = sizes
         self.projectors_ = self._projectors(list(layer_sizes[:-1]), rng)
+        self.energy_captured_, self.energy_optimum_ = [], []
 
     def _projectors(self, layer_inputs, rng) -> list:  # pragma: no cover - overridden
         raise NotImplementedError
@@ -144,8 +148,40 @@ class _Subspace(Strategy):
         k = n_protected
         return [p.project(x) for p, x in zip(self.projectors_[:k], traces[:k], strict=True)] + traces[k:]
 
+    def _basis(self, projector) -> np.ndarray:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def _record_energy(self, experience, net) -> None:
+        r"""Share of task ``t``'s trace energy inside the protected subspace, and the best possible share.
+
+        On the traces :math:`X` of (up to) the first 500 training samples of the task,
+        with :math:`Q` an orthonormal basis of the protected subspace (all tasks so far,
+        :math:`k` directions) and :math:`\sigma_i` the singular values of :math:`X`:
+
+        .. math::
+
+            c = \frac{\lVert X Q \rVert_F^2}{\lVert X \rVert_F^2}, \qquad
+            c^* = \frac{\sum_{i \le k} \sigma_i^2}{\sum_i \sigma_i^2} \ge c .
+
+        :math:`c \ll c^*` means the subspace was not learned (Hebbian neurons not
+        converged); :math:`c^* \ll 1` means :math:`k` directions cannot hold the task's
+        states, whatever learns them. No random draw: the runs are unchanged.
+        """
+        fp = net.forward(experience.X_train[:500])
+        cap, opt = [], []
+        for p, x in zip(self.projectors_, fp.traces, strict=True):
+            Q = self._basis(p)
+            total = float(np.sum(x * x)) or 1.0
+            cap.append(float(np.sum((x @ Q) ** 2)) / total)
+            sv = np.linalg.svd(x, compute_uv=False) ** 2
+            opt.append(float(np.sum(sv[: Q.shape[1]])) / total)
+        self.energy_captured_.append(cap)
+        self.energy_optimum_.append(opt)
+
     def summary(self):
-        return {"subspace_sizes": self.sizes_, "hlop_orthonormality_error": None}
+        return {"subspace_sizes": self.sizes_, "hlop_orthonormality_error": None,
+                "subspace_energy_captured": self.energy_captured_,
+                "subspace_energy_optimum": self.energy_optimum_}
 
 
 class HLOP(_Subspace):
@@ -200,13 +236,17 @@ class HLOP(_Subspace):
         for h, x in zip(self.projectors_, forward_pass.traces, strict=True):
             h.update(x)
 
+    def _basis(self, h):
+        return np.linalg.qr(h.components_.T)[0] if h.n_subspace else np.zeros((h.n_inputs, 0))
+
     def after_experience(self, t, experience, net, class_mask, rng):
+        self._record_energy(experience, net)
         for h in self.projectors_:
             h.consolidate()
 
     def summary(self):
         err = max(h.orthonormality_error() for h in self.projectors_) if self.projectors_ else None
-        return {"subspace_sizes": self.sizes_, "hlop_orthonormality_error": err}
+        return {**super().summary(), "hlop_orthonormality_error": err}
 
 
 class ExactProjection(_Subspace):
@@ -221,11 +261,15 @@ class ExactProjection(_Subspace):
     def _projectors(self, layer_inputs, rng):
         return [ExactSubspaceProjector(n) for n in layer_inputs]
 
+    def _basis(self, p):
+        return p.basis_
+
     def after_experience(self, t, experience, net, class_mask, rng):
         sub = rng.permutation(len(experience.y_train))[:500]
         fp = net.forward(experience.X_train[sub])
         for p, x in zip(self.projectors_, fp.traces, strict=True):
             p.add_task(x, n_components=self.sizes_[t])
+        self._record_energy(experience, net)
 
 
 class EWC(Strategy):

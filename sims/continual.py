@@ -84,6 +84,10 @@ class ContinualConfig:
     subspace_per_task: int = param(20, "HLOP / exact subspace neurons per layer added for each later task")
     hlop_lr: float = param(0.01, "Hebbian learning rate of the hidden-layer subspace neurons")
     hlop_lr_input: float = param(0.001, "Hebbian learning rate of the input-layer subspace neurons")
+    hlop_lr_states: float = param(1.0, "Hebbian learning rate of the subspace neurons of a readout of "
+                                  "liquid / reservoir states or pixels (--readout softmax / three-factor); the "
+                                  "states are scaled to unit mean squared norm, so the rate that converges is "
+                                  "~100x the hidden-layer rate")
     hlop_iterations: int = param(5, "Oja subspace updates per training batch")
     hlop_momentum: float = param(0.9, "momentum of the Hebbian updates (0: none)")
     hlop_spiking: bool = param(False, "spiking (quantised) lateral subspace neurons")
@@ -138,6 +142,7 @@ class ContinualConfig:
         check_int("subspace_per_task", self.subspace_per_task, minimum=1)
         check_positive("hlop_lr", self.hlop_lr)
         check_positive("hlop_lr_input", self.hlop_lr_input)
+        check_positive("hlop_lr_states", self.hlop_lr_states)
         check_int("hlop_iterations", self.hlop_iterations, minimum=1)
         check_nonnegative("ewc_lambda", self.ewc_lambda)
         check_int("eval_every", self.eval_every, minimum=1)
@@ -171,8 +176,8 @@ def make_strategy(config: ContinualConfig, *, input_is_states: bool = False) -> 
         "hlop": dict(
             subspace_first=config.subspace_first,
             subspace_per_task=config.subspace_per_task,
-            lr=config.hlop_lr,
-            lr_input=config.hlop_lr if input_is_states else config.hlop_lr_input,
+            lr=config.hlop_lr_states if input_is_states else config.hlop_lr,
+            lr_input=config.hlop_lr_states if input_is_states else config.hlop_lr_input,
             iterations=config.hlop_iterations,
             momentum=config.hlop_momentum,
             spiking=config.hlop_spiking,
@@ -208,7 +213,8 @@ def train_stream(
         strategy, lr = make_strategy(config), config.lr
     else:
         net = make_state_readout(kind, stream.n_inputs, stream.n_classes, seed=rng)
-        # the states are the readout's only input layer: its subspace neurons learn at the hidden-layer rate
+        # the states (scaled to unit mean squared norm) are the readout's only input layer: the Oja rule
+        # converges on a component of eigenvalue lam after ~1 / (lr * lam) updates, and lam ~ 1e-3 here
         strategy, lr = make_strategy(config, input_is_states=True), config.readout_lr
     return cl_training.train_stream(
         stream,
@@ -278,7 +284,8 @@ def output_names(config: ContinualConfig) -> tuple[str, ...]:
         "stream", "data", "method", "features", "readout", "n_tasks", "n_inputs", "acc", "bwt", "fwt",
         "forgetting", "min_acc", "wc_acc", *_GAP_KEYS, "units", "accuracy_unit", "accuracy_matrix",
         "baseline_accuracy", "net_s_per_batch", "protect_s_per_batch", "train_s",
-        "subspace_total_per_layer", "hlop_orthonormality_error",
+        "subspace_total_per_layer", "hlop_orthonormality_error", "subspace_energy_captured",
+        "subspace_energy_optimum",
     )
     if learner(config) != "network" or config.features != "pixels":
         names += ("n_features", "feature_s", "feature_cache_hits", "feature_cache_misses",
@@ -389,6 +396,11 @@ def run_continual(config: ContinualConfig, *, seed, out, progress=False) -> dict
         summary["subspace_total_per_layer"] = int(sum(res["subspace_sizes"]))
     if res["hlop_orthonormality_error"] is not None:
         summary["hlop_orthonormality_error"] = res["hlop_orthonormality_error"]
+    if res.get("subspace_energy_captured") is not None:
+        # per task, of the first protected layer (the states, or the network's input): the share of the
+        # task's trace energy inside the protected subspace and the best share that many directions allow
+        summary["subspace_energy_captured"] = [round(c[0], 5) for c in res["subspace_energy_captured"]]
+        summary["subspace_energy_optimum"] = [round(c[0], 5) for c in res["subspace_energy_optimum"]]
     summary = {k: (float(v) if isinstance(v, (np.floating, float)) else v) for k, v in summary.items()}
     if out is not None:
         out = Path(out)

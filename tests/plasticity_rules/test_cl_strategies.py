@@ -25,7 +25,8 @@ def test_subspace_budget_is_checked_against_every_layer():
     e.before_training((100, 64, 64, 10), 3, np.random.default_rng(0))
     x = np.random.default_rng(1).random((8, 100))
     assert e.project(0, [x], 1)[0] is x  # nothing is protected during the first task
-    assert e.summary() == {"subspace_sizes": [10, 5, 5], "hlop_orthonormality_error": None}
+    assert e.summary() == {"subspace_sizes": [10, 5, 5], "hlop_orthonormality_error": None,
+                           "subspace_energy_captured": [], "subspace_energy_optimum": []}
 
 
 def test_training_loop_calls_the_hooks_in_order():
@@ -69,3 +70,34 @@ def test_training_loop_calls_the_hooks_in_order():
     for a, b in zip(w0, net.weights, strict=True):
         np.testing.assert_array_equal(a, b)  # the projected (zeroed) traces are what the update used
     assert res["subspace_sizes"] is None and res["R"].shape == (2, 2)
+
+
+@pytest.mark.parametrize("method", ["exact", "hlop"])
+def test_subspace_energy_separates_an_unlearned_subspace_from_a_too_small_one(method):
+    """States in a 6-dimensional subspace: 6 exact directions hold all of it; Hebbian neurons
+    hold it only when they converge (a rate 100x too small leaves most of it outside)."""
+    from plasticity_rules.cl_readouts import SoftmaxStateReadout
+    from tasks.cl_training import train_stream
+    from tasks.continual import Experience, TaskStream
+
+    rng = np.random.default_rng(0)
+    basis = np.linalg.qr(rng.standard_normal((30, 6)))[0]
+    exps = []
+    for t in range(2):
+        X = rng.standard_normal((400, 6)) * np.linspace(2, 1, 6) @ basis.T / 3
+        y = (X @ rng.standard_normal(30) > 0).astype(int)
+        exps.append(Experience(t, X[:300], y[:300], X[300:], y[300:], (0, 1)))
+    stream = TaskStream(tuple(exps), "domain", 2)
+    results = {}
+    for lr in (1.0, 0.01):
+        kw = {"lr": lr, "lr_input": lr} if method == "hlop" else {}
+        strat = cs.make_strategy(method, subspace_first=7, subspace_per_task=2, **kw)
+        res = train_stream(stream, SoftmaxStateReadout(30, 2), strat, epochs=5, lr=0.5, seed=0)
+        cap, opt = np.array(res["subspace_energy_captured"]), np.array(res["subspace_energy_optimum"])
+        assert cap.shape == opt.shape == (2, 1) and np.all(cap <= opt + 1e-9)
+        results[lr] = cap[0, 0], opt[0, 0]
+    # 7 directions can hold the 6-dim states and the bias unit: the optimum is 1
+    assert results[1.0][1] == pytest.approx(1.0)
+    assert results[1.0][0] > 0.99
+    if method == "hlop":
+        assert results[0.01][0] < 0.8  # not converged: the subspace is not learned
