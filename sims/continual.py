@@ -84,10 +84,10 @@ class ContinualConfig:
     subspace_per_task: int = param(20, "HLOP / exact subspace neurons per layer added for each later task")
     hlop_lr: float = param(0.01, "Hebbian learning rate of the hidden-layer subspace neurons")
     hlop_lr_input: float = param(0.001, "Hebbian learning rate of the input-layer subspace neurons")
-    hlop_lr_states: float = param(1.0, "Hebbian learning rate of the subspace neurons of a readout of "
-                                  "liquid / reservoir states or pixels (--readout softmax / three-factor); the "
-                                  "states are scaled to unit mean squared norm, so the rate that converges is "
-                                  "~100x the hidden-layer rate")
+    hlop_lr_states: float = param(
+        1.0, "Hebbian learning rate of the subspace neurons of a readout of liquid / reservoir states or "
+        "pixels (--readout softmax / three-factor); the states are scaled to unit mean squared norm, so "
+        "the rate that converges is ~100x the hidden-layer rate")
     hlop_iterations: int = param(5, "Oja subspace updates per training batch")
     hlop_momentum: float = param(0.9, "momentum of the Hebbian updates (0: none)")
     hlop_spiking: bool = param(False, "spiking (quantised) lateral subspace neurons")
