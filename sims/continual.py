@@ -85,9 +85,9 @@ class ContinualConfig:
     hlop_lr: float = param(0.01, "Hebbian learning rate of the hidden-layer subspace neurons")
     hlop_lr_input: float = param(0.001, "Hebbian learning rate of the input-layer subspace neurons")
     hlop_lr_states: float = param(
-        1.0, "Hebbian learning rate of the subspace neurons of a readout of liquid / reservoir states or "
+        0.1, "Hebbian learning rate of the subspace neurons of a readout of liquid / reservoir states or "
         "pixels (--readout softmax / three-factor); the states are scaled to unit mean squared norm, so "
-        "the rate that converges is ~100x the hidden-layer rate")
+        "the hidden-layer rate 0.01 leaves their subspace unlearned, and rates >= 0.3 lose orthonormality")
     hlop_iterations: int = param(5, "Oja subspace updates per training batch")
     hlop_momentum: float = param(0.9, "momentum of the Hebbian updates (0: none)")
     hlop_spiking: bool = param(False, "spiking (quantised) lateral subspace neurons")

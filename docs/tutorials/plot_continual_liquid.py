@@ -92,9 +92,13 @@ _ = ax.legend(fontsize=7)
 # One training loop for every method
 # (:func:`tasks.cl_training.train_stream`); the methods are strategy
 # objects. Every 5 iterations all seen tasks are evaluated on 100 test
-# images.
+# images. The states are scaled to unit mean squared norm, so their
+# principal components have small eigenvalues (about 1e-3): the Oja rule
+# needs a rate near 0.1 to learn them within a task (the hidden-layer
+# rate 0.01 leaves most of the subspace unlearned; 0.3 and more lose
+# the orthonormality that makes the projection a projection).
 SUBSPACE = dict(subspace_first=40, subspace_per_task=20)
-PARAMS = {"hlop": dict(SUBSPACE, lr=0.01, lr_input=0.01), "exact": SUBSPACE}
+PARAMS = {"hlop": dict(SUBSPACE, lr=0.1, lr_input=0.1), "exact": SUBSPACE}
 n_in, n_out = state_stream.n_inputs, state_stream.n_classes
 
 
@@ -149,3 +153,24 @@ for method in ("finetune", "hlop"):
     m = train("three-factor", method)["metrics"]
     print(f"three-factor {method:8s} ACC {m['acc']:.3f} "
           f"BWT {m['bwt']:+.3f} min-ACC {m['min_acc']:.3f}")
+
+# %%
+# What the figures show
+# ---------------------
+# The share of each task's states that the protected subspace holds,
+# against the best share as many directions could hold (the top
+# principal components): HLOP's Hebbian neurons come close to it, so
+# what HLOP lacks against exact projection is the subspace's size, not
+# its learning.
+for method in ("hlop", "exact"):
+    cap = np.array(results[method]["subspace_energy_captured"])[:, 0]
+    opt = np.array(results[method]["subspace_energy_optimum"])[:, 0]
+    print(f"{method:6s} held {np.round(cap, 2)} of at best "
+          f"{np.round(opt, 2)}")
+ft = results["finetune"]["metrics"]
+hl = results["hlop"]["metrics"]
+print(f"fine-tuning BWT {100 * ft['bwt']:+.1f} points, "
+      f"HLOP {100 * hl['bwt']:+.1f}")
+# At this size (216 neurons, three tasks) the numbers move from seed to
+# seed by several points; the results page has the 1000-neuron liquid
+# on Fashion-MNIST over three seeds.
