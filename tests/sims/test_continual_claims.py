@@ -38,6 +38,7 @@ def test_finetuning_forgets_at_least_10_points(nalsm_runs):
 
 
 def test_hlop_bwt_is_better_than_minus_2_points(nalsm_runs):
+    # measured: -1.7 / -2.2 / -2.05 points (seeds 0 / 1 / 2), mean -1.98: a tie with the target
     assert _mean(nalsm_runs, "hlop", "bwt") > -0.02
 
 
@@ -48,3 +49,16 @@ def test_hlop_acc_is_within_2_points_of_exact_projection(nalsm_runs):
 def test_hlop_stability_gap_is_at_most_a_third_of_finetunings(nalsm_runs):
     gap = "stability_gap_depth"
     assert _mean(nalsm_runs, "hlop", gap) <= _mean(nalsm_runs, "finetune", gap) / 3
+
+
+DIGITS = dict(stream="permuted-digits", n_tasks=5, image_size=8, features="nalsm", readout="softmax",
+              liquid_grid="8x8x8", liquid_duration="100ms", n_init=200, epochs=5)
+
+
+@pytest.mark.xfail(reason="measured (seed 0): HLOP BWT -3.8 points at Oja rate 0.1 (-11.8 at the former "
+                   "0.01), exact projection -1.7, fine-tuning -42.7", strict=False)
+def test_hlop_bwt_on_permuted_digits_is_better_than_minus_2_points():
+    runs = {(m, s): execute("continual", {**DIGITS, "method": m}, seed=s, out=None)
+            for m in ("finetune", "hlop") for s in SEEDS}
+    assert np.mean([runs["finetune", s]["bwt"] for s in SEEDS]) <= -0.10
+    assert np.mean([runs["hlop", s]["bwt"] for s in SEEDS]) > -0.02
