@@ -32,24 +32,86 @@ __all__ = ["Brian2Liquid"]
 
 # Sign and bounds depend only on the presynaptic neuron, so they are per-neuron
 # constants of the source group (``inh``, ``lo``, ``hi``): per-synapse copies
-# tripled the memory every spike event touches.
+# tripled the memory every spike event touches. Every factor of the STDP update
+# that depends on one neuron only is computed once per neuron and step (``_PER_STEP``)
+# instead of once per synaptic event: the event loops, which dominate the run
+# time, then read 4-6 values per event instead of 11.
 _SYN_MODEL = """
 w : 1
 w_init : 1
 reset_w : 1 (shared)
 """
-# pre spike: propagate with the current weight, then STDP (depression; potentiation too if post spiked now)
-_ON_PRE = (
-    "Ic_post += w * (inv_tau_u - ek_pre)\n"
-    "w = clip(w + (eta_l_post * inh_pre - A_l_post * (1 - inh_pre)) * x_post"
-    " + int(lastspike_post == t) * (eta_l_post * (1 - inh_pre) - A_l_post * inh_pre) * x_pre,"
-    " lo_pre, hi_pre)\n"
+# Per neuron, at the start of the step (``groups`` slot, before the thresholder; nothing
+# changes v, rfr or x between there and the synaptic events):
+#   sp     1 if the neuron spikes in this step (the threshold condition)
+#   jump   kernel jump 1/tau_u - e of its outgoing synapses
+#   dexc   depression of an excitatory synapse onto it: -A x_post
+#   dinh   its inhibitory counterpart: +eta x_post
+#   speta  potentiation rate if it spikes now (sp * eta, else 0)
+#   pot    potentiation of its outgoing synapses when their target spikes: (eta | -A) x_pre
+#   potq   pot, or 0 if it spikes itself (the pre-spike pathway then did both terms)
+# Each product is the one the Numba kernel computes, in the same order, so weights stay
+# bit-identical (a + 0 == a and 1 * a == a exactly in IEEE arithmetic).
+_PER_STEP_LIQUID = (
+    "sp = int(v >= v_th) * int(rfr < 0.5)\n"
+    "jump = inv_tau_u - ek\n"
+    "dexc = -A_c * x\n"
+    "dinh = eta_c * x\n"
+    "speta = sp * eta_c\n"
+    "pot = (eta_c * (1 - inh) - A_c * inh) * x\n"
+    "potq = (1 - sp) * pot\n"
 )
-# post spike: potentiation term, unless the pre neuron spiked in this step (then _ON_PRE did both)
-_ON_POST = (
-    "w = clip(w + int(lastspike_pre != t) * (eta_l_post * (1 - inh_pre) - A_l_post * inh_pre) * x_pre,"
-    " lo_pre, hi_pre)\n"
+_PER_STEP_INPUT = (
+    "sp = int(v >= v_th) * int(rfr < 0.5)\n"
+    "jump = inv_tau_u - ek\n"
+    "potq = (1 - sp) * eta_c * x\n"
 )
+# liquid -> liquid, pre spike: propagate with the current weight, then STDP (depression;
+# potentiation too if post spiked now)
+_ON_PRE_LIQUID = (
+    "Ic_post += w * jump_pre\n"
+    "w = w + (dinh_post * inh_pre + dexc_post * (1 - inh_pre))\n"
+    "w = clip_w(w + sp_post * pot_pre, lo_pre, hi_pre)\n"
+)
+# post spike: potentiation term, unless the pre neuron spiked in this step (potq = 0)
+_ON_POST_LIQUID = "w = clip_w(w + potq_pre, lo_pre, hi_pre)\n"
+# input -> liquid: inputs are excitatory-type with bounds [-w_max, w_max]
+_ON_PRE_INPUT = (
+    "Ic_post += w * jump_pre\n"
+    "w = w + dexc_post\n"
+    "w = clip_w(w + speta_post * x_pre, -w_max, w_max)\n"
+)
+_ON_POST_INPUT = "w = clip_w(w + potq_pre, -w_max, w_max)\n"
+
+
+# Brian2's Cython ``clip`` is a ``cdef`` function without ``noexcept``: Cython 3 then calls
+# ``PyErr_Occurred()`` after every call, i.e. once per synaptic event, which made the STDP
+# loops about twice as slow as the hand-written Numba ones. The same clip, declared
+# ``noexcept nogil`` (NumPy target: ``np.clip``; both as Brian2's own ``clip``).
+_CLIP_CYTHON = """
+cdef inline double clip_w(double x, double low, double high) noexcept nogil:
+    if x < low:
+        return low
+    if x > high:
+        return high
+    return x
+"""
+_CLIP_FUNCTION = None
+
+
+def _clip_function():
+    """The Brian2 ``Function`` ``clip_w(x, low, high)`` (built once, after Brian2 is imported)."""
+    global _CLIP_FUNCTION
+    if _CLIP_FUNCTION is None:
+        import brian2 as b2
+
+        @b2.implementation("cython", _CLIP_CYTHON)
+        @b2.check_units(x=1, low=1, high=1, result=1)
+        def clip_w(x, low, high):
+            return np.clip(x, low, high)
+
+        _CLIP_FUNCTION = clip_w
+    return _CLIP_FUNCTION
 
 
 #: Synaptic-table budget of the automatic ``batch`` (bytes).
@@ -141,21 +203,25 @@ class Brian2Liquid(Liquid):
         lo : 1 (constant)
         hi : 1 (constant)
         """
+        # no `refractory`: the refractory count `rfr` is part of the model, and without it
+        # Brian2 runs no state updater per step (the groups have no differential equations)
         self.liquid = b2.NeuronGroup(
             B * n,
-            neuron_eqs + "Ic : 1\ncount : 1\nA_l : 1\neta_l : 1\nA_c : 1 (linked)\neta_c : 1 (linked)\n",
+            neuron_eqs
+            + "Ic : 1\ncount : 1\nA_c : 1 (linked)\neta_c : 1 (linked)\n"
+            + "".join(f"{v} : 1\n" for v in ("sp", "jump", "dexc", "dinh", "speta", "pot", "potq")),
             threshold="v >= v_th and rfr < 0.5",
             reset="v = 0\nrfr = t_ref + 1\nek = inv_tau_u\nx += a_trace\ncount += 1",
-            refractory=0 * b2.ms,
             clock=clock,
             name="liquid",
         )
         self.inputs = b2.NeuronGroup(
             B * n_in,
-            neuron_eqs + "t0 : second (shared)\ncol : integer\n",
+            neuron_eqs
+            + "t0 : second (shared)\ncol : integer\neta_c : 1 (linked)\n"
+            + "".join(f"{v} : 1\n" for v in ("sp", "jump", "potq")),
             threshold="v >= v_th and rfr < 0.5",
             reset="v = 0\nrfr = t_ref + 1\nek = inv_tau_u\nx += a_trace",
-            refractory=0 * b2.ms,
             clock=clock,
             name="inputs",
         )
@@ -163,18 +229,22 @@ class Brian2Liquid(Liquid):
             B,
             "\n".join(
                 f"{v} : 1"
-                for v in ("A", "eta", "kl", "ki", "b", "nL", "nI", "A0", "eta0", "kl0", "ki0", "b0", "gamma")
+                for v in (
+                    "A", "A_rec", "eta", "kl", "ki", "b", "nL", "nI", "A0", "eta0", "kl0", "ki0", "b0", "gamma"
+                )
             ),
             clock=clock,
             name="astrocyte",
         )
         copy_of_neuron = np.repeat(np.arange(B), n)
         copy_of_input = np.repeat(np.arange(B), n_in)
-        # each liquid neuron sees its copy's astrocyte; the linked values are copied into
-        # plain variables once per step because synaptic code cannot read indexed links
+        # each neuron sees its copy's astrocyte; the per-neuron factors of the STDP update are
+        # computed from it once per step (synaptic code cannot read indexed links anyway)
         self.liquid.A_c = b2.linked_var(self.astro, "A", index=copy_of_neuron)
         self.liquid.eta_c = b2.linked_var(self.astro, "eta", index=copy_of_neuron)
-        self.liquid.run_regularly("A_l = A_c\neta_l = eta_c", when="groups", name="astro_broadcast")
+        self.inputs.eta_c = b2.linked_var(self.astro, "eta", index=copy_of_input)
+        self.liquid.run_regularly(_PER_STEP_LIQUID, when="groups", name="liquid_per_step")
+        self.inputs.run_regularly(_PER_STEP_INPUT, when="groups", name="input_per_step")
 
         nls = conn.n_liquid_syn
         off_l = np.repeat(np.arange(B) * n, nls)
@@ -184,8 +254,8 @@ class Brian2Liquid(Liquid):
             self.liquid,
             self.liquid,
             _SYN_MODEL,
-            on_pre=_ON_PRE,
-            on_post=_ON_POST,
+            on_pre=_ON_PRE_LIQUID,
+            on_post=_ON_POST_LIQUID,
             clock=clock,
             name="syn_liquid",
         )
@@ -193,8 +263,8 @@ class Brian2Liquid(Liquid):
             self.inputs,
             self.liquid,
             _SYN_MODEL,
-            on_pre=_ON_PRE,
-            on_post=_ON_POST,
+            on_pre=_ON_PRE_INPUT,
+            on_post=_ON_POST_INPUT,
             clock=clock,
             name="syn_input",
         )
@@ -210,7 +280,7 @@ class Brian2Liquid(Liquid):
         self._set_weights(conn.w0, as_init=True)
         # spike counts of this step reach the astrocyte as summed variables, computed at the
         # end of the step (after resets, before the astrocyte update)
-        counting = "n{}_post = int(lastspike_pre == t) : 1 (summed)"
+        counting = "n{}_post = sp_pre : 1 (summed)"
         self.count_l = b2.Synapses(
             self.liquid, self.astro, counting.format("L"), clock=clock, name="astro_count_liquid"
         )
@@ -240,18 +310,16 @@ class Brian2Liquid(Liquid):
             name="input_step_drive",
         )
         self._input_drive.active = False
+        # astrocyte update, then the decays of feature generation (A_rec: A before its decay)
         self.astro.run_regularly(
-            "A = A + (kl * nL - ki * nI + b - A) / tau_A",
+            "A_rec = A + (kl * nL - ki * nI + b - A) / tau_A\n"
+            "A = A_rec * gamma\neta = eta * gamma\nkl = kl * gamma\nki = ki * gamma\nb = b * gamma",
             when="end",
             order=-3,
             name="astro_step",
         )
-        self.astro_mon = b2.StateMonitor(self.astro, "A", record=True, when="end", order=-2, name="astro_mon")
-        self.astro.run_regularly(
-            "A = A * gamma\neta = eta * gamma\nkl = kl * gamma\nki = ki * gamma\nb = b * gamma",
-            when="end",
-            order=-1,
-            name="astro_decay",
+        self.astro_mon = b2.StateMonitor(
+            self.astro, "A_rec", record=True, when="end", order=-2, name="astro_mon"
         )
         self.spike_mon = b2.SpikeMonitor(self.liquid, name="liquid_spikes")
         self.input_mon = b2.SpikeMonitor(self.inputs, name="input_spikes")
@@ -292,6 +360,9 @@ class Brian2Liquid(Liquid):
         self.count_mon = b2.StateMonitor(
             self.liquid, "count", record=True, dt=c.sample_steps * b2.ms, when="start", name="count_mon"
         )
+        # no differential equations: the state updaters would run empty code every step
+        for group in (self.liquid, self.inputs, self.astro):
+            group.state_updater.active = False
         self.net = b2.Network(
             self.liquid,
             self.inputs,
@@ -308,7 +379,7 @@ class Brian2Liquid(Liquid):
             name="nalsm_network",
         )
         self.net.store("built")
-        self._namespace_const = step_constants(c)
+        self._namespace_const = dict(step_constants(c), w_max=float(c.w_max), clip_w=_clip_function())
 
     # ------------------------------------------------------------------ helpers
     def _set_mode(self, steps):
@@ -493,7 +564,7 @@ class Brian2Liquid(Liquid):
                     rec[f"{pref}_samples"].append(smp[keep] + start)
                     rec[f"{pref}_steps"].append(steps[keep] % T)
                     rec[f"{pref}_neurons"].append(idx[keep] % size)
-                a_tr = np.asarray(self.astro_mon.A[:])  # (B, slots_used * T)
+                a_tr = np.asarray(self.astro_mon.A_rec[:])  # (B, slots_used * T)
                 a_tr = a_tr.reshape(B, slots_used, T).transpose(1, 0, 2).reshape(-1, T)
                 astro.append(a_tr[:n_rec_here])
         arrays = {k: (np.concatenate(v) if v else np.zeros(0, dtype=np.int64)) for k, v in rec.items()}
