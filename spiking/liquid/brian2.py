@@ -229,9 +229,8 @@ class Brian2Liquid(Liquid):
             B,
             "\n".join(
                 f"{v} : 1"
-                for v in (
-                    "A", "A_rec", "eta", "kl", "ki", "b", "nL", "nI", "A0", "eta0", "kl0", "ki0", "b0", "gamma"
-                )
+                for v in ("A", "A_rec", "eta", "kl", "ki", "b", "nL", "nI")
+                + ("A0", "eta0", "kl0", "ki0", "b0", "gamma")
             ),
             clock=clock,
             name="astrocyte",
@@ -243,8 +242,6 @@ class Brian2Liquid(Liquid):
         self.liquid.A_c = b2.linked_var(self.astro, "A", index=copy_of_neuron)
         self.liquid.eta_c = b2.linked_var(self.astro, "eta", index=copy_of_neuron)
         self.inputs.eta_c = b2.linked_var(self.astro, "eta", index=copy_of_input)
-        self.liquid.run_regularly(_PER_STEP_LIQUID, when="groups", name="liquid_per_step")
-        self.inputs.run_regularly(_PER_STEP_INPUT, when="groups", name="input_per_step")
 
         nls = conn.n_liquid_syn
         off_l = np.repeat(np.arange(B) * n, nls)
@@ -294,18 +291,22 @@ class Brian2Liquid(Liquid):
             syn.summed_updaters[var].order = -4
 
         end_code = "v = v * leak + {drive}\nek = ek * decay_u\nrfr = rfr - 1\nx = x * decay_x"
+        # the step's last update also computes the per-neuron STDP factors of the next step
+        # (nothing changes the state in between, except the sample resets, which compute them too)
         self.liquid.run_regularly(
-            end_code.format(drive="Ic") + "\nIc = Ic * decay_u", when="end", name="liquid_step"
+            end_code.format(drive="Ic") + "\nIc = Ic * decay_u\n" + _PER_STEP_LIQUID,
+            when="end",
+            name="liquid_step",
         )
         self._input_rand = self.inputs.run_regularly(
-            end_code.format(drive="input_current * int(rand() < stim(t - t0, col))"),
+            end_code.format(drive="input_current * int(rand() < stim(t - t0, col))") + "\n" + _PER_STEP_INPUT,
             when="end",
             name="input_step",
         )
         # per-sample seeded inputs: the Bernoulli draws are made in NumPy from each sample's own
         # generator and read from a TimedArray of 0/1 drives (see features(sample_seeds=...))
         self._input_drive = self.inputs.run_regularly(
-            end_code.format(drive="input_current * drive(t - t0, col)"),
+            end_code.format(drive="input_current * drive(t - t0, col)") + "\n" + _PER_STEP_INPUT,
             when="end",
             name="input_step_drive",
         )
@@ -324,41 +325,37 @@ class Brian2Liquid(Liquid):
         self.spike_mon = b2.SpikeMonitor(self.liquid, name="liquid_spikes")
         self.input_mon = b2.SpikeMonitor(self.inputs, name="input_spikes")
 
-        # per-sample resets, one set per sample duration
-        self._resets = {}
-        for steps in (c.init_steps, c.sample_steps):
-            if steps in self._resets:
-                continue
-            T = steps * b2.ms
-            ops = [
-                self.liquid.run_regularly(
-                    "v = 0\nIc = 0\nek = 0\nrfr = 0\nx = 0", dt=T, when="start", name=f"liquid_reset_{steps}"
-                ),
-                self.inputs.run_regularly(
-                    "v = 0\nek = 0\nrfr = 0\nx = 0", dt=T, when="start", name=f"input_reset_{steps}"
-                ),
-                self.astro.run_regularly(
-                    "A = A0\neta = eta0\nkl = kl0\nki = ki0\nb = b0",
-                    dt=T,
-                    when="start",
-                    name=f"astro_reset_{steps}",
-                ),
-                self.syn_ll.run_regularly(
-                    "w = w_init * reset_w + w * (1 - reset_w)",
-                    dt=T,
-                    when="start",
-                    name=f"syn_liquid_reset_{steps}",
-                ),
-                self.syn_il.run_regularly(
-                    "w = w_init * reset_w + w * (1 - reset_w)",
-                    dt=T,
-                    when="start",
-                    name=f"syn_input_reset_{steps}",
-                ),
-            ]
-            self._resets[steps] = ops
-        self.count_mon = b2.StateMonitor(
-            self.liquid, "count", record=True, dt=c.sample_steps * b2.ms, when="start", name="count_mon"
+        # Per-sample resets. They are not network objects: one Python operation on the
+        # network's clock runs them every `_period` steps (and records the cumulative spike
+        # counts there), so the whole network runs on a single clock; Brian2 then skips its
+        # per-step search for the next clock(s) to update.
+        from brian2.groups.group import CodeRunner
+
+        def runner(group, code, name):
+            return CodeRunner(group, "stateupdate", code=code, clock=clock, when="start", name=name)
+
+        reset_w = "w = w_init * reset_w + w * (1 - reset_w)"
+        self._reset_ops = [  # the astrocyte first: the neurons' STDP factors read its A and eta
+            runner(self.astro, "A = A0\neta = eta0\nkl = kl0\nki = ki0\nb = b0", "astro_reset"),
+            runner(self.liquid, "v = 0\nIc = 0\nek = 0\nrfr = 0\nx = 0\n" + _PER_STEP_LIQUID, "liquid_reset"),
+            runner(self.inputs, "v = 0\nek = 0\nrfr = 0\nx = 0\n" + _PER_STEP_INPUT, "input_reset"),
+            runner(self.syn_ll, reset_w, "syn_liquid_reset"),
+            runner(self.syn_il, reset_w, "syn_input_reset"),
+        ]
+        self._period, self._step, self._snapshots = c.sample_steps, 0, None
+        self._count_array = None
+
+        def sample_boundary():
+            k = self._step
+            self._step = k + 1
+            if k % self._period == 0:
+                if self._snapshots is not None:  # cumulative counts before each sample
+                    self._snapshots.append(self._count_array.copy())
+                for op in self._reset_ops:
+                    op.run()
+
+        self._boundary = b2.NetworkOperation(
+            sample_boundary, clock=clock, when="start", order=-100, name="sample_boundary"
         )
         # no differential equations: the state updaters would run empty code every step
         for group in (self.liquid, self.inputs, self.astro):
@@ -374,18 +371,22 @@ class Brian2Liquid(Liquid):
             self.astro_mon,
             self.spike_mon,
             self.input_mon,
-            self.count_mon,
-            *[op for ops in self._resets.values() for op in ops],
+            self._boundary,
             name="nalsm_network",
         )
         self.net.store("built")
         self._namespace_const = dict(step_constants(c), w_max=float(c.w_max), clip_w=_clip_function())
 
     # ------------------------------------------------------------------ helpers
-    def _set_mode(self, steps):
-        for s, ops in self._resets.items():
-            for op in ops:
-                op.active = s == steps
+    def _run(self, steps, n_steps, namespace, snapshots):
+        """``net.run`` of ``n_steps`` steps, samples of ``steps`` steps starting now."""
+        import brian2 as b2
+
+        self._period, self._step, self._snapshots = steps, 0, snapshots
+        self._count_array = self.liquid.variables["count"].get_value()
+        for op in self._reset_ops:  # not in the network: prepare their code here
+            op.before_run(namespace)
+        self.net.run(n_steps * b2.ms, namespace=namespace)
 
     def _set_plasticity(self, eta, w_astro, gamma):
         eta = float(check_nonnegative("eta", eta))
@@ -445,7 +446,6 @@ class Brian2Liquid(Liquid):
         if seed is not None:
             b2.seed(int(seed))
         self.net.restore("built")
-        self._set_mode(c.init_steps)
         self._use_drive(False)
         self._set_plasticity(eta, w_astro, 1.0)
         self._set_weights(self.conn.w0, as_init=True)
@@ -456,14 +456,13 @@ class Brian2Liquid(Liquid):
         col[:n_in] = np.arange(n_in)
         self.inputs.col = col
         self.spike_mon.active = self.input_mon.active = self.astro_mon.active = False
-        self.count_mon.active = False
         for start in range(0, probs.shape[0], self.init_chunk):
             block = probs[start : start + self.init_chunk]
             values = np.zeros((self.init_chunk, n_in + 1))
             values[: block.shape[0], :n_in] = block
             ns = dict(self._namespace_const, stim=self._stim(values, c.init_steps))
             self.inputs.t0 = self.net.t
-            self.net.run(block.shape[0] * c.init_steps * b2.ms, namespace=ns)
+            self._run(c.init_steps, block.shape[0] * c.init_steps, ns, None)
             if callback is not None:
                 callback(start + block.shape[0])
         self.w_init_ = self.weights()
@@ -521,7 +520,6 @@ class Brian2Liquid(Liquid):
             m = block.shape[0]
             slots_used = -(-m // B)
             self.net.restore("built")
-            self._set_mode(T)
             self._use_drive(seeded)
             self._set_plasticity(eta, w_astro, c.lr_decay)
             self._set_weights(self.w_init_, as_init=True)
@@ -530,7 +528,6 @@ class Brian2Liquid(Liquid):
             self.inputs.col = np.arange(B * conn.n_input)
             record = start < n_record
             self.spike_mon.active = self.input_mon.active = self.astro_mon.active = record
-            self.count_mon.active = True
             self.inputs.t0 = 0 * b2.ms
             if seeded:
                 # step `slot * T + k` of copy b reads row slot * T + k, columns of copy b
@@ -546,9 +543,9 @@ class Brian2Liquid(Liquid):
                 padded = np.zeros((per_run, n_in))
                 padded[:m] = block
                 ns = dict(self._namespace_const, stim=self._stim(padded.reshape(slots, -1), T))
-            self.net.run(slots_used * T * b2.ms, namespace=ns)
-            cum = np.asarray(self.count_mon.count[:]).T[:slots_used]  # counts before each slot
-            cum = np.vstack([cum, np.asarray(self.liquid.count[:])[None, :]])
+            snapshots = []
+            self._run(T, slots_used * T, ns, snapshots)
+            cum = np.vstack(snapshots + [np.asarray(self.liquid.count[:])])  # before each slot, end
             per_slot = np.diff(cum, axis=0).reshape(slots_used * B, conn.n_liquid)
             counts[start : start + m] = per_slot[:m]
             if record:
