@@ -47,6 +47,39 @@ def _numba_kernels():
     fill_standard_normal(np.random.default_rng(0), np.empty(4))
 
 
+def _nalsm_liquid(n_input: int):
+    """The liquid of ``run nalsm`` with its default settings, for images of ``n_input`` pixels.
+
+    Built exactly as ``run nalsm`` builds it (same sizes: the input code reads arrays whose
+    shape is part of the compiled code), then one initialisation sample and one recorded
+    feature sample compile every code object of both phases.
+    """
+
+    def build():
+        import numpy as np
+
+        from spiking.liquid import LiquidConfig, sample_seeds
+
+        from .nalsm import NALSMConfig
+        from .nalsm_scale import LiquidSpec
+        from .parsing import parse_grid
+
+        cfg = NALSMConfig()
+        lcfg = LiquidConfig(
+            grid_shape=parse_grid(cfg.grid),
+            n_input=n_input,
+            init_steps=cfg.init_steps,
+            sample_steps=cfg.sample_steps,
+            lr_decay=cfg.lr_decay,
+        )
+        liq = LiquidSpec(lcfg, 0, "brian2", cfg.backend).build()
+        probs = np.full((1, n_input), 0.2)
+        liq.initialise(probs, eta=cfg.eta, w_astro=cfg.w_astro, seed=0)
+        liq.features(probs, eta=cfg.eta, w_astro=cfg.w_astro, n_record=1, sample_seeds=sample_seeds(0, [0]))
+
+    return build
+
+
 #: (label, builder) of each kind of network the CLI's simulations build by default.
 TARGETS = (
     ("Numba kernels (noise)", _numba_kernels),
@@ -55,6 +88,8 @@ TARGETS = (
     ("reservoir with spike inputs (run reservoir --n-inputs)", _reservoir(n_inputs=5)),
     ("reservoir with inputs and synaptic current (run whatwhen)", _reservoir(n_inputs=5, tau_syn=0.03)),
     ("reservoir driven by a current (run prediction)", _reservoir(drive=True)),
+    ("NALSM liquid, 8x8 digits (run nalsm)", _nalsm_liquid(64)),
+    ("NALSM liquid, 28x28 images (run nalsm --dataset mnist / fashion-mnist)", _nalsm_liquid(784)),
 )
 
 
