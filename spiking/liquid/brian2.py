@@ -53,10 +53,10 @@ w : 1
 w_init : 1
 reset_w : 1 (shared)
 """
-# Per neuron, at the start of the step (``groups`` slot, before the thresholder; nothing
-# changes v, rfr or x between there and the synaptic events):
+# Per neuron and step, computed for the next step at the end of each step (and by the
+# sample resets); nothing changes v, rfr, x, A or eta between there and the next step's
+# thresholder and synaptic events:
 #   sp     1 if the neuron spikes in this step (the threshold condition)
-#   jump   kernel jump 1/tau_u - e of its outgoing synapses
 #   dexc   depression of an excitatory synapse onto it: -A x_post
 #   dinh   its inhibitory counterpart: +eta x_post
 #   speta  potentiation rate if it spikes now (sp * eta, else 0)
@@ -66,7 +66,6 @@ reset_w : 1 (shared)
 # bit-identical (a + 0 == a and 1 * a == a exactly in IEEE arithmetic).
 _PER_STEP_LIQUID = (
     "sp = int(v >= v_th) * int(rfr < 0.5)\n"
-    "jump = inv_tau_u - ek\n"
     "dexc = -A_c * x\n"
     "dinh = eta_c * x\n"
     "speta = sp * eta_c\n"
@@ -75,13 +74,12 @@ _PER_STEP_LIQUID = (
 )
 _PER_STEP_INPUT = (
     "sp = int(v >= v_th) * int(rfr < 0.5)\n"
-    "jump = inv_tau_u - ek\n"
     "potq = (1 - sp) * eta_c * x\n"
 )
 # liquid -> liquid, pre spike: propagate with the current weight, then STDP (depression;
 # potentiation too if post spiked now)
 _ON_PRE_LIQUID = (
-    "Ic_post += w * jump_pre\n"
+    "Ic_post += w * (inv_tau_u - ek_pre)\n"
     "w = w + (dinh_post * inh_pre + dexc_post * (1 - inh_pre))\n"
     "w = clip_w(w + sp_post * pot_pre, lo_pre, hi_pre)\n"
 )
@@ -89,7 +87,7 @@ _ON_PRE_LIQUID = (
 _ON_POST_LIQUID = "w = clip_w(w + potq_pre, lo_pre, hi_pre)\n"
 # input -> liquid: inputs are excitatory-type with bounds [-w_max, w_max]
 _ON_PRE_INPUT = (
-    "Ic_post += w * jump_pre\n"
+    "Ic_post += w * (inv_tau_u - ek_pre)\n"
     "w = w + dexc_post\n"
     "w = clip_w(w + speta_post * x_pre, -w_max, w_max)\n"
 )
@@ -221,8 +219,8 @@ class Brian2Liquid(Liquid):
             B * n,
             neuron_eqs
             + "Ic : 1\ncount : 1\nA_c : 1 (linked)\neta_c : 1 (linked)\n"
-            + "".join(f"{v} : 1\n" for v in ("sp", "jump", "dexc", "dinh", "speta", "pot", "potq")),
-            threshold="v >= v_th and rfr < 0.5",
+            + "".join(f"{v} : 1\n" for v in ("sp", "dexc", "dinh", "speta", "pot", "potq")),
+            threshold="sp > 0.5",  # v >= v_th and rfr < 0.5, evaluated at the previous step's end
             reset="v = 0\nrfr = t_ref + 1\nek = inv_tau_u\nx += a_trace\ncount += 1",
             clock=clock,
             name="liquid",
@@ -231,8 +229,8 @@ class Brian2Liquid(Liquid):
             B * n_in,
             neuron_eqs
             + "t0 : second (shared)\ncol : integer\neta_c : 1 (linked)\n"
-            + "".join(f"{v} : 1\n" for v in ("sp", "jump", "potq")),
-            threshold="v >= v_th and rfr < 0.5",
+            + "".join(f"{v} : 1\n" for v in ("sp", "potq")),
+            threshold="sp > 0.5",  # v >= v_th and rfr < 0.5, evaluated at the previous step's end
             reset="v = 0\nrfr = t_ref + 1\nek = inv_tau_u\nx += a_trace",
             clock=clock,
             name="inputs",
