@@ -124,8 +124,11 @@ def _clip_function():
     return _CLIP_FUNCTION
 
 
-#: Synaptic-table budget of the automatic ``batch`` (bytes).
-_BATCH_BYTES = 2 * 2**20
+#: Synaptic-table budget of the automatic ``batch`` (bytes). Once the fixed cost per step
+#: had been cut, one copy of the 1000-neuron, 64-input liquid (26 239 synapses, 420 KB)
+#: ran faster than 2 or 4 copies side by side (bench_liquid, 2026-12-03: 65 vs 59 and
+#: 60 samples per CPU second), so copies are only batched for small liquids.
+_BATCH_BYTES = 2**18
 #: Budget of the per-step input drives of one ``run()`` with per-sample seeds (bytes, float64).
 _DRIVE_BYTES = 32 * 2**20
 
@@ -155,10 +158,10 @@ class Brian2Liquid(Liquid):
         Samples per ``run()`` in :meth:`initialise`.
     batch : int or None
         Liquid copies simulated side by side (capped at ``chunk``). ``None`` picks
-        as many as keep the synaptic tables of all copies within about 2 MiB
+        as many as keep the synaptic tables of all copies within 256 KiB
         (16 bytes per synapse: weight and two indices), since spike events touch
-        them at random and throughput drops once they leave the L2/L3 caches
-        (1000 neurons, 64 inputs: 4 copies). The Bernoulli
+        them at random and throughput drops once they leave the caches (1000
+        neurons: 1 copy; 100 neurons, 16 inputs: 8). The Bernoulli
         input draws depend on it, so results are reproducible for a given
         ``(seed, batch)``; with 0/1 input probabilities they do not depend on it.
 
