@@ -161,7 +161,7 @@ class Brian2Liquid(Liquid):
         as many as keep the synaptic tables of all copies within 256 KiB
         (16 bytes per synapse: weight and two indices), since spike events touch
         them at random and throughput drops once they leave the caches (1000
-        neurons: 1 copy; 100 neurons, 16 inputs: 8). The Bernoulli
+        neurons: 1 copy; 100 neurons, 16 inputs: 16). The Bernoulli
         input draws depend on it, so results are reproducible for a given
         ``(seed, batch)``; with 0/1 input probabilities they do not depend on it.
 
