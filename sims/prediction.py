@@ -84,8 +84,14 @@ class PredictionConfig:
     p_input: float = param(1.0, "spiking reservoir: probability that the input drives a neuron")
     noise: float = param(2.0, "spiking reservoir: thalamic noise of excitatory neurons, mV")
     reservoir_preset: str = param(
-        "sparse", "spiking reservoir preset", choices=("sparse", "izhikevich2003", "timing")
+        "sparse", "spiking reservoir preset", choices=("sparse", "izhikevich2003", "timing", "prediction")
     )
+    input_delay: float = param(
+        -1.0,
+        "spiking reservoir: largest per-neuron delay of the input current (negative: the preset's)",
+        unit="s",
+    )
+    recurrent_scale: float = param(1.0, "spiking reservoir: scale of the preset's recurrent weights")
     trace_taus: str = param("0.02,0.05,0.1,0.2,0.4", "readout synaptic time constants, s (round-robin)")
     esn_spectral_radius: float = param(0.9, "ESN spectral radius")
     esn_input_scale: float = param(0.5, "ESN input scale")
@@ -104,7 +110,7 @@ class PredictionConfig:
         check_int("washout", self.washout, minimum=0)
         for name in ("step", "esn_spectral_radius", "eta", "force_alpha"):
             check_positive(name, getattr(self, name))
-        for name in ("input_gain", "noise", "esn_input_scale", "ridge_alpha"):
+        for name in ("input_gain", "noise", "esn_input_scale", "ridge_alpha", "recurrent_scale"):
             check_nonnegative(name, getattr(self, name))
         check_probability("p_input", self.p_input)
         check_probability("esn_leak", self.esn_leak)
@@ -140,17 +146,26 @@ def make_task(config: PredictionConfig, rng):
     return u, {"delays": tp.delayed_targets(u, config.max_delay)}, {}
 
 
-def spiking_states(config: PredictionConfig, u, rng, progress=False):
-    from spiking.encoders import current_encode
-    from spiking.reservoir import IzhikevichReservoir, preset
-    from spiking.states import multi_tau_traces
+def reservoir_config(config: PredictionConfig):
+    """The spiking reservoir of ``config``: its preset with the run's noise, delay and weight scale."""
+    from spiking.reservoir import preset
 
-    cfg = preset(
-        config.reservoir_preset,
-        n_neurons=config.n_neurons,
+    base = preset(config.reservoir_preset, n_neurons=config.n_neurons)
+    return base.replace(
         noise_exc=config.noise,
         noise_inh=0.4 * config.noise,
+        w_exc=base.w_exc * config.recurrent_scale,
+        w_inh=base.w_inh * config.recurrent_scale,
+        input_delay=base.input_delay if config.input_delay < 0 else config.input_delay,
     )
+
+
+def spiking_states(config: PredictionConfig, u, rng, progress=False):
+    from spiking.encoders import current_encode
+    from spiking.reservoir import IzhikevichReservoir
+    from spiking.states import multi_tau_traces
+
+    cfg = reservoir_config(config)
     current, _ = current_encode(u, cfg.n_neurons, gain=config.input_gain, p_connect=config.p_input, seed=rng)
     res = IzhikevichReservoir(cfg, seed=rng, backend=config.backend)
     duration = u.size * config.step

@@ -131,6 +131,17 @@ class ReservoirConfig:
         :math:`I_s \\leftarrow I_s e^{-\\Delta t/\\tau_s}`, with
         :math:`I_s \\leftarrow I_s + w (1 - e^{-\\Delta t/\\tau_s})/h` per spike, so each PSP
         keeps the area of the instantaneous one while lasting :math:`\\sim\\tau_s` (longer memory).
+    input_delay : float
+        Largest delay (s) of the injected current. 0 (default): every neuron receives
+        :math:`I_{\\mathrm{drive},i}(t)`. > 0: neuron :math:`i` receives
+        :math:`I_{\\mathrm{drive},i}(t - \\delta_i)` with a fixed per-neuron delay
+        :math:`\\delta_i = k_i \\Delta t`, :math:`k_i \\sim U\\{0, \\dots, D\\}`,
+        :math:`D = \\mathrm{round}(\\text{input\\_delay}/\\Delta t)` (heterogeneous axonal /
+        dendritic delays of the input projection, a delay line that gives the network a memory
+        of the last :math:`D \\Delta t` of input; Appeltant et al. 2011, Nat. Commun. 2:468;
+        Izhikevich 2006, Neural Comput. 18:245). Drawn from the structure seed
+        (:meth:`IzhikevichReservoir.input_delays`); before :math:`t = \\delta_i` the neuron
+        receives the first row of the current.
     neuron : IzhikevichParams
     """
 
@@ -151,6 +162,7 @@ class ReservoirConfig:
     w_input: float = 10.0
     input_target: str = "all"
     tau_syn: float = 0.0
+    input_delay: float = 0.0
     neuron: IzhikevichParams = field(default_factory=IzhikevichParams)
 
     def __post_init__(self):
@@ -190,6 +202,7 @@ class ReservoirConfig:
                 f"tau_syn must be 0 or >= 2*dt ({2 * self.dt!r} s) for stable integration, "
                 f"got {self.tau_syn!r}"
             )
+        check_nonnegative("input_delay", self.input_delay)
         if not isinstance(self.neuron, IzhikevichParams):
             raise ValueError(f"neuron must be an IzhikevichParams, got {type(self.neuron).__name__}")
 
@@ -220,6 +233,21 @@ PRESETS: dict[str, ReservoirConfig] = {
         tau_syn=0.03,
         noise_exc=6.0,
         noise_inh=2.4,
+    ),
+    # Prediction reservoir (issue 15; scan in sims/specs/prediction_reservoir.toml): the timing
+    # network whose input current reaches each neuron after its own delay, 0..200 ms in 1 ms
+    # steps. Without the delays the states of a 10 ms-per-sample series remember about two
+    # samples whatever the recurrence (memory capacity ~2, even with recurrent weights 0); the
+    # delay line holds the last 20 samples. Used only by the injected-current path.
+    "prediction": ReservoirConfig(
+        connectivity="indegree",
+        indegree=100,
+        w_exc=2.5,
+        w_inh=5.0,
+        tau_syn=0.03,
+        noise_exc=6.0,
+        noise_inh=2.4,
+        input_delay=0.2,
     ),
 }
 
@@ -362,6 +390,17 @@ class IzhikevichReservoir:
         if self.backend != "cpp_standalone":
             self._build_runtime()
 
+    def input_delays(self) -> np.ndarray:
+        """Per-neuron delays (s) of the injected current, shape ``(n_neurons,)`` (see ``input_delay``).
+
+        :math:`\\delta_i = k_i \\Delta t`, :math:`k_i` uniform on ``0..round(input_delay / dt)``,
+        drawn from ``numpy.random.default_rng([structure_seed, 1])``: fixed by the seed.
+        """
+        cfg = self.config
+        max_steps = int(round(cfg.input_delay / cfg.dt))
+        rng = np.random.default_rng([self.structure_seed, 1])
+        return rng.integers(0, max_steps + 1, cfg.n_neurons) * cfg.dt
+
     # -- model -------------------------------------------------------------
     def _create_objects(self, input_spikes: SpikeTrains | None = None, drive_dt: float | None = None):
         """Create the Brian2 objects (structure drawn from Brian2's RNG, already seeded)."""
@@ -370,7 +409,11 @@ class IzhikevichReservoir:
         cfg = self.config
         n = cfg.n_neurons
         eqs = IZHIKEVICH_EQS
-        if drive_dt is not None:
+        delayed = drive_dt is not None and cfg.input_delay > 0
+        if delayed:
+            # TimedArray clips t - input_delay < 0 to its first row
+            eqs = eqs.replace("I_drive : 1", "I_drive = drive(t - input_delay, i) : 1\ninput_delay : second (constant)")
+        elif drive_dt is not None:
             eqs = eqs.replace("I_drive : 1", "I_drive = drive(t, i) : 1")
         # A spike adds w (mV) to the next step's input; scaled by 1/h so it moves v by ~w.
         on_pre = "I_syn_post += w*syn_gain"
@@ -438,6 +481,8 @@ class IzhikevichReservoir:
         G.sigma_noise = "int(is_exc)*noise_exc + (1 - int(is_exc))*noise_inh"
         G.v = "v_init"
         G.u = "b*v"
+        if delayed:  # drawn by NumPy, so Brian2's structure stream is that of the undelayed network
+            G.input_delay = self.input_delays() * b2.second
         objects = [G]
         if not same_period:
             # Noise held for noise_period: a separate draw every period (Brian2's randn()).
