@@ -374,7 +374,7 @@ def output_names(config: PredictionConfig) -> tuple[str, ...]:
     for r in res:
         names += [f"{r}_reservoir_s", f"{r}_readout_s"]
     if "spiking" in res:
-        names.append("spiking_build_s")
+        names += ["spiking_build_s", "spiking_mean_rate_exc_hz"]
     if config.task == "memory-capacity":
         names += ["memory_capacity", "memory_capacity_by_reservoir"]
         names += ["esn_memory_capacity"] if "esn" in res else []
@@ -409,6 +409,7 @@ def run_prediction(config: PredictionConfig, *, seed: int, out=None, progress: b
         build_s = info.pop("build_s")
         results["spiking"].update(info)
         timings["spiking_build_s"] = build_s
+        timings["spiking_mean_rate_exc_hz"] = info["mean_rate_exc_hz"]
         timings["spiking_reservoir_s"] = t1 - t0 - build_s
         timings["spiking_readout_s"] = time.perf_counter() - t1
     if config.reservoir in ("all", "both", "esn"):
