@@ -412,7 +412,8 @@ class IzhikevichReservoir:
         delayed = drive_dt is not None and cfg.input_delay > 0
         if delayed:
             # TimedArray clips t - input_delay < 0 to its first row
-            eqs = eqs.replace("I_drive : 1", "I_drive = drive(t - input_delay, i) : 1\ninput_delay : second (constant)")
+            delayed_drive = "I_drive = drive(t - input_delay, i) : 1\ninput_delay : second (constant)"
+            eqs = eqs.replace("I_drive : 1", delayed_drive)
         elif drive_dt is not None:
             eqs = eqs.replace("I_drive : 1", "I_drive = drive(t, i) : 1")
         # A spike adds w (mV) to the next step's input; scaled by 1/h so it moves v by ~w.
