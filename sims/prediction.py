@@ -91,6 +91,9 @@ class PredictionConfig:
         "spiking reservoir: largest per-neuron delay of the input current (negative: the preset's)",
         unit="s",
     )
+    input_taps: int = param(
+        0, "spiking reservoir: delayed copies of the input current per neuron (0: the preset's)"
+    )
     recurrent_scale: float = param(1.0, "spiking reservoir: scale of the preset's recurrent weights")
     trace_taus: str = param("0.02,0.05,0.1,0.2,0.4", "readout synaptic time constants, s (round-robin)")
     esn_spectral_radius: float = param(0.9, "ESN spectral radius")
@@ -108,6 +111,7 @@ class PredictionConfig:
         for name in ("n_neurons", "n_train", "n_test", "horizon", "max_delay"):
             check_int(name, getattr(self, name))
         check_int("washout", self.washout, minimum=0)
+        check_int("input_taps", self.input_taps, minimum=0)
         for name in ("step", "esn_spectral_radius", "eta", "force_alpha"):
             check_positive(name, getattr(self, name))
         for name in ("input_gain", "noise", "esn_input_scale", "ridge_alpha", "recurrent_scale"):
@@ -157,6 +161,7 @@ def reservoir_config(config: PredictionConfig):
         w_exc=base.w_exc * config.recurrent_scale,
         w_inh=base.w_inh * config.recurrent_scale,
         input_delay=base.input_delay if config.input_delay < 0 else config.input_delay,
+        input_taps=config.input_taps or base.input_taps,
     )
 
 

@@ -140,8 +140,16 @@ class ReservoirConfig:
         dendritic delays of the input projection, a delay line that gives the network a memory
         of the last :math:`D \\Delta t` of input; Appeltant et al. 2011, Nat. Commun. 2:468;
         Izhikevich 2006, Neural Comput. 18:245). Drawn from the structure seed
-        (:meth:`IzhikevichReservoir.input_delays`); before :math:`t = \\delta_i` the neuron
+        (:meth:`IzhikevichReservoir.input_taps`); before :math:`t = \\delta_i` the neuron
         receives the first row of the current.
+    input_taps : int
+        Delayed copies of its input current that each neuron receives (needs
+        ``input_delay > 0`` when > 1): :math:`I_i(t) = \\sum_{k<K} g_{ik}\\, I_{\\mathrm{drive},i}(t -
+        \\delta_{ik})` with independent delays :math:`\\delta_{ik}` as above and gains
+        :math:`g_{ik} = \\gamma_{ik} / \\lVert\\gamma_i\\rVert`, :math:`\\gamma_{i0} = 1`,
+        :math:`\\gamma_{ik} \\sim U(-1, 1)` (the taps share the neuron's input weight, so the
+        drive's power is that of one tap). One neuron then mixes the input at two times, and
+        its nonlinear response holds products such as :math:`u(t - d_1) u(t - d_2)` (NARMA needs them).
     neuron : IzhikevichParams
     """
 
@@ -163,6 +171,7 @@ class ReservoirConfig:
     input_target: str = "all"
     tau_syn: float = 0.0
     input_delay: float = 0.0
+    input_taps: int = 1
     neuron: IzhikevichParams = field(default_factory=IzhikevichParams)
 
     def __post_init__(self):
@@ -203,6 +212,11 @@ class ReservoirConfig:
                 f"got {self.tau_syn!r}"
             )
         check_nonnegative("input_delay", self.input_delay)
+        check_int("input_taps", self.input_taps, minimum=1)
+        if self.input_taps > 1 and self.input_delay == 0:
+            raise ValueError(
+                f"input_taps = {self.input_taps} needs input_delay > 0 (taps differ by their delays)"
+            )
         if not isinstance(self.neuron, IzhikevichParams):
             raise ValueError(f"neuron must be an IzhikevichParams, got {type(self.neuron).__name__}")
 
@@ -390,16 +404,20 @@ class IzhikevichReservoir:
         if self.backend != "cpp_standalone":
             self._build_runtime()
 
-    def input_delays(self) -> np.ndarray:
-        """Per-neuron delays (s) of the injected current, shape ``(n_neurons,)`` (see ``input_delay``).
+    def input_taps(self) -> tuple[np.ndarray, np.ndarray]:
+        """Delays (s) and gains of the injected current's taps, each shape ``(n_neurons, input_taps)``.
 
-        :math:`\\delta_i = k_i \\Delta t`, :math:`k_i` uniform on ``0..round(input_delay / dt)``,
-        drawn from ``numpy.random.default_rng([structure_seed, 1])``: fixed by the seed.
+        :math:`\\delta_{ik} = m_{ik} \\Delta t`, :math:`m_{ik}` uniform on ``0..round(input_delay / dt)``,
+        gains :math:`g_{ik}` as in :class:`ReservoirConfig` (all 1 for one tap); drawn from
+        ``numpy.random.default_rng([structure_seed, 1])``: fixed by the seed.
         """
         cfg = self.config
         max_steps = int(round(cfg.input_delay / cfg.dt))
         rng = np.random.default_rng([self.structure_seed, 1])
-        return rng.integers(0, max_steps + 1, cfg.n_neurons) * cfg.dt
+        delays = rng.integers(0, max_steps + 1, (cfg.n_neurons, cfg.input_taps)) * cfg.dt
+        gains = rng.uniform(-1.0, 1.0, (cfg.n_neurons, cfg.input_taps))
+        gains[:, 0] = 1.0
+        return delays, gains / np.linalg.norm(gains, axis=1, keepdims=True)
 
     # -- model -------------------------------------------------------------
     def _create_objects(self, input_spikes: SpikeTrains | None = None, drive_dt: float | None = None):
@@ -411,9 +429,13 @@ class IzhikevichReservoir:
         eqs = IZHIKEVICH_EQS
         delayed = drive_dt is not None and cfg.input_delay > 0
         if delayed:
-            # TimedArray clips t - input_delay < 0 to its first row
-            delayed_drive = "I_drive = drive(t - input_delay, i) : 1\ninput_delay : second (constant)"
-            eqs = eqs.replace("I_drive : 1", delayed_drive)
+            # tap k: gain g_k, delay d_k; TimedArray clips t - d_k < 0 to its first row
+            taps = " + ".join(f"tap_gain_{k}*drive(t - tap_delay_{k}, i)" for k in range(cfg.input_taps))
+            consts = "".join(
+                f"tap_delay_{k} : second (constant)\ntap_gain_{k} : 1 (constant)\n"
+                for k in range(cfg.input_taps)
+            )
+            eqs = eqs.replace("I_drive : 1", f"I_drive = {taps} : 1\n{consts}")
         elif drive_dt is not None:
             eqs = eqs.replace("I_drive : 1", "I_drive = drive(t, i) : 1")
         # A spike adds w (mV) to the next step's input; scaled by 1/h so it moves v by ~w.
@@ -483,7 +505,10 @@ class IzhikevichReservoir:
         G.v = "v_init"
         G.u = "b*v"
         if delayed:  # drawn by NumPy, so Brian2's structure stream is that of the undelayed network
-            G.input_delay = self.input_delays() * b2.second
+            delays, gains = self.input_taps()
+            for k in range(cfg.input_taps):
+                setattr(G, f"tap_delay_{k}", delays[:, k] * b2.second)
+                setattr(G, f"tap_gain_{k}", gains[:, k])
         objects = [G]
         if not same_period:
             # Noise held for noise_period: a separate draw every period (Brian2's randn()).
