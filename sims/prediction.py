@@ -95,7 +95,11 @@ class PredictionConfig:
         0, "spiking reservoir: delayed copies of the input current per neuron (0: the preset's)"
     )
     recurrent_scale: float = param(1.0, "spiking reservoir: scale of the preset's recurrent weights")
-    trace_taus: str = param("0.02,0.05,0.1,0.2,0.4", "readout synaptic time constants, s (round-robin)")
+    trace_taus: str = param(
+        "preset",
+        "readout synaptic time constants, s (round-robin); 'preset': 0.01,0.02,0.05 for the "
+        "prediction preset (its delay lines hold the memory), 0.02,0.05,0.1,0.2,0.4 otherwise",
+    )
     esn_spectral_radius: float = param(0.9, "ESN spectral radius")
     esn_input_scale: float = param(0.5, "ESN input scale")
     esn_leak: float = param(1.0, "ESN leak rate")
@@ -118,7 +122,7 @@ class PredictionConfig:
             check_nonnegative(name, getattr(self, name))
         check_probability("p_input", self.p_input)
         check_probability("esn_leak", self.esn_leak)
-        parse_taus(self.trace_taus)
+        self.taus()
         if self.reservoir != "esn":
             n = self.washout + self.n_train + self.n_test
             check_steps(
@@ -128,6 +132,19 @@ class PredictionConfig:
             raise ValueError(f"max_delay ({self.max_delay}) must be smaller than n_train ({self.n_train})")
         if self.task == "mackey-glass" and self.horizon >= self.n_test:
             raise ValueError(f"horizon ({self.horizon}) must be smaller than n_test ({self.n_test})")
+
+    def taus(self) -> tuple[float, ...]:
+        """The readout trace time constants (s): ``trace_taus``, or the preset's for ``'preset'``."""
+        spec = self.trace_taus
+        if spec == "preset":
+            spec = PRESET_TRACE_TAUS.get(self.reservoir_preset, DEFAULT_TRACE_TAUS)
+        return parse_taus(spec)
+
+
+#: Readout trace time constants by preset (``trace_taus = 'preset'``); measured in
+#: sims/specs/prediction_reservoir.toml: with input delay lines, short traces read each delay best.
+DEFAULT_TRACE_TAUS = "0.02,0.05,0.1,0.2,0.4"
+PRESET_TRACE_TAUS = {"prediction": "0.01,0.02,0.05"}
 
 
 # ----------------------------------------------------------------------------- data
@@ -177,9 +194,7 @@ def spiking_states(config: PredictionConfig, u, rng, progress=False):
     run = res.run(duration, input_current=current, current_dt=config.step, progress=progress)
     build_s = res.last_timing_["build_s"]  # code generation inside the run
     sample_t = (np.arange(u.size) + 1) * config.step * (1 - 1e-9)
-    X = multi_tau_traces(
-        run.spikes.indices, run.spikes.times, cfg.n_neurons, sample_t, parse_taus(config.trace_taus)
-    )
+    X = multi_tau_traces(run.spikes.indices, run.spikes.times, cfg.n_neurons, sample_t, config.taus())
     return X, {"mean_rate_exc_hz": run.mean_rate("exc"), "simulated_s": duration, "build_s": build_s}
 
 

@@ -248,11 +248,13 @@ PRESETS: dict[str, ReservoirConfig] = {
         noise_exc=6.0,
         noise_inh=2.4,
     ),
-    # Prediction reservoir (issue 15; scan in sims/specs/prediction_reservoir.toml): the timing
-    # network whose input current reaches each neuron after its own delay, 0..200 ms in 1 ms
-    # steps. Without the delays the states of a 10 ms-per-sample series remember about two
-    # samples whatever the recurrence (memory capacity ~2, even with recurrent weights 0); the
-    # delay line holds the last 20 samples. Used only by the injected-current path.
+    # Prediction reservoir (issue 15; scans sims/specs/prediction_reservoir.toml and
+    # prediction_taps.toml): the timing network whose input current reaches each neuron three
+    # times, after three delays of 0..150 ms (1 ms steps) with gains sharing its input weight.
+    # Without delays the states of a 10 ms-per-sample series remember about two samples whatever
+    # the recurrence (memory capacity ~2, also with recurrent weights 0); the delay lines hold
+    # the last 15 samples, and a neuron's response to three input times holds their products
+    # (NARMA10). Acts on the injected-current path only (not on spike inputs).
     "prediction": ReservoirConfig(
         connectivity="indegree",
         indegree=100,
@@ -261,7 +263,8 @@ PRESETS: dict[str, ReservoirConfig] = {
         tau_syn=0.03,
         noise_exc=6.0,
         noise_inh=2.4,
-        input_delay=0.2,
+        input_delay=0.15,
+        input_taps=3,
     ),
 }
 

@@ -246,8 +246,8 @@ def test_frozen_noise_makes_trials_repeat():
 
 
 def test_input_delays_are_fixed_per_seed_whole_steps_in_range():
-    cfg = preset("prediction", n_neurons=200)
-    assert cfg.input_delay == pytest.approx(0.2)
+    assert (preset("prediction").input_delay, preset("prediction").input_taps) == (0.15, 3)
+    cfg = preset("prediction", n_neurons=200, input_delay=0.2, input_taps=1)
     a, b = IzhikevichReservoir(cfg, seed=3), IzhikevichReservoir(cfg, seed=3)
     d, g = a.input_taps()
     np.testing.assert_array_equal(d, b.input_taps()[0])
