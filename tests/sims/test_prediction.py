@@ -125,8 +125,9 @@ def _assert_declared(name, params, summary):
 def test_prediction_preset_remembers_what_the_timing_preset_forgets():
     """Issue 15: 200 neurons, 10 ms per sample, 400 training samples, delays 1-20.
 
-    Measured (seed 0): timing preset MC 1.0, prediction preset (three input taps, delays
-    0-150 ms) MEASURE. A network whose memory comes from the recurrence alone stays
+    Measured (seed 0 / 1): timing preset MC 1.0 / 1.6; prediction preset (three input taps,
+    delays 0-150 ms) 11.4 / 12.0; the prediction preset without delays 1.2 (seed 0). A network
+    whose memory comes from the recurrence alone stays
     near 2 at any size (docs/results.rst, "Prediction reservoir").
     """
     small = {
@@ -144,5 +145,6 @@ def test_prediction_preset_remembers_what_the_timing_preset_forgets():
     }
     assert mc["timing"] < 3.0 and mc["prediction"] > 6.0
     # the delays, not the rest of the preset: the prediction preset without them forgets too
-    no_delay = execute("prediction", {**small, "reservoir_preset": "prediction", "input_delay": 0.0, "input_taps": 1}, seed=0)
+    no_delay = {**small, "reservoir_preset": "prediction", "input_delay": 0.0, "input_taps": 1}
+    no_delay = execute("prediction", no_delay, seed=0)
     assert no_delay["memory_capacity"] < 3.0
