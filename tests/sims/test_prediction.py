@@ -68,6 +68,24 @@ def test_bad_input():
         execute("prediction", {"task": "lorenz"}, seed=0)
     with pytest.raises(ValueError, match="max_delay"):
         execute("prediction", {"task": "memory-capacity", "n_train": 10, "max_delay": 40}, seed=0)
+    with pytest.raises(ValueError, match="input_taps = 3 needs input_delay > 0"):
+        execute("prediction", {"reservoir_preset": "prediction", "input_delay": 0.0}, seed=0)
+    with pytest.raises(ValueError, match="recurrent_scale"):
+        execute("prediction", {"recurrent_scale": -1.0}, seed=0)
+
+
+def test_reservoir_config_takes_the_preset_and_the_run_overrides():
+    from sims.prediction import PredictionConfig, reservoir_config
+
+    cfg = reservoir_config(PredictionConfig(reservoir_preset="prediction", n_neurons=100))
+    assert (cfg.input_delay, cfg.input_taps, cfg.noise_exc, cfg.n_neurons) == (0.15, 3, 2.0, 100)
+    cfg = reservoir_config(
+        PredictionConfig(reservoir_preset="timing", input_delay=0.1, input_taps=2, recurrent_scale=0.5)
+    )
+    assert (cfg.input_delay, cfg.input_taps, cfg.w_exc, cfg.w_inh) == (0.1, 2, 1.25, 2.5)
+    assert PredictionConfig(reservoir_preset="prediction").taus() == (0.01, 0.02, 0.05)
+    assert PredictionConfig(reservoir_preset="timing").taus() == (0.02, 0.05, 0.1, 0.2, 0.4)
+    assert PredictionConfig(reservoir_preset="prediction", trace_taus="0.1").taus() == (0.1,)
 
 
 def test_ridge_penalty_selection_prefers_regularisation_on_noisy_features():
