@@ -63,12 +63,13 @@ from plasticity_rules.validation import (
 )
 
 from . import engine
-from .encoders import SpikeTrains
+from .encoders import SpikeTrains, delay_taps
 from .neurons import (
     IZHIKEVICH_EQS,
     IZHIKEVICH_THRESHOLD,
     IzhikevichParams,
     IzhikevichScheme,
+    delayed_drive_equations,
     izhikevich_namespace,
 )
 from .noise import NoiseStream, generator_randn
@@ -132,24 +133,12 @@ class ReservoirConfig:
         :math:`I_s \\leftarrow I_s + w (1 - e^{-\\Delta t/\\tau_s})/h` per spike, so each PSP
         keeps the area of the instantaneous one while lasting :math:`\\sim\\tau_s` (longer memory).
     input_delay : float
-        Largest delay (s) of the injected current. 0 (default): every neuron receives
-        :math:`I_{\\mathrm{drive},i}(t)`. > 0: neuron :math:`i` receives
-        :math:`I_{\\mathrm{drive},i}(t - \\delta_i)` with a fixed per-neuron delay
-        :math:`\\delta_i = k_i \\Delta t`, :math:`k_i \\sim U\\{0, \\dots, D\\}`,
-        :math:`D = \\mathrm{round}(\\text{input\\_delay}/\\Delta t)` (heterogeneous axonal /
-        dendritic delays of the input projection, a delay line that gives the network a memory
-        of the last :math:`D \\Delta t` of input; Appeltant et al. 2011, Nat. Commun. 2:468;
-        Izhikevich 2006, Neural Comput. 18:245). Drawn from the structure seed
-        (:meth:`IzhikevichReservoir.input_taps`); before :math:`t = \\delta_i` the neuron
-        receives the first row of the current.
+        Largest delay (s) of the injected current; 0 (default): none. > 0: neuron :math:`i`
+        receives :math:`\\sum_{k<K} g_{ik} I_{\\mathrm{drive},i}(t - \\delta_{ik})`, fixed delays
+        and gains drawn from the structure seed (:func:`spiking.encoders.delay_taps`): delay
+        lines in the input projection, a memory of the last ``input_delay`` of input.
     input_taps : int
-        Delayed copies of its input current that each neuron receives (needs
-        ``input_delay > 0`` when > 1): :math:`I_i(t) = \\sum_{k<K} g_{ik}\\, I_{\\mathrm{drive},i}(t -
-        \\delta_{ik})` with independent delays :math:`\\delta_{ik}` as above and gains
-        :math:`g_{ik} = \\gamma_{ik} / \\lVert\\gamma_i\\rVert`, :math:`\\gamma_{i0} = 1`,
-        :math:`\\gamma_{ik} \\sim U(-1, 1)` (the taps share the neuron's input weight, so the
-        drive's power is that of one tap). One neuron then mixes the input at two times, and
-        its nonlinear response holds products such as :math:`u(t - d_1) u(t - d_2)` (NARMA needs them).
+        :math:`K`, delayed copies of its input current per neuron (> 1 needs ``input_delay > 0``).
     neuron : IzhikevichParams
     """
 
@@ -408,19 +397,11 @@ class IzhikevichReservoir:
             self._build_runtime()
 
     def input_taps(self) -> tuple[np.ndarray, np.ndarray]:
-        """Delays (s) and gains of the injected current's taps, each shape ``(n_neurons, input_taps)``.
-
-        :math:`\\delta_{ik} = m_{ik} \\Delta t`, :math:`m_{ik}` uniform on ``0..round(input_delay / dt)``,
-        gains :math:`g_{ik}` as in :class:`ReservoirConfig` (all 1 for one tap); drawn from
-        ``numpy.random.default_rng([structure_seed, 1])``: fixed by the seed.
-        """
+        """Delays (s) and gains of the injected current's taps (:func:`spiking.encoders.delay_taps`),
+        each ``(n_neurons, input_taps)``, drawn from ``default_rng([structure_seed, 1])``."""
         cfg = self.config
-        max_steps = int(round(cfg.input_delay / cfg.dt))
         rng = np.random.default_rng([self.structure_seed, 1])
-        delays = rng.integers(0, max_steps + 1, (cfg.n_neurons, cfg.input_taps)) * cfg.dt
-        gains = rng.uniform(-1.0, 1.0, (cfg.n_neurons, cfg.input_taps))
-        gains[:, 0] = 1.0
-        return delays, gains / np.linalg.norm(gains, axis=1, keepdims=True)
+        return delay_taps(cfg.n_neurons, cfg.input_delay, cfg.dt, cfg.input_taps, seed=rng)
 
     # -- model -------------------------------------------------------------
     def _create_objects(self, input_spikes: SpikeTrains | None = None, drive_dt: float | None = None):
@@ -432,13 +413,7 @@ class IzhikevichReservoir:
         eqs = IZHIKEVICH_EQS
         delayed = drive_dt is not None and cfg.input_delay > 0
         if delayed:
-            # tap k: gain g_k, delay d_k; TimedArray clips t - d_k < 0 to its first row
-            taps = " + ".join(f"tap_gain_{k}*drive(t - tap_delay_{k}, i)" for k in range(cfg.input_taps))
-            consts = "".join(
-                f"tap_delay_{k} : second (constant)\ntap_gain_{k} : 1 (constant)\n"
-                for k in range(cfg.input_taps)
-            )
-            eqs = eqs.replace("I_drive : 1", f"I_drive = {taps} : 1\n{consts}")
+            eqs = eqs.replace("I_drive : 1", delayed_drive_equations(cfg.input_taps))
         elif drive_dt is not None:
             eqs = eqs.replace("I_drive : 1", "I_drive = drive(t, i) : 1")
         # A spike adds w (mV) to the next step's input; scaled by 1/h so it moves v by ~w.
