@@ -20,12 +20,14 @@ Cost per step (what made it 1.7x slower than the Numba twin, and what it does no
 runtime mode pays a fixed Python cost per code object and step, and the synaptic
 event loops dominate at 784 inputs. So (1) every factor of the STDP update that
 depends on one neuron only is computed once per neuron and step, in the step's last
-update, and the event loops read 4-6 values per event instead of 11; (2) the weight
+update, and the input synapses' event loops (most of the events at 784 inputs) read 5
+values per event instead of 11; (2) the weight
 clip is a ``noexcept`` Cython function (Brian2's ``clip`` makes Cython call
 ``PyErr_Occurred()`` after every event); (3) the network runs on one clock: the
 per-sample resets run from a Python operation every ``T`` steps instead of on clocks
 of their own, which made Brian2 search the next clock every step; (4) the groups
-have no refractory period and no differential equations, so no state updater runs;
+have no differential equations and no Brian2 refractoriness (the model's own counter
+``rfr`` does it), so their state updaters are switched off;
 (5) the astrocyte's spike counts are read from the thresholders' spike lists (one
 Python call) instead of two compiled summed variables over all neurons.
 """
@@ -45,9 +47,8 @@ __all__ = ["Brian2Liquid"]
 # Sign and bounds depend only on the presynaptic neuron, so they are per-neuron
 # constants of the source group (``inh``, ``lo``, ``hi``): per-synapse copies
 # tripled the memory every spike event touches. Every factor of the STDP update
-# that depends on one neuron only is computed once per neuron and step (``_PER_STEP``)
-# instead of once per synaptic event: the event loops, which dominate the run
-# time, then read 4-6 values per event instead of 11.
+# that depends on one neuron only is computed once per neuron and step (``_PER_STEP_*``)
+# instead of once per synaptic event.
 _SYN_MODEL = """
 w : 1
 w_init : 1
