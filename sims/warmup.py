@@ -14,7 +14,7 @@ from __future__ import annotations
 import sys
 import time
 
-__all__ = ["warmup", "add_parser", "TARGETS"]
+__all__ = ["warmup", "add_parser", "TARGETS", "nalsm_liquid_config"]
 
 
 def _reservoir(**overrides):
@@ -47,35 +47,36 @@ def _numba_kernels():
     fill_standard_normal(np.random.default_rng(0), np.empty(4))
 
 
-def _nalsm_liquid(n_input: int):
-    """The liquid of ``run nalsm`` with its default settings, for images of ``n_input`` pixels.
+def nalsm_liquid_config(n_input: int):
+    """The liquid configuration ``run nalsm`` builds by default for images of ``n_input`` pixels.
 
-    Built exactly as ``run nalsm`` builds it (same sizes: the input code reads arrays whose
-    shape is part of the compiled code), then one initialisation sample and one recorded
-    feature sample compile every code object of both phases.
+    Its defaults are :class:`spiking.liquid.LiquidConfig`'s (1000 neurons, 20 ms
+    initialisation and 250 ms feature samples, decay 0.99); ``tests/sims/test_warmup.py``
+    checks that they match the simulation's.
+    """
+    from spiking.liquid import LiquidConfig
+
+    return LiquidConfig(n_input=n_input)
+
+
+def _nalsm_liquid(n_input: int):
+    """Build the default liquid of ``run nalsm`` for images of ``n_input`` pixels.
+
+    Built as ``run nalsm`` builds it (same sizes: the input code reads arrays whose shape
+    is part of the compiled code), then one initialisation sample and one recorded
+    feature sample compile every code object of both phases. Plasticity values are
+    group variables, not part of the code.
     """
 
     def build():
         import numpy as np
 
-        from spiking.liquid import LiquidConfig, sample_seeds
+        from spiking.liquid import Brian2Liquid, sample_seeds
 
-        from .nalsm import NALSMConfig
-        from .nalsm_scale import LiquidSpec
-        from .parsing import parse_grid
-
-        cfg = NALSMConfig()
-        lcfg = LiquidConfig(
-            grid_shape=parse_grid(cfg.grid),
-            n_input=n_input,
-            init_steps=cfg.init_steps,
-            sample_steps=cfg.sample_steps,
-            lr_decay=cfg.lr_decay,
-        )
-        liq = LiquidSpec(lcfg, 0, "brian2", cfg.backend).build()
+        liq = Brian2Liquid(nalsm_liquid_config(n_input), seed=0)
         probs = np.full((1, n_input), 0.2)
-        liq.initialise(probs, eta=cfg.eta, w_astro=cfg.w_astro, seed=0)
-        liq.features(probs, eta=cfg.eta, w_astro=cfg.w_astro, n_record=1, sample_seeds=sample_seeds(0, [0]))
+        liq.initialise(probs, eta=0.15, w_astro=0.01, seed=0)
+        liq.features(probs, eta=0.15, w_astro=0.01, n_record=1, sample_seeds=sample_seeds(0, [0]))
 
     return build
 
