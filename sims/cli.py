@@ -156,11 +156,18 @@ def _first_line(exc: BaseException) -> str:
     return ""
 
 
-def build_parser(only: str | None = None) -> argparse.ArgumentParser:
-    """The ``neuroplast`` parser; with ``only``, ``run`` offers just that simulation.
+#: ``build_parser(only=COMMANDS_ONLY)``: the other commands, ``run`` without its simulations.
+COMMANDS_ONLY = ""
 
-    ``neuroplast run NAME ...`` parses with ``build_parser(NAME)``: it imports the module of
-    ``NAME`` alone, not every simulation, the scan and their libraries (see :func:`main`).
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The ``neuroplast`` parser; with ``only``, a part of it that parses the same command lines.
+
+    ``neuroplast run NAME ...`` parses with ``build_parser(NAME)``: ``run`` offers that
+    simulation alone, whose module is the only one imported (not every simulation, the
+    scan and their libraries). Other commands (``scan``, ``warmup``) parse with
+    ``build_parser(COMMANDS_ONLY)``: no simulation module is imported for the parser.
+    ``build_parser()`` is the whole command line (help, documentation).
     """
     from importlib.metadata import PackageNotFoundError, version
 
@@ -179,11 +186,12 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     run_p = sub.add_parser("run", help="run one simulation and write its summary and plots")
     run_sub = run_p.add_subparsers(dest="sim", metavar="SIMULATION", parser_class=_Parser)
     run_sub.required = True
-    if only is not None:
+    if only:
         _add_sim_parser(run_sub, registry.get(only))
         return parser
-    for name in registry.names():
-        _add_sim_parser(run_sub, registry.get(name))
+    if only is None:
+        for name in registry.names():
+            _add_sim_parser(run_sub, registry.get(name))
     for mod in _EXTRA_COMMANDS:
         try:
             importlib.import_module(mod).add_parser(sub)
@@ -193,16 +201,18 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
-def _single_run(argv) -> str | None:
-    """``NAME`` when ``argv`` is ``run NAME ...`` for a simulation found in the sources."""
+def _parser_part(argv) -> str | None:
+    """The ``only`` of :func:`build_parser` that parses ``argv`` as the whole parser would."""
     if len(argv) >= 2 and argv[0] == "run" and not argv[1].startswith("-"):
         return argv[1] if registry.module_of(argv[1]) is not None else None
+    if argv and argv[0] not in ("run",) and not argv[0].startswith("-"):
+        return COMMANDS_ONLY  # scan, warmup, ... or a typo, which the smaller parser reports alike
     return None
 
 
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    parser = build_parser(_single_run(argv))
+    parser = build_parser(_parser_part(argv))
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
