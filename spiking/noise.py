@@ -13,8 +13,7 @@ bit generator through a function pointer per draw) until the stream has drawn
 values. Importing Numba and loading the kernel from its cache costs 0.5-0.9 s per
 process here, more than NumPy spends on the 10^7 draws of a 10 s run at 1000
 neurons, so short runs never load it and long ones switch once it pays off. The
-stream is
-consumed in the order the code asks for it (neuron ``0 .. n-1`` within a step,
+stream is consumed in the order the code asks for it (neuron ``0 .. n-1`` within a step,
 step after step), which is exactly the order of a loop like
 
 .. code-block:: python
@@ -45,10 +44,14 @@ __all__ = ["NoiseStream", "generator_randn", "fill_reference", "BUFFER_SIZE", "N
 #: Python call per refill is negligible and the buffer stays in cache.
 BUFFER_SIZE = 1 << 16
 
-#: Deviates a stream draws with NumPy before it switches to the Numba kernel:
-#: 2^25 (3.4e7, ~0.7 s of NumPy draws here), about where the ~14 ns saved per draw
-#: repays loading Numba (0.5-0.9 s). Earlier when the kernel is already loaded.
-NUMBA_AFTER = 1 << 25
+#: Deviates a stream draws with NumPy before it switches to the Numba kernel: 2^24
+#: (1.7e7, ~0.35 s of NumPy draws here). Loading Numba (0.5-0.9 s) is repaid by the
+#: ~14 ns saved per draw after 3.5-6e7 draws; switching at half that bounds what a
+#: process loses either way (the README's 10 s run at 1000 neurons, 1e7 draws, never
+#: loads Numba) and lets a long-lived process (many trials, a benchmark's repeated
+#: runs, 10k neurons) reach the kernel's speed within its first 1.7e7 draws. At once
+#: when the kernel is already loaded.
+NUMBA_AFTER = 1 << 24
 
 
 def fill_reference(rng: np.random.Generator, out: np.ndarray) -> None:
