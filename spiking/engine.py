@@ -123,11 +123,13 @@ def import_brian2():
     import here, for names the simulations never use. Both imports are guarded by
     ``except ImportError`` in Brian2 (it then imports the NumPy part of pylab
     itself), so ``pylab`` and ``matplotlib`` are hidden during this first import
-    only; plotting code imports Matplotlib normally afterwards.
+    only; plotting code imports Matplotlib normally afterwards. ``brian2.tests``
+    likewise imports pytest (0.08 s here) only to run Brian2's own test suite, and
+    does without it on ``ImportError``: it is hidden too unless already imported.
     """
     if "brian2" in sys.modules:
         return sys.modules["brian2"]
-    hidden = [m for m in ("pylab", "matplotlib") if m not in sys.modules]
+    hidden = [m for m in ("pylab", "matplotlib", "pytest") if m not in sys.modules]
     for m in hidden:
         sys.modules[m] = None  # makes "import m" raise ImportError
     try:
