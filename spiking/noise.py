@@ -9,7 +9,7 @@ compiled code reads one value per call. The blocks are drawn by
 ``Generator.standard_normal(out=...)`` (about 20 ns per draw here: NumPy calls the
 bit generator through a function pointer per draw) until the stream has drawn
 :data:`NUMBA_AFTER` deviates, then by a Numba kernel
-(:func:`fill_standard_normal`, about 6.5 ns per draw) that gives bit-identical
+(``fill_standard_normal`` in ``spiking._noise_kernel``, about 6.5 ns per draw) that gives bit-identical
 values. Importing Numba and loading the kernel from its cache costs 0.5-0.9 s per
 process here, more than NumPy spends on the 10^7 draws of a 10 s run at 1000
 neurons, so short runs never load it and long ones switch once it pays off. The
@@ -55,7 +55,7 @@ NUMBA_AFTER = 1 << 24
 
 
 def fill_reference(rng: np.random.Generator, out: np.ndarray) -> None:
-    """NumPy reference of :func:`fill_standard_normal`: ``rng.standard_normal(out=out)``.
+    """NumPy reference of the Numba kernel ``fill_standard_normal``: ``rng.standard_normal(out=out)``.
 
     ``out`` (1-D float64) receives :math:`\\xi_k \\sim \\mathcal{N}(0, 1)`, drawn by NumPy's
     ziggurat method (Marsaglia & Tsang 2000) from ``rng``'s bit generator, which advances.
