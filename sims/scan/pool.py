@@ -8,7 +8,9 @@ seconds to start and stop. A process pool has one worker per core and nothing
 else: workers share this machine's compile caches (Brian2 locks each module
 while compiling it; Numba writes its cache files atomically), each is limited
 to one BLAS/OpenMP thread so two workers do not oversubscribe two cores, and
-each worker keeps what it imported and built between points. Dask remains the
+each worker keeps what it imported and built between points; the simulation's
+module and Brian2 are imported before the workers are forked, so they are
+imported once, not once per worker. Dask remains the
 backend for clusters (``--scheduler``).
 """
 
