@@ -7,8 +7,8 @@ value of a :class:`NoiseStream`: standard normal deviates drawn in blocks from a
 :class:`numpy.random.Generator` (NumPy's ziggurat method) into a buffer that the
 compiled code reads one value per call. The blocks are drawn by
 ``Generator.standard_normal(out=...)`` (about 20 ns per draw here: NumPy calls the
-bit generator through a function pointer per draw) until the stream has drawn
-:data:`NUMBA_AFTER` deviates, then by a Numba kernel
+bit generator through a function pointer per draw) until the process has drawn
+:data:`NUMBA_AFTER` deviates (all streams together), then by a Numba kernel
 (``fill_standard_normal`` in ``spiking._noise_kernel``, about 6.5 ns per draw) that gives bit-identical
 values. Importing Numba and loading the kernel from its cache costs 0.5-0.9 s per
 process here, more than NumPy spends on the 10^7 draws of a 10 s run at 1000
@@ -44,7 +44,7 @@ __all__ = ["NoiseStream", "generator_randn", "fill_reference", "BUFFER_SIZE", "N
 #: Python call per refill is negligible and the buffer stays in cache.
 BUFFER_SIZE = 1 << 16
 
-#: Deviates a stream draws with NumPy before it switches to the Numba kernel: 2^24
+#: Deviates a process draws with NumPy before it switches to the Numba kernel: 2^24
 #: (1.7e7, ~0.35 s of NumPy draws here). Loading Numba (0.5-0.9 s) is repaid by the
 #: ~14 ns saved per draw after 3.5-6e7 draws; switching at half that bounds what a
 #: process loses either way (the README's 10 s run at 1000 neurons, 1e7 draws, never
@@ -78,9 +78,17 @@ def _kernel_loaded() -> bool:
     return mod is not None and bool(mod.fill_standard_normal.signatures)
 
 
-def _fill(rng: np.random.Generator, out: np.ndarray, drawn: int) -> None:
+#: Deviates drawn by every stream of this process: loading Numba is a cost per process,
+#: so a scan's or a session's many short runs reach the kernel as one long run does.
+_drawn = 0
+
+
+def _fill(rng: np.random.Generator, out: np.ndarray) -> None:
     """Fill ``out`` from ``rng`` with NumPy or Numba (identical values), by cost."""
-    if drawn >= NUMBA_AFTER or _kernel_loaded():
+    global _drawn
+    use_kernel = _drawn >= NUMBA_AFTER or _kernel_loaded()
+    _drawn += out.size
+    if use_kernel:
         from ._noise_kernel import fill_standard_normal
 
         fill_standard_normal(rng, out)
@@ -119,8 +127,6 @@ class NoiseStream:
         self.state[2] = self.buffer.size
         self.state[0] = self.buffer.size  # empty: the first draw refills
         self.rng = np.random.default_rng(0)
-        #: Deviates this stream has drawn (over all its runs), compared with NUMBA_AFTER.
-        self.drawn = 0
         _streams[int(self.state[1])] = self
 
     def reset(self, rng: np.random.Generator) -> None:
@@ -131,8 +137,7 @@ class NoiseStream:
             self._draw()
 
     def _draw(self) -> None:
-        _fill(self.rng, self.buffer, self.drawn)
-        self.drawn += self.buffer.size
+        _fill(self.rng, self.buffer)
 
     def refill(self) -> None:
         if not self.frozen:  # frozen: replay the same realisation

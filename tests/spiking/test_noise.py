@@ -22,12 +22,14 @@ def test_kernel_equals_numpy_reference(n):
 
 
 def test_switch_to_numba_keeps_the_stream(monkeypatch):
-    """A stream that switches engines after 3 refills gives NumPy's stream unchanged."""
+    """A process that switches engines after 3 refills gives NumPy's stream unchanged."""
+    monkeypatch.setattr(noise, "_kernel_loaded", lambda: False)
+    monkeypatch.setattr(noise, "NUMBA_AFTER", 10**9)
     ref = NoiseStream(64)
     ref.reset(np.random.default_rng(5))
-    monkeypatch.setattr(noise, "_kernel_loaded", lambda: False)
     expected = ref.take(64 * 6)  # NumPy throughout (threshold not reached)
     monkeypatch.setattr(noise, "NUMBA_AFTER", 64 * 3)
+    monkeypatch.setattr(noise, "_drawn", 0)  # the count is per process: start it here
     calls = []
     from spiking import _noise_kernel
 
@@ -43,4 +45,26 @@ def test_switch_to_numba_keeps_the_stream(monkeypatch):
     got = st.take(64 * 6)
     np.testing.assert_array_equal(got, expected)
     assert calls == [64, 64, 64]  # refills 4-6 by the kernel
-    assert st.drawn == 64 * 6
+    assert noise._drawn == 64 * 6
+
+
+def test_switch_counts_the_draws_of_every_stream(monkeypatch):
+    """Loading Numba is a cost per process: the streams' draws add up towards NUMBA_AFTER."""
+    monkeypatch.setattr(noise, "_kernel_loaded", lambda: False)
+    monkeypatch.setattr(noise, "NUMBA_AFTER", 64 * 2)
+    monkeypatch.setattr(noise, "_drawn", 0)
+    used = []
+    from spiking import _noise_kernel
+
+    real = _noise_kernel.fill_standard_normal
+
+    def by(name, fill):
+        return lambda rng, out: used.append(name) or fill(rng, out)
+
+    monkeypatch.setattr(noise, "fill_reference", by("numpy", noise.fill_reference))
+    monkeypatch.setattr(_noise_kernel, "fill_standard_normal", by("numba", real))
+    for seed in range(3):  # three streams of one refill each, e.g. three points of a scan
+        st = NoiseStream(64)
+        st.reset(np.random.default_rng(seed))
+        st.take(64)
+    assert used == ["numpy", "numpy", "numba"]
