@@ -134,6 +134,11 @@ class WhatWhenConfig:
         "shape of the 'what' targets: identity held from cue to stimulus offset, or the 'when' bump",
         choices=("plateau", "bump"),
     )
+    stimulus_order: str = param(
+        "iid",
+        "stimuli of a block: drawn independently, or exact proportions p over its teaching trials",
+        choices=ww.STIMULUS_ORDERS,
+    )
     what_gate: str = param(
         "window",
         "gate of the 'what' readouts: the 'when' window, or a Gaussian around the stimulus onset",
@@ -201,6 +206,7 @@ class WhatWhenConfig:
             probe_fraction=self.probe_fraction,
             what_gate=self.what_gate,
             what_target=self.what_target,
+            stimulus_order=self.stimulus_order,
         )
 
 
