@@ -110,7 +110,7 @@ class WhatWhenConfig:
     )
     eta_when: float = param(0.1, "three-factor learning rate of the online 'when' readout (per step)")
     eta_what: float = param(
-        0.005, "three-factor learning rate of the offline 'what' readouts (per step, applied at trial end)"
+        0.002, "three-factor learning rate of the offline 'what' readouts (per step, applied at trial end)"
     )
     normalise: bool = param(
         True, "three-factor: normalised rule, update / (eps + squared trace norm); etas dimensionless"
@@ -135,7 +135,7 @@ class WhatWhenConfig:
         choices=("plateau", "bump"),
     )
     stimulus_order: str = param(
-        "iid",
+        "balanced",
         "stimuli of a block: drawn independently, or exact proportions p over its teaching trials",
         choices=ww.STIMULUS_ORDERS,
     )

@@ -172,7 +172,7 @@ class WhatWhenParadigm:
     stimulus_order : {"balanced", "iid"}
         ``iid``: every trial's stimulus drawn independently with probabilities :math:`p`, so
         a block's realised frequencies scatter around :math:`p` (binomial, s.d.
-        :math:`\sqrt{p(1-p)/n}`: .08 for :math:`p = .3` over 30 teaching trials).
+        :math:`\\sqrt{p(1-p)/n}`: .08 for :math:`p = .3` over 30 teaching trials).
         ``balanced``: the teaching trials of each block hold the stimuli in exactly the
         proportions :math:`p` (counts rounded by largest remainder) in a random order, the
         usual design of probabilistic-cueing experiments, so that the probability a readout
@@ -193,7 +193,7 @@ class WhatWhenParadigm:
     probe_fraction: float = 0.2
     what_gate: str = "window"
     what_target: str = "plateau"
-    stimulus_order: str = "iid"
+    stimulus_order: str = "balanced"
 
     def __post_init__(self):
         blocks = tuple(self.blocks)

@@ -64,7 +64,7 @@ class ReadoutSettings:
     """
 
     eta_when: float = 0.1
-    eta_what: float = 0.005
+    eta_what: float = 0.002
     eligibility_tau: float = 0.0
     normalise: bool = True
     fit_intercept: bool = False
