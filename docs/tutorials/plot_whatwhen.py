@@ -26,8 +26,11 @@ reproduction status page.
 # The paradigm
 # ------------
 # Blocks of trials; each new block switches the latency or the
-# probabilities. The expected targets are what an ideal readout would
-# output.
+# probabilities. The teaching trials of a block hold the stimuli in exactly
+# the proportions p, in a random order (``stimulus_order="balanced"``, the
+# default; ``"iid"`` draws every trial independently, so a short block's
+# frequencies scatter around p). The expected targets are what an ideal
+# readout would output.
 import matplotlib.pyplot as plt
 import numpy as np
 
