@@ -126,6 +126,12 @@ class WhatWhenConfig:
     depression: float = param(
         1.0, "three-factor: rate of output-lowering (depressing) updates relative to eta"
     )
+    center_when: float = param(
+        0.6,
+        "three-factor: 'when' inputs centred on running presynaptic means of this time constant "
+        "(covariance rule; 0: off)",
+        unit="s",
+    )
     three_factor_bias: bool = param(
         False, "three-factor: learn a bias per readout (off: the output is a pure synaptic sum)"
     )
@@ -182,6 +188,7 @@ class WhatWhenConfig:
             "decode_horizon",
             "surprise",
             "depression",
+            "center_when",
         ):
             check_nonnegative(name, getattr(self, name))
         for name in ("eta_when", "eta_what", "force_alpha", "recovery_factor", "timing_tolerance"):
@@ -226,6 +233,7 @@ def readout_settings(config: WhatWhenConfig) -> wwt.ReadoutSettings:
         fit_intercept=config.three_factor_bias,
         surprise=config.surprise,
         depression=config.depression,
+        center_when=config.center_when,
         force_alpha=config.force_alpha,
         force_every=config.force_every,
         ridge_alpha=config.ridge_alpha,

@@ -5,7 +5,9 @@ online through the session so that its outputs are the ones produced *while lear
 
 * ``three_factor``: :class:`~plasticity_rules.three_factor.ThreeFactorReadout`, "when" online
   (eta ``eta_when``), each "what" consolidated at the trial end (eta ``eta_what``), gated by the
-  session's attention gate;
+  session's attention gate; with ``center_when`` > 0 the "when" readout is a separate
+  readout whose inputs are centred on running presynaptic means (covariance rule,
+  :func:`~plasticity_rules.three_factor.center_rates`) while "what" reads the rates themselves;
 * ``force``: :class:`~plasticity_rules.force.ForceReadout` (recursive least squares,
   Sussillo & Abbott 2009), learning on teaching trials only;
 * ``force_reset``: the same with :math:`P` reset to :math:`I/\\alpha` at every block switch;
@@ -32,7 +34,14 @@ from plasticity_rules.validation import check_choice, check_int, check_nonnegati
 from . import whatwhen as ww
 from . import whatwhen_metrics as wwm
 
-__all__ = ["READOUTS", "ReadoutSettings", "train_readout", "control_paradigms", "control_errors"]
+__all__ = [
+    "READOUTS",
+    "ReadoutSettings",
+    "WhenWhatReadouts",
+    "train_readout",
+    "control_paradigms",
+    "control_errors",
+]
 
 READOUTS = ("three_factor", "force", "force_reset", "ridge")
 
@@ -55,6 +64,9 @@ class ReadoutSettings:
         Three-factor surprise-gate threshold (0: off).
     depression : float
         Three-factor rate of output-lowering updates relative to eta.
+    center_when : float
+        Three-factor: time constant (s) of the running presynaptic means the "when" readout is
+        centred on (0: no centring, "when" and "what" in one readout).
     force_alpha : float
         FORCE: :math:`P(0) = I/\\alpha`.
     force_every : int
@@ -70,6 +82,7 @@ class ReadoutSettings:
     fit_intercept: bool = False
     surprise: float = 0.0
     depression: float = 1.0
+    center_when: float = 0.0
     force_alpha: float = 1.0
     force_every: int = 2
     ridge_alpha: float = 1.0
@@ -77,9 +90,32 @@ class ReadoutSettings:
     def __post_init__(self):
         for name in ("eta_when", "eta_what", "force_alpha"):
             check_positive(name, getattr(self, name))
-        for name in ("eligibility_tau", "surprise", "depression", "ridge_alpha"):
+        for name in ("eligibility_tau", "surprise", "depression", "ridge_alpha", "center_when"):
             check_nonnegative(name, getattr(self, name))
         check_int("force_every", self.force_every)
+
+
+@dataclass
+class WhenWhatReadouts:
+    """A centred "when" readout and the "what" readouts, trained side by side on the same states.
+
+    Attributes
+    ----------
+    when, what : ThreeFactorReadout
+        One output ("when", centred inputs) and one per stimulus ("what", raw rates).
+    """
+
+    when: ThreeFactorReadout
+    what: ThreeFactorReadout
+
+    @property
+    def coef_(self) -> np.ndarray:
+        """Weights of all outputs, ``(1 + n_stimuli, n_features)``, "when" first."""
+        return np.vstack([self.when.coef_, self.what.coef_])
+
+    def predict(self, X) -> np.ndarray:
+        """Outputs of all readouts, "when" first."""
+        return np.hstack([self.when.predict(X), self.what.predict(X)])
 
 
 def train_readout(
@@ -105,6 +141,23 @@ def train_readout(
     check_choice("readout", name, READOUTS)
     Y = session.targets
     spt = session.paradigm.steps_per_trial
+    if name == "three_factor" and settings.center_when > 0:
+        common = dict(
+            trace_tau=settings.eligibility_tau,
+            dt=session.paradigm.dt,
+            normalise=settings.normalise,
+            fit_intercept=settings.fit_intercept,
+            surprise=settings.surprise,
+            depression=settings.depression,
+        )
+        when = ThreeFactorReadout(
+            eta=settings.eta_when, online=True, center_tau=settings.center_when, **common
+        )
+        what = ThreeFactorReadout(eta=settings.eta_what, online=False, **common)
+        when.fit(X, Y[:, :1], gate=session.gate[:, :1], segment_ends=session.trial_end)
+        what.fit(X, Y[:, 1:], gate=session.gate[:, 1:], segment_ends=session.trial_end)
+        model = WhenWhatReadouts(when, what)
+        return np.hstack([when.train_predictions_, what.train_predictions_]), model
     if name == "three_factor":
         k = session.paradigm.n_stimuli
         m = ThreeFactorReadout(

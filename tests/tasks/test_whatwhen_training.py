@@ -90,3 +90,19 @@ def test_control_errors_share_identical_conditions_and_seed_per_block():
     X = _clock_states(csess, crng)
     expected = wwm.trial_errors(csess, wwt.train_readout("ridge", csess, X)[0])
     np.testing.assert_array_equal(out["ridge"][1], expected)
+
+
+def test_centred_when_readout_leaves_the_what_readouts_unchanged():
+    sess = _session()
+    X = _clock_states(sess, np.random.default_rng(2)) + 1.0  # a common mode
+    plain, m0 = wwt.train_readout("three_factor", sess, X)
+    centred, m1 = wwt.train_readout("three_factor", sess, X, wwt.ReadoutSettings(center_when=0.6))
+    assert isinstance(m1, wwt.WhenWhatReadouts) and m1.coef_.shape == m0.coef_.shape
+    # "what" reads the rates themselves in both: same outputs and weights
+    np.testing.assert_allclose(centred[:, 1:], plain[:, 1:], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(m1.coef_[1:], m0.coef_[1:], rtol=1e-12, atol=1e-12)
+    # "when" reads centred inputs: a different readout, still learning the bump
+    assert not np.allclose(centred[:, 0], plain[:, 0])
+    assert m1.predict(X[:3]).shape == (3, 1 + sess.paradigm.n_stimuli)
+    with pytest.raises(ValueError, match="center_when"):
+        wwt.ReadoutSettings(center_when=-0.1)
