@@ -82,7 +82,7 @@ class ReadoutSettings:
     fit_intercept: bool = False
     surprise: float = 0.0
     depression: float = 1.0
-    center_when: float = 0.0
+    center_when: float = 0.6
     force_alpha: float = 1.0
     force_every: int = 2
     ridge_alpha: float = 1.0

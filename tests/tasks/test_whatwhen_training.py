@@ -95,8 +95,8 @@ def test_control_errors_share_identical_conditions_and_seed_per_block():
 def test_centred_when_readout_leaves_the_what_readouts_unchanged():
     sess = _session()
     X = _clock_states(sess, np.random.default_rng(2)) + 1.0  # a common mode
-    plain, m0 = wwt.train_readout("three_factor", sess, X)
-    centred, m1 = wwt.train_readout("three_factor", sess, X, wwt.ReadoutSettings(center_when=0.6))
+    plain, m0 = wwt.train_readout("three_factor", sess, X, wwt.ReadoutSettings(center_when=0.0))
+    centred, m1 = wwt.train_readout("three_factor", sess, X)  # centred by default (0.6 s)
     assert isinstance(m1, wwt.WhenWhatReadouts) and m1.coef_.shape == m0.coef_.shape
     # "what" reads the rates themselves in both: same outputs and weights
     np.testing.assert_allclose(centred[:, 1:], plain[:, 1:], rtol=1e-12, atol=1e-12)
