@@ -132,6 +132,12 @@ class WhatWhenConfig:
         "(covariance rule; 0: off)",
         unit="s",
     )
+    what_anneal: float = param(
+        10.0,
+        "three-factor: initial 'what' consolidation rate as a multiple of eta_what, decaying as "
+        "A / (1 + n / what_anneal_trials) over consolidated trials n down to eta_what (1: constant)",
+    )
+    what_anneal_trials: float = param(3.0, "three-factor: n0 of the annealed 'what' rate, in trials")
     three_factor_bias: bool = param(
         False, "three-factor: learn a bias per readout (off: the output is a pure synaptic sum)"
     )
@@ -234,6 +240,8 @@ def readout_settings(config: WhatWhenConfig) -> wwt.ReadoutSettings:
         surprise=config.surprise,
         depression=config.depression,
         center_when=config.center_when,
+        what_anneal=config.what_anneal,
+        what_anneal_trials=config.what_anneal_trials,
         force_alpha=config.force_alpha,
         force_every=config.force_every,
         ridge_alpha=config.ridge_alpha,

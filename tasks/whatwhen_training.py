@@ -67,6 +67,13 @@ class ReadoutSettings:
     center_when : float
         Three-factor: time constant (s) of the running presynaptic means the "when" readout is
         centred on (0: no centring, "when" and "what" in one readout).
+    what_anneal, what_anneal_trials : float
+        Three-factor: the consolidation rate of the "what" readouts starts at ``what_anneal``
+        times ``eta_what`` and decays with the number :math:`n` of teaching trials consolidated
+        so far, :math:`\\eta_n = \\eta_{what} \\max(1, A / (1 + n / n_0))` (Robbins & Monro 1951:
+        a running average whose weight falls as :math:`1/n` until it reaches the floor
+        :math:`\\eta_{what}`, which keeps it tracking later changes); ``what_anneal`` 1: a
+        constant rate.
     force_alpha : float
         FORCE: :math:`P(0) = I/\\alpha`.
     force_every : int
@@ -83,13 +90,17 @@ class ReadoutSettings:
     surprise: float = 0.0
     depression: float = 1.0
     center_when: float = 0.6
+    what_anneal: float = 10.0
+    what_anneal_trials: float = 3.0
     force_alpha: float = 1.0
     force_every: int = 2
     ridge_alpha: float = 1.0
 
     def __post_init__(self):
-        for name in ("eta_when", "eta_what", "force_alpha"):
+        for name in ("eta_when", "eta_what", "force_alpha", "what_anneal_trials"):
             check_positive(name, getattr(self, name))
+        if not self.what_anneal >= 1:
+            raise ValueError(f"what_anneal must be >= 1 (1: a constant rate), got {self.what_anneal!r}")
         for name in ("eligibility_tau", "surprise", "depression", "ridge_alpha", "center_when"):
             check_nonnegative(name, getattr(self, name))
         check_int("force_every", self.force_every)
@@ -155,9 +166,9 @@ def train_readout(
         )
         what = ThreeFactorReadout(eta=settings.eta_what, online=False, **common)
         when.fit(X, Y[:, :1], gate=session.gate[:, :1], segment_ends=session.trial_end)
-        what.fit(X, Y[:, 1:], gate=session.gate[:, 1:], segment_ends=session.trial_end)
+        what_out = _fit_annealed(what, session, X, Y[:, 1:], session.gate[:, 1:], settings)
         model = WhenWhatReadouts(when, what)
-        return np.hstack([when.train_predictions_, what.train_predictions_]), model
+        return np.hstack([when.train_predictions_, what_out]), model
     if name == "three_factor":
         k = session.paradigm.n_stimuli
         m = ThreeFactorReadout(
@@ -170,8 +181,8 @@ def train_readout(
             surprise=settings.surprise,
             depression=settings.depression,
         )
-        m.fit(X, Y, gate=session.gate, segment_ends=session.trial_end)
-        return m.train_predictions_, m
+        out = _fit_annealed(m, session, X, Y, session.gate, settings, what=np.arange(1 + k) > 0)
+        return out, m
     if name in ("force", "force_reset"):
         m = ForceReadout(alpha=settings.force_alpha, update_every=settings.force_every)
         reset = session.switch_trials * spt if name == "force_reset" else None
@@ -186,6 +197,28 @@ def train_readout(
         if not session.probe[i]:
             m.partial_fit(X[sl], Y[sl])
     return out, m
+
+
+def _fit_annealed(m, session, X, Y, gate, settings: ReadoutSettings, what=None) -> np.ndarray:
+    """Fit three-factor readout ``m``, its "what" outputs (mask ``what``; all if None) at the
+    annealed rate of ``settings`` (trial by trial); returns the outputs produced while learning."""
+    if settings.what_anneal == 1:
+        m.fit(X, Y, gate=gate, segment_ends=session.trial_end)
+        return m.train_predictions_
+    base = np.broadcast_to(np.asarray(m.eta, dtype=float), (Y.shape[1],)).copy()
+    what = np.ones(Y.shape[1], bool) if what is None else np.asarray(what, bool)
+    spt = session.paradigm.steps_per_trial
+    out = np.empty_like(Y)
+    n = 0
+    for i in range(session.n_trials):
+        sl = slice(i * spt, (i + 1) * spt)
+        k = max(1.0, settings.what_anneal / (1.0 + n / settings.what_anneal_trials))
+        m.eta = np.where(what, base * k, base)
+        m.partial_fit(X[sl], Y[sl], gate=gate[sl], segment_ends=session.trial_end[sl])
+        out[sl] = m.train_predictions_
+        n += int(not session.probe[i])
+    m.eta = base
+    return out
 
 
 def control_paradigms(paradigm: ww.WhatWhenParadigm) -> list[ww.WhatWhenParadigm]:

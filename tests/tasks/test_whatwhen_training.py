@@ -106,3 +106,24 @@ def test_centred_when_readout_leaves_the_what_readouts_unchanged():
     assert m1.predict(X[:3]).shape == (3, 1 + sess.paradigm.n_stimuli)
     with pytest.raises(ValueError, match="center_when"):
         wwt.ReadoutSettings(center_when=-0.1)
+
+
+def test_annealed_what_rate_follows_its_schedule():
+    sess = _session()
+    X = _clock_states(sess, np.random.default_rng(3))
+    S = wwt.ReadoutSettings
+    for center in (0.0, 0.6):
+        # n0 -> infinity: the rate stays at A eta_what, the same as a constant rate A eta_what
+        slow, m1 = wwt.train_readout("three_factor", sess, X, S(center_when=center, what_anneal=4.0,
+                                                               what_anneal_trials=1e12))
+        const, m2 = wwt.train_readout("three_factor", sess, X, S(center_when=center, what_anneal=1.0,
+                                                                eta_what=4 * 0.002))
+        np.testing.assert_allclose(slow, const, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(m1.coef_, m2.coef_, rtol=1e-9, atol=1e-12)
+        # the default schedule decays: it ends between the constant rates eta_what and A eta_what
+        ann, m3 = wwt.train_readout("three_factor", sess, X, S(center_when=center))
+        low, _ = wwt.train_readout("three_factor", sess, X, S(center_when=center, what_anneal=1.0))
+        assert not np.allclose(ann[:, 1:], low[:, 1:]) and not np.allclose(ann[:, 1:], const[:, 1:])
+        np.testing.assert_allclose(ann[:, 0], low[:, 0], rtol=1e-12, atol=1e-12)  # "when" untouched
+    with pytest.raises(ValueError, match="what_anneal must be >= 1"):
+        S(what_anneal=0.5)
