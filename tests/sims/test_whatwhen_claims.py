@@ -48,7 +48,7 @@ def test_recovers_no_slower_than_force_without_reset(runs):
 
 
 def test_recovers_strictly_faster_than_force_without_reset(runs):
-    """FORCE never recovers within a block (40,40); the three-factor readout 37-65 trials summed.
+    """FORCE never recovers within a block (40,40); the three-factor readout 38-67 trials summed.
 
     Without the centred "when" readout seed 4 tied (40,40 against 40,40).
     """
@@ -58,7 +58,7 @@ def test_recovers_strictly_faster_than_force_without_reset(runs):
 
 
 def test_amplitude_probability_correlation(runs):
-    """Measured .907 / .942 / .911 / .916 / .902 (balanced order, eta_what .002; i.i.d. order: .67-.91)."""
+    """Measured .956 / .965 / .942 / .933 / .936 (balanced order, annealed eta_what; i.i.d.: .67-.91)."""
     for s in runs:
         assert s["amplitude_probability_corr"] >= 0.9
 
@@ -70,7 +70,7 @@ def test_timing_bias_per_block(runs):
 
 
 @pytest.mark.xfail(
-    reason="anchored recovery 10-40 trials, 1 of 10 switches within 10 (own-baseline 9-28, 1 within 10)",
+    reason="anchored recovery 11-40 trials, none of 10 switches within 10 (own-baseline 9-35, 1 within 10)",
     strict=False,
 )
 def test_recovery_within_ten_trials(runs):
@@ -78,13 +78,16 @@ def test_recovery_within_ten_trials(runs):
         assert all(s["recovered"]) and max(s["recovery_trials"]) <= 10
 
 
-@pytest.mark.xfail(reason="final error 1.61-1.87x FORCE-with-reset's (.137-.156 vs .077-.088)", strict=False)
+@pytest.mark.xfail(
+    reason="final error 1.36 / 1.70 / 1.43 / 1.64 / 1.62x FORCE-with-reset's (holds on seeds 0 and 2)",
+    strict=False,
+)
 def test_final_error_within_1_5x_force_with_reset(runs):
     for s in runs:
         assert s["final_error"] <= 1.5 * s["comparison"]["force_reset"]["final_error"]
 
 
 def test_what_when_near_orthogonal(runs):
-    """Measured .16 / .22 / .19 / .21 / .19 (eta_what .005, uncentred "when": .26-.32)."""
+    """Measured .18 / .25 / .20 / .23 / .21 (eta_what .005, uncentred "when": .26-.32)."""
     for s in runs:
         assert s["what_when_cosine"] <= 0.3
