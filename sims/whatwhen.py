@@ -36,9 +36,11 @@ attention to the moment the identity is revealed) while "when" learns over the w
 cue-to-stimulus window.
 
 Issue 15, part 2: the teaching trials of a block hold the stimuli in exactly the proportions
-p (``stimulus_order='balanced'``) and the consolidated "what" rate is ``eta_what`` = 0.002
-(about 5 % of the error per trial): amplitude-probability r .90-.94 on seeds 0-4, against
-.67-.91 with i.i.d. stimuli and .77-.95 at ``eta_what`` 0.005 (docs/results.rst).
+p (``stimulus_order='balanced'``); the consolidated "what" rate starts at 10x ``eta_what`` and
+decays as 1/n over consolidated trials to ``eta_what`` = 0.002 (about 5 % of the error per
+trial; ``what_anneal``); the "when" readout reads rates centred on running means
+(``center_when``, covariance rule). Amplitude-probability r .93-.96 on seeds 0-4, against
+.67-.91 with i.i.d. stimuli; every "when" peak within 15 ms (docs/results.rst).
 
 Readouts: ``three_factor`` ("when" online, "what" consolidated at each trial end),
 ``force`` (RLS, no reset), ``force_reset`` (P reset to I/alpha at every block switch) and
