@@ -84,7 +84,7 @@ class PredictionConfig:
     p_input: float = param(1.0, "spiking reservoir: probability that the input drives a neuron")
     noise: float = param(2.0, "spiking reservoir: thalamic noise of excitatory neurons, mV")
     reservoir_preset: str = param(
-        "sparse", "spiking reservoir preset", choices=("sparse", "izhikevich2003", "timing", "prediction")
+        "prediction", "spiking reservoir preset", choices=("sparse", "izhikevich2003", "timing", "prediction")
     )
     input_delay: float = param(
         -1.0,

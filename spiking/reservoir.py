@@ -75,7 +75,6 @@ from .neurons import (
 from .noise import NoiseStream, generator_randn
 from .propagation import recurrent_propagation
 from .recorder import SpikeRecorder, spike_recorder
-from .states import bin_counts, filtered_traces, window_counts
 
 #: Most time steps of one run: time is ``i * dt`` in float64, exact while i <= 2**53.
 MAX_STEPS = 2**53
@@ -316,6 +315,8 @@ class ReservoirRun:
 
     def population_rate(self, bin_width: float = 1e-3) -> np.ndarray:
         """Population rate (Hz per neuron) in bins of ``bin_width`` s, shape ``(n_bins,)``."""
+        from .states import bin_counts  # imports Numba: only when a run is analysed
+
         counts = bin_counts(
             self.spikes.indices, self.spikes.times, self.n_exc + self.n_inh, bin_width, self.duration
         )
@@ -323,10 +324,14 @@ class ReservoirRun:
 
     def counts(self, starts, stops) -> np.ndarray:
         """Spike counts per window, shape ``(n_windows, n_neurons)``."""
+        from .states import window_counts
+
         return window_counts(self.spikes.indices, self.spikes.times, self.n_exc + self.n_inh, starts, stops)
 
     def traces(self, sample_times, tau: float) -> np.ndarray:
         """Exponentially filtered traces sampled at ``sample_times``, shape ``(n_samples, n_neurons)``."""
+        from .states import filtered_traces
+
         return filtered_traces(
             self.spikes.indices, self.spikes.times, self.n_exc + self.n_inh, sample_times, tau
         )
