@@ -15,6 +15,9 @@ Reported (ratios against references measured in the same run):
 
 * speed-up of 2 workers (pool and Dask) over one process, cold and warm (wall
   time of the whole command, including pool/cluster start-up and imports);
+* CPU time of each command with all its processes, and its ratio to the serial
+  run's: the work that running in parallel adds, which (unlike the speed-up)
+  does not depend on how much of the cores other jobs took;
 * share of the cold sequential scan spent compiling: the sum over points of
   (cold task time - warm task time of the same point) over the cold wall time;
 * what compiled-code reuse saves: the scan as run (one compilation, then
@@ -74,11 +77,25 @@ def _scan(spec: Path, out: Path, cache: Path, *args: str) -> float:
         *args,
     ]
     t0 = time.perf_counter()
+    c0 = _children_cpu()
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
     wall = time.perf_counter() - t0
+    _CPU[str(out)] = _children_cpu() - c0
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
     return wall
+
+
+# CPU seconds (user + system) of each scan command with all its processes, by --out directory.
+_CPU: dict = {}
+
+
+def _children_cpu() -> float:
+    """CPU time of this process's finished children and their descendants (workers included)."""
+    import resource
+
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
 
 
 def _fresh_point(cache: Path, params: dict, seed: int) -> float:
@@ -136,10 +153,13 @@ def main(argv=None) -> dict:
                 df = load_scan(out)
                 assert (df.status == "done").all() and len(df) == n_runs, df[["status", "error"]]
                 res[f"{label}_{phase}_wall_s"] = round(walls[f"{label}_{phase}"], 2)
+                res[f"{label}_{phase}_cpu_s"] = round(_CPU[str(out)], 2)
                 res[f"{label}_{phase}_task_sum_s"] = round(float(df.task_time_s.sum()), 2)
                 res[f"_{label}_{phase}_df"] = df
                 wall, load = walls[f"{label}_{phase}"], os.getloadavg()[0]
-                print(f"{label:6s} {phase}: {wall:7.1f} s wall (load {load:.1f})", flush=True)
+                cpu = _CPU[str(out)]
+                print(f"{label:6s} {phase}: {wall:7.1f} s wall, {cpu:6.1f} s CPU (load {load:.1f})",
+                      flush=True)
 
         cold, warm = res.pop("_serial_cold_df"), res.pop("_serial_warm_df")
         d_cold, d_warm = res.pop("_dask2_cold_df"), res.pop("_dask2_warm_df")
@@ -148,6 +168,11 @@ def main(argv=None) -> dict:
             for phase in ("cold", "warm"):
                 res[f"speedup_{label}_vs_serial_{phase}"] = round(
                     walls[f"serial_{phase}"] / walls[f"{label}_{phase}"], 2
+                )
+                # work the parallel run adds (CPU time over the serial run's): unlike the wall-time
+                # speed-up, it does not depend on how much of the two cores other jobs took
+                res[f"cpu_{label}_over_serial_{phase}"] = round(
+                    res[f"{label}_{phase}_cpu_s"] / res[f"serial_{phase}_cpu_s"], 3
                 )
         # compile share of the cold sequential scan (per-point difference cold - warm, same point, same order)
         t_cold = cold.set_index("key")["task_time_s"]

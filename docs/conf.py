@@ -47,7 +47,9 @@ autodoc_default_options = {
 numpydoc_show_class_members = False
 numpydoc_validation_checks = set()
 # tutorials/ holds the gallery's sources; Sphinx reads the generated auto_tutorials/.
-exclude_patterns = ["_build", "_ext", "tutorials", "auto_tutorials/*.ipynb", "**.ipynb_checkpoints"]
+exclude_patterns = [
+    "_build", "_ext", "_generated", "tutorials", "auto_tutorials/*.ipynb", "**.ipynb_checkpoints",
+]
 
 
 sphinx_gallery_conf = {
@@ -84,7 +86,7 @@ html_context = {"default_mode": "light"}
 html_sidebars = {
     page: []
     for page in (
-        "index", "installation", "data", "cli", "results", "scan", "scale", "citing", "changelog",
+        "index", "installation", "source", "data", "cli", "results", "scan", "scale", "citing", "changelog",
         "contributing",
     )
 }

@@ -66,6 +66,21 @@ choices we made where the text is silent are listed):
                                {\\epsilon + \\lVert \\bar e(t) \\rVert^2}, \\qquad
       \\eta_o^{\\pm} = \\eta_o \\ \\text{if } e_o > 0 \\text{ else } \\rho\\,\\eta_o .
 
+* Optional **presynaptic centring** (covariance rule, Sejnowski 1977; issue 15): the
+  presynaptic factor and the readout's input are the deviation of each rate from its own
+  running mean, :math:`\\tilde r_j(t) = r_j(t) - m_j(t)`,
+
+  .. math::
+
+      m_j(t + \\Delta t) = \\kappa\\, m_j(t) + (1 - \\kappa)\\, r_j(t), \\qquad
+      \\kappa = e^{-\\Delta t / \\tau_m},
+
+  with :math:`m_j(t)` the mean *before* step :math:`t` (:func:`center_rates`). The
+  common mode that all neurons share (the mean rate) otherwise dominates
+  :math:`\\lVert\\bar e\\rVert^2` and the state correlations, and a first-order rule then
+  moves slowly along the weaker directions that carry fine timing; a neuron can hold
+  :math:`m_j` as a slow presynaptic trace, so the rule stays local.
+
 Both modes run in one Numba kernel, per output, so the "what" and "when"
 readouts that share a reservoir are trained in the same pass
 (:func:`three_factor_train`; NumPy twin :func:`three_factor_train_reference`).
@@ -85,6 +100,8 @@ from .validation import check_array, check_nonnegative, check_positive, make_rng
 __all__ = [
     "three_factor_train",
     "three_factor_train_reference",
+    "center_rates",
+    "center_rates_reference",
     "attention_gate",
     "ThreeFactorReadout",
 ]
@@ -257,6 +274,47 @@ def three_factor_train_reference(
     return W, b, Yhat, trace, acc_w, acc_b
 
 
+@njit(cache=True)
+def center_rates(X, decay, mean0):
+    """Rates minus their running means (presynaptic centring of the covariance rule).
+
+    Parameters
+    ----------
+    X : ndarray, shape (n_steps, n_features)
+        Presynaptic rates :math:`r(t)`.
+    decay : float
+        :math:`\\kappa = e^{-\\Delta t/\\tau_m}` in [0, 1).
+    mean0 : ndarray, shape (n_features,)
+        Running mean before the first step.
+
+    Returns
+    -------
+    Xc : ndarray, shape (n_steps, n_features)
+        :math:`r(t) - m(t)`, with :math:`m(t)` the mean before step :math:`t`.
+    mean : ndarray, shape (n_features,)
+        Running mean after the last step.
+    """
+    n_steps, n_in = X.shape
+    Xc = np.empty((n_steps, n_in))
+    m = mean0.copy()
+    for t in range(n_steps):
+        for j in range(n_in):
+            Xc[t, j] = X[t, j] - m[j]
+            m[j] = decay * m[j] + (1.0 - decay) * X[t, j]
+    return Xc, m
+
+
+def center_rates_reference(X, decay, mean0):
+    """NumPy reference of :func:`center_rates` (same arguments and returns)."""
+    X = np.asarray(X, dtype=float)
+    m = np.array(mean0, dtype=float)
+    Xc = np.empty_like(X)
+    for t in range(X.shape[0]):
+        Xc[t] = X[t] - m
+        m = decay * m + (1.0 - decay) * X[t]
+    return Xc, m
+
+
 def check_gate(G, n_steps: int, n_outputs: int) -> np.ndarray:
     """Validate a gate array and broadcast it to ``(n_steps, n_outputs)``."""
     G = check_array("gate", G, ndim=(1, 2))
@@ -318,6 +376,10 @@ class ThreeFactorReadout(Readout):
         Threshold :math:`\\theta` of the surprise gate :math:`\\min(1, |e|/\\theta)` (>= 0; 0: off).
     depression : float
         Depression-to-potentiation rate ratio :math:`\\rho` (>= 0; 1: one rate).
+    center_tau : float
+        Time constant :math:`\\tau_m` (s) of the presynaptic running means that every input is
+        centred on (:func:`center_rates`; 0: no centring). The means are carried across
+        ``partial_fit`` calls (``center_mean_``) and :meth:`predict` subtracts the last ones.
     seed : int or None
         Seed of the initial weights.
 
@@ -345,6 +407,7 @@ class ThreeFactorReadout(Readout):
         eps: float = 1e-3,
         surprise: float = 0.0,
         depression: float = 1.0,
+        center_tau: float = 0.0,
         seed=None,
     ):
         self.eta = eta
@@ -357,6 +420,7 @@ class ThreeFactorReadout(Readout):
         self.eps = eps
         self.surprise = surprise
         self.depression = depression
+        self.center_tau = center_tau
         self.seed = seed
 
     def _validate_params(self) -> None:
@@ -368,6 +432,7 @@ class ThreeFactorReadout(Readout):
         check_positive("eps", self.eps)
         check_nonnegative("surprise", self.surprise)
         check_nonnegative("depression", self.depression)
+        check_nonnegative("center_tau", self.center_tau)
 
     @property
     def decay_(self) -> float:
@@ -397,6 +462,7 @@ class ThreeFactorReadout(Readout):
         self.trace_ = np.zeros(n_features)
         self.pending_coef_ = np.zeros((n_outputs, n_features))
         self.pending_intercept_ = np.zeros(n_outputs)
+        self.center_mean_ = np.zeros(n_features)
         self.n_steps_seen_ = 0
 
     def _learn(self, X, Y, gate=None, segment_ends=None) -> None:
@@ -410,10 +476,13 @@ class ThreeFactorReadout(Readout):
         )
         if eta is None:
             raise ValueError(f"eta must be one number or {n_out} numbers (one per output), got {self.eta!r}")
+        X = np.ascontiguousarray(X, dtype=np.float64)
+        if self.center_tau > 0:
+            X, self.center_mean_ = center_rates(X, math.exp(-self.dt / self.center_tau), self.center_mean_)
         W, b, Yhat, tr, aw, ab = three_factor_train(
             self.coef_,
             self.intercept_,
-            np.ascontiguousarray(X),
+            X,
             np.ascontiguousarray(Y),
             G,
             eta,
@@ -433,6 +502,12 @@ class ThreeFactorReadout(Readout):
         self.pending_coef_, self.pending_intercept_ = aw, ab
         self.train_predictions_ = self._shape_out(Yhat)
         self.n_steps_seen_ += n_steps
+
+    def predict(self, X) -> np.ndarray:
+        """Outputs ``W (x - m) + b`` with the last running means ``m`` (``W x + b`` without centring)."""
+        if self.center_tau > 0 and hasattr(self, "coef_"):
+            return super().predict(np.asarray(X, dtype=float) - self.center_mean_)
+        return super().predict(X)
 
     def consolidate(self):
         """Apply the pending offline updates now (e.g. at a block end); returns ``self``."""

@@ -2,17 +2,34 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
 
 __all__ = ["figure", "raster", "save"]
 
+# Keywords of plt.subplots that lay out the axes; the others go to the Figure.
+_SUBPLOTS_KEYS = ("sharex", "sharey", "squeeze", "width_ratios", "height_ratios", "subplot_kw", "gridspec_kw")
+
 
 def figure(*args, **kwargs):
-    """``plt.subplots`` on the non-interactive Agg backend."""
+    """``(fig, axes)`` as ``plt.subplots`` returns them, drawn by Agg.
+
+    When ``matplotlib.pyplot`` is already imported (a notebook, a tutorial, a script
+    that plots), the figure is a pyplot figure on the non-interactive Agg backend (or
+    the inline one), so ``plt.show()`` and gallery scrapers see it. Otherwise (the CLI)
+    it is a bare :class:`matplotlib.figure.Figure`, which needs neither pyplot nor a
+    backend to be imported (about 0.3 s of a short run here) and saves identically.
+    """
     import matplotlib
 
+    if "matplotlib.pyplot" not in sys.modules:
+        from matplotlib.figure import Figure
+
+        grid = {k: kwargs.pop(k) for k in _SUBPLOTS_KEYS if k in kwargs}
+        fig = Figure(**kwargs)
+        return fig, fig.subplots(*args, **grid)
     if matplotlib.get_backend().lower() not in ("agg", "module://matplotlib_inline.backend_inline"):
         matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt
@@ -22,11 +39,10 @@ def figure(*args, **kwargs):
 
 def save(fig, path: str | Path) -> Path:
     """Save ``fig`` to ``path`` (PNG at 120 dpi) and close it."""
-    import matplotlib.pyplot as plt
-
     path = Path(path)
     fig.savefig(path, dpi=120, bbox_inches="tight")
-    plt.close(fig)
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close(fig)  # a bare Figure is simply dropped
     return path
 
 

@@ -84,9 +84,22 @@ class PredictionConfig:
     p_input: float = param(1.0, "spiking reservoir: probability that the input drives a neuron")
     noise: float = param(2.0, "spiking reservoir: thalamic noise of excitatory neurons, mV")
     reservoir_preset: str = param(
-        "sparse", "spiking reservoir preset", choices=("sparse", "izhikevich2003", "timing")
+        "prediction", "spiking reservoir preset", choices=("sparse", "izhikevich2003", "timing", "prediction")
     )
-    trace_taus: str = param("0.02,0.05,0.1,0.2,0.4", "readout synaptic time constants, s (round-robin)")
+    input_delay: float = param(
+        -1.0,
+        "spiking reservoir: largest per-neuron delay of the input current (negative: the preset's)",
+        unit="s",
+    )
+    input_taps: int = param(
+        0, "spiking reservoir: delayed copies of the input current per neuron (0: the preset's)"
+    )
+    recurrent_scale: float = param(1.0, "spiking reservoir: scale of the preset's recurrent weights")
+    trace_taus: str = param(
+        "preset",
+        "readout synaptic time constants, s (round-robin); 'preset': 0.01,0.02,0.05 for the "
+        "prediction preset (its delay lines hold the memory), 0.02,0.05,0.1,0.2,0.4 otherwise",
+    )
     esn_spectral_radius: float = param(0.9, "ESN spectral radius")
     esn_input_scale: float = param(0.5, "ESN input scale")
     esn_leak: float = param(1.0, "ESN leak rate")
@@ -102,13 +115,14 @@ class PredictionConfig:
         for name in ("n_neurons", "n_train", "n_test", "horizon", "max_delay"):
             check_int(name, getattr(self, name))
         check_int("washout", self.washout, minimum=0)
+        check_int("input_taps", self.input_taps, minimum=0)
         for name in ("step", "esn_spectral_radius", "eta", "force_alpha"):
             check_positive(name, getattr(self, name))
-        for name in ("input_gain", "noise", "esn_input_scale", "ridge_alpha"):
+        for name in ("input_gain", "noise", "esn_input_scale", "ridge_alpha", "recurrent_scale"):
             check_nonnegative(name, getattr(self, name))
         check_probability("p_input", self.p_input)
         check_probability("esn_leak", self.esn_leak)
-        parse_taus(self.trace_taus)
+        self.taus()
         if self.reservoir != "esn":
             n = self.washout + self.n_train + self.n_test
             check_steps(
@@ -118,6 +132,19 @@ class PredictionConfig:
             raise ValueError(f"max_delay ({self.max_delay}) must be smaller than n_train ({self.n_train})")
         if self.task == "mackey-glass" and self.horizon >= self.n_test:
             raise ValueError(f"horizon ({self.horizon}) must be smaller than n_test ({self.n_test})")
+
+    def taus(self) -> tuple[float, ...]:
+        """The readout trace time constants (s): ``trace_taus``, or the preset's for ``'preset'``."""
+        spec = self.trace_taus
+        if spec == "preset":
+            spec = PRESET_TRACE_TAUS.get(self.reservoir_preset, DEFAULT_TRACE_TAUS)
+        return parse_taus(spec)
+
+
+#: Readout trace time constants by preset (``trace_taus = 'preset'``); measured in
+#: sims/specs/prediction_reservoir.toml: with input delay lines, short traces read each delay best.
+DEFAULT_TRACE_TAUS = "0.02,0.05,0.1,0.2,0.4"
+PRESET_TRACE_TAUS = {"prediction": "0.01,0.02,0.05"}
 
 
 # ----------------------------------------------------------------------------- data
@@ -140,26 +167,34 @@ def make_task(config: PredictionConfig, rng):
     return u, {"delays": tp.delayed_targets(u, config.max_delay)}, {}
 
 
-def spiking_states(config: PredictionConfig, u, rng, progress=False):
-    from spiking.encoders import current_encode
-    from spiking.reservoir import IzhikevichReservoir, preset
-    from spiking.states import multi_tau_traces
+def reservoir_config(config: PredictionConfig):
+    """The spiking reservoir of ``config``: its preset with the run's noise, delay and weight scale."""
+    from spiking.reservoir import preset
 
-    cfg = preset(
-        config.reservoir_preset,
-        n_neurons=config.n_neurons,
+    base = preset(config.reservoir_preset, n_neurons=config.n_neurons)
+    return base.replace(
         noise_exc=config.noise,
         noise_inh=0.4 * config.noise,
+        w_exc=base.w_exc * config.recurrent_scale,
+        w_inh=base.w_inh * config.recurrent_scale,
+        input_delay=base.input_delay if config.input_delay < 0 else config.input_delay,
+        input_taps=config.input_taps or base.input_taps,
     )
+
+
+def spiking_states(config: PredictionConfig, u, rng, progress=False):
+    from spiking.encoders import current_encode
+    from spiking.reservoir import IzhikevichReservoir
+    from spiking.states import multi_tau_traces
+
+    cfg = reservoir_config(config)
     current, _ = current_encode(u, cfg.n_neurons, gain=config.input_gain, p_connect=config.p_input, seed=rng)
     res = IzhikevichReservoir(cfg, seed=rng, backend=config.backend)
     duration = u.size * config.step
     run = res.run(duration, input_current=current, current_dt=config.step, progress=progress)
     build_s = res.last_timing_["build_s"]  # code generation inside the run
     sample_t = (np.arange(u.size) + 1) * config.step * (1 - 1e-9)
-    X = multi_tau_traces(
-        run.spikes.indices, run.spikes.times, cfg.n_neurons, sample_t, parse_taus(config.trace_taus)
-    )
+    X = multi_tau_traces(run.spikes.indices, run.spikes.times, cfg.n_neurons, sample_t, config.taus())
     return X, {"mean_rate_exc_hz": run.mean_rate("exc"), "simulated_s": duration, "build_s": build_s}
 
 
@@ -359,7 +394,7 @@ def output_names(config: PredictionConfig) -> tuple[str, ...]:
     for r in res:
         names += [f"{r}_reservoir_s", f"{r}_readout_s"]
     if "spiking" in res:
-        names.append("spiking_build_s")
+        names += ["spiking_build_s", "spiking_mean_rate_exc_hz"]
     if config.task == "memory-capacity":
         names += ["memory_capacity", "memory_capacity_by_reservoir"]
         names += ["esn_memory_capacity"] if "esn" in res else []
@@ -394,6 +429,7 @@ def run_prediction(config: PredictionConfig, *, seed: int, out=None, progress: b
         build_s = info.pop("build_s")
         results["spiking"].update(info)
         timings["spiking_build_s"] = build_s
+        timings["spiking_mean_rate_exc_hz"] = info["mean_rate_exc_hz"]
         timings["spiking_reservoir_s"] = t1 - t0 - build_s
         timings["spiking_readout_s"] = time.perf_counter() - t1
     if config.reservoir in ("all", "both", "esn"):

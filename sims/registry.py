@@ -37,6 +37,7 @@ __all__ = [
     "names",
     "aliases",
     "simulation_modules",
+    "module_of",
     "Simulation",
     "parse_duration",
     "coerce_params",
@@ -62,6 +63,25 @@ def simulation_modules() -> list[str]:
         if _DECORATOR.search(path.read_text(encoding="utf-8")):
             found.append(f"{__package__}.{info.name}")
     return sorted(found)
+
+_NAMED = re.compile(r"^@register\(\s*[\"'](\w[\w-]*)[\"']", re.MULTILINE)
+
+
+def module_of(name: str) -> str | None:
+    """The ``sims`` module whose ``@register("name", ...)`` declares simulation ``name``, or ``None``.
+
+    Found by reading the sources (as :func:`simulation_modules`), so a run imports the one
+    module it needs instead of every simulation and the libraries they use.
+    """
+    from pathlib import Path
+
+    here = Path(__file__).resolve().parent
+    for mod in simulation_modules():
+        text = (here / f"{mod.rsplit('.', 1)[1]}.py").read_text(encoding="utf-8")
+        if name in _NAMED.findall(text):
+            return mod
+    return None
+
 
 _REGISTRY: dict[str, "Simulation"] = {}
 _loaded = False
@@ -192,8 +212,17 @@ def names() -> list[str]:
 
 
 def get(name: str) -> Simulation:
-    """Return the simulation called ``name`` or raise ``ValueError`` listing the known ones."""
-    _load_all()
+    """Return the simulation called ``name`` or raise ``ValueError`` listing the known ones.
+
+    Only the module declaring ``name`` is imported when it can be found from the sources
+    (:func:`module_of`); otherwise, or if that import did not register it, all of them are.
+    """
+    if name not in _REGISTRY and not _loaded:
+        mod = module_of(name) if isinstance(name, str) else None
+        if mod is not None:
+            importlib.import_module(mod)
+    if name not in _REGISTRY:
+        _load_all()
     if name not in _REGISTRY:
         raise ValueError(f"unknown simulation {name!r}; allowed: {', '.join(sorted(_REGISTRY))}")
     return _REGISTRY[name]

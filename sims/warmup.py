@@ -14,7 +14,7 @@ from __future__ import annotations
 import sys
 import time
 
-__all__ = ["warmup", "add_parser", "TARGETS"]
+__all__ = ["warmup", "add_parser", "TARGETS", "nalsm_liquid_config"]
 
 
 def _reservoir(**overrides):
@@ -47,6 +47,40 @@ def _numba_kernels():
     fill_standard_normal(np.random.default_rng(0), np.empty(4))
 
 
+def nalsm_liquid_config(n_input: int):
+    """The liquid configuration ``run nalsm`` builds by default for images of ``n_input`` pixels.
+
+    Its defaults are :class:`spiking.liquid.LiquidConfig`'s (1000 neurons, 20 ms
+    initialisation and 250 ms feature samples, decay 0.99); ``tests/sims/test_warmup.py``
+    checks that they match the simulation's.
+    """
+    from spiking.liquid import LiquidConfig
+
+    return LiquidConfig(n_input=n_input)
+
+
+def _nalsm_liquid(n_input: int):
+    """Build the default liquid of ``run nalsm`` for images of ``n_input`` pixels.
+
+    Built as ``run nalsm`` builds it (same sizes: the input code reads arrays whose shape
+    is part of the compiled code), then one initialisation sample and one recorded
+    feature sample compile every code object of both phases. Plasticity values are
+    group variables, not part of the code.
+    """
+
+    def build():
+        import numpy as np
+
+        from spiking.liquid import Brian2Liquid, sample_seeds
+
+        liq = Brian2Liquid(nalsm_liquid_config(n_input), seed=0)
+        probs = np.full((1, n_input), 0.2)
+        liq.initialise(probs, eta=0.15, w_astro=0.01, seed=0)
+        liq.features(probs, eta=0.15, w_astro=0.01, n_record=1, sample_seeds=sample_seeds(0, [0]))
+
+    return build
+
+
 #: (label, builder) of each kind of network the CLI's simulations build by default.
 TARGETS = (
     ("Numba kernels (noise)", _numba_kernels),
@@ -55,6 +89,8 @@ TARGETS = (
     ("reservoir with spike inputs (run reservoir --n-inputs)", _reservoir(n_inputs=5)),
     ("reservoir with inputs and synaptic current (run whatwhen)", _reservoir(n_inputs=5, tau_syn=0.03)),
     ("reservoir driven by a current (run prediction)", _reservoir(drive=True)),
+    ("NALSM liquid, 8x8 digits (run nalsm)", _nalsm_liquid(64)),
+    ("NALSM liquid, 28x28 images (run nalsm --dataset mnist / fashion-mnist)", _nalsm_liquid(784)),
 )
 
 

@@ -20,6 +20,7 @@ __all__ = [
     "poisson_encode",
     "latency_encode",
     "current_encode",
+    "delay_taps",
     "concatenate_trains",
     "encode",
 ]
@@ -169,6 +170,41 @@ def current_encode(
     w_in = rng.uniform(-1.0, 1.0, (n_neurons, series.shape[1]))
     w_in *= rng.random(w_in.shape) < p_connect
     return gain * series @ w_in.T, w_in
+
+
+def delay_taps(n_neurons: int, max_delay: float, dt: float, n_taps: int = 1, *, seed=None):
+    """Delays and gains of ``n_taps`` delayed copies of each neuron's input current.
+
+    Neuron :math:`i` receives :math:`\\sum_{k<K} g_{ik} I_i(t - \\delta_{ik})` with
+
+    .. math:: \\delta_{ik} = m_{ik} \\Delta t,\\quad m_{ik} \\sim U\\{0, \\dots,
+              \\mathrm{round}(\\delta_{\\max}/\\Delta t)\\},\\qquad
+              g_{ik} = \\gamma_{ik} / \\lVert \\gamma_i \\rVert,\\quad \\gamma_{i0} = 1,\\quad
+              \\gamma_{ik} \\sim U(-1, 1)
+
+    (the taps share the neuron's input weight, so the drive's power is that of one tap).
+    Fixed heterogeneous delays make the input projection a delay line: the network's state
+    holds the last :math:`\\delta_{\\max}` of input (delay-based reservoirs, Appeltant et al.
+    2011, Nat. Commun. 2:468; conduction delays, Izhikevich 2006, Neural Comput. 18:245), and a
+    neuron that sees the input at several times responds to their products.
+
+    Returns
+    -------
+    delays : ndarray, shape ``(n_neurons, n_taps)``
+        Seconds, whole multiples of ``dt`` in ``[0, max_delay]``.
+    gains : ndarray, shape ``(n_neurons, n_taps)``
+        Unit norm per row; all 1 for one tap.
+    """
+    n_neurons = check_int("n_neurons", n_neurons)
+    n_taps = check_int("n_taps", n_taps)
+    check_positive("max_delay", max_delay, allow_zero=True)
+    check_positive("dt", dt)
+    rng = make_rng(seed)
+    max_steps = int(round(max_delay / dt))
+    delays = rng.integers(0, max_steps + 1, (n_neurons, n_taps)) * dt
+    gains = rng.uniform(-1.0, 1.0, (n_neurons, n_taps))
+    gains[:, 0] = 1.0
+    return delays, gains / np.linalg.norm(gains, axis=1, keepdims=True)
 
 
 def concatenate_trains(trains, sample_duration: float) -> SpikeTrains:

@@ -69,6 +69,51 @@ def _cython_available() -> bool:
     return _cython_ok
 
 
+def _cache_flag_checks(brian2) -> None:
+    """Remember Brian2's compiler-flag checks on disk instead of redoing them per process.
+
+    Before it compiles anything (and in its Cython availability test) Brian2 checks every
+    flag of ``prefs.codegen.cpp.extra_compile_args_gcc`` by compiling an empty program with
+    it: four ``g++`` runs, 0.2-0.3 s of every process here, always with the same answer for
+    the same compiler. The check (``brian2.codegen.cpp_prefs._determine_flag_compatibility``)
+    is wrapped so that its result is kept in ``cache_dir()/compiler_flags.json``, keyed by
+    the compiler command, the compiler binary's path, size and modification time, and the
+    flag: a changed compiler is checked again. Brian2 keeps its own in-process memo as before.
+    """
+    import json
+    import shutil
+
+    prefs_mod = sys.modules.get("brian2.codegen.cpp_prefs")
+    original = getattr(prefs_mod, "_determine_flag_compatibility", None)
+    if original is None or getattr(original, "_neuroplast_cached", False):
+        return
+
+    def checked(compiler, flagname):
+        try:
+            exe = list(compiler.executables["compiler_cxx"])
+            path = shutil.which(exe[0]) or exe[0]
+            st = os.stat(path)
+            key = f"{' '.join(exe)}|{path}|{st.st_size}|{st.st_mtime_ns}|{flagname}"
+            store = cache_dir() / "compiler_flags.json"
+            known = json.loads(store.read_text()) if store.exists() else {}
+        except (OSError, ValueError, KeyError, IndexError, TypeError):
+            return original(compiler, flagname)
+        if isinstance(known.get(key), bool):
+            return known[key]
+        ok = bool(original(compiler, flagname))
+        known[key] = ok
+        try:  # written whole and renamed: concurrent processes never read half a file
+            tmp = store.with_name(f".{store.name}.{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(known, indent=0, sort_keys=True))
+            os.replace(tmp, store)
+        except OSError:
+            pass
+        return ok
+
+    checked._neuroplast_cached = True
+    prefs_mod._determine_flag_compatibility = checked
+
+
 def import_brian2():
     """Import Brian2 without ``pylab``; return the module.
 
@@ -78,11 +123,13 @@ def import_brian2():
     import here, for names the simulations never use. Both imports are guarded by
     ``except ImportError`` in Brian2 (it then imports the NumPy part of pylab
     itself), so ``pylab`` and ``matplotlib`` are hidden during this first import
-    only; plotting code imports Matplotlib normally afterwards.
+    only; plotting code imports Matplotlib normally afterwards. ``brian2.tests``
+    likewise imports pytest (0.08 s here) only to run Brian2's own test suite, and
+    does without it on ``ImportError``: it is hidden too unless already imported.
     """
     if "brian2" in sys.modules:
         return sys.modules["brian2"]
-    hidden = [m for m in ("pylab", "matplotlib") if m not in sys.modules]
+    hidden = [m for m in ("pylab", "matplotlib", "pytest") if m not in sys.modules]
     for m in hidden:
         sys.modules[m] = None  # makes "import m" raise ImportError
     try:
@@ -119,6 +166,7 @@ def configure(backend: str = "cython") -> str:
     # No -ffast-math and no FMA contraction: the compiled code then rounds exactly as
     # NumPy and Numba do, so reference engines can reproduce its spikes bit for bit.
     brian2.prefs.codegen.cpp.extra_compile_args_gcc = list(COMPILE_FLAGS)
+    _cache_flag_checks(brian2)
     if brian2.prefs.codegen.runtime.cython.cache_dir is None:
         # Brian2 keys cached Cython modules by code only, not by flags: keep ours apart
         # from modules that other programs compiled with -ffast-math.

@@ -66,6 +66,7 @@ __all__ = [
     "IzhikevichScheme",
     "IZHIKEVICH_SCHEME",
     "izhikevich_namespace",
+    "delayed_drive_equations",
     "IzhikevichParams",
     "FIRING_PATTERNS",
     "simulate_neuron",
@@ -90,6 +91,25 @@ r : 1 (constant)
 is_exc : boolean (constant)
 """
 IZHIKEVICH_THRESHOLD = "v >= 30"
+
+
+def delayed_drive_equations(n_taps: int) -> str:
+    """``I_drive`` as ``n_taps`` delayed, weighted reads of a ``TimedArray`` named ``drive``.
+
+    .. math:: I_{\\mathrm{drive},i}(t) = \\sum_{k<K} g_{ik}\\, D(t - \\delta_{ik}, i)
+
+    with per-neuron constants ``tap_delay_k`` (s) and ``tap_gain_k``; replaces the line
+    ``I_drive : 1`` of :data:`IZHIKEVICH_EQS`. A ``TimedArray`` read before its start
+    (:math:`t < \\delta_{ik}`) returns its first row.
+    """
+    n_taps = check_int("n_taps", n_taps)
+    taps = " + ".join(f"tap_gain_{k}*drive(t - tap_delay_{k}, i)" for k in range(n_taps))
+    consts = "".join(
+        f"tap_delay_{k} : second (constant)\ntap_gain_{k} : 1 (constant)\n" for k in range(n_taps)
+    )
+    return f"I_drive = {taps} : 1\n{consts}"
+
+
 #: The reset, as the paper's program applies it: at the start of the step after the one
 #: in which ``v`` crossed threshold, inside :class:`IzhikevichScheme` (written so that it is
 #: exact: ``v = c*1 + v*0`` is ``c`` and ``v = c*0 + v*1`` is ``v``). Groups using the

@@ -5,11 +5,15 @@ Brian2's ``randn()`` draws from NumPy's legacy global ``RandomState``
 reproduces). :func:`generator_randn` is a Brian2 function returning the next
 value of a :class:`NoiseStream`: standard normal deviates drawn in blocks from a
 :class:`numpy.random.Generator` (NumPy's ziggurat method) into a buffer that the
-compiled code reads one value per call. The blocks are drawn by a Numba kernel
-(:func:`fill_standard_normal`, about 7.5 ns per draw here, against 23 ns for
-``Generator.standard_normal(out=...)``, which calls the bit generator through a
-function pointer per draw) that gives bit-identical values. The stream is
-consumed in the order the code asks for it (neuron ``0 .. n-1`` within a step,
+compiled code reads one value per call. The blocks are drawn by
+``Generator.standard_normal(out=...)`` (about 20 ns per draw here: NumPy calls the
+bit generator through a function pointer per draw) until the process has drawn
+:data:`NUMBA_AFTER` deviates (all streams together), then by a Numba kernel
+(``fill_standard_normal`` in ``spiking._noise_kernel``, about 6.5 ns per draw) that gives bit-identical
+values. Importing Numba and loading the kernel from its cache costs 0.5-0.9 s per
+process here, more than NumPy spends on the 10^7 draws of a 10 s run at 1000
+neurons, so short runs never load it and long ones switch once it pays off. The
+stream is consumed in the order the code asks for it (neuron ``0 .. n-1`` within a step,
 step after step), which is exactly the order of a loop like
 
 .. code-block:: python
@@ -28,27 +32,68 @@ buffer; ``cpp_standalone`` keeps Brian2's own ``randn()``.
 from __future__ import annotations
 
 import itertools
+import sys
 import weakref
 
 import numpy as np
-from numba import njit
 
-__all__ = ["NoiseStream", "generator_randn", "fill_standard_normal", "BUFFER_SIZE"]
+__all__ = ["NoiseStream", "generator_randn", "fill_reference", "BUFFER_SIZE", "NUMBA_AFTER"]
+# also ``fill_standard_normal`` (the Numba kernel), imported on first access
 
 #: Deviates drawn per refill: 512 KiB of doubles, refilled in ~0.3 ms, so the
 #: Python call per refill is negligible and the buffer stays in cache.
 BUFFER_SIZE = 1 << 16
 
-@njit(cache=True)
-def fill_standard_normal(rng, out):
-    """Fill ``out`` (1-D float64) with ``rng``'s next standard normal deviates.
+#: Deviates a process draws with NumPy before it switches to the Numba kernel: 2^24
+#: (1.7e7, ~0.35 s of NumPy draws here). Loading Numba (0.5-0.9 s) is repaid by the
+#: ~14 ns saved per draw after 3.5-6e7 draws; switching at half that bounds what a
+#: process loses either way (the README's 10 s run at 1000 neurons, 1e7 draws, never
+#: loads Numba) and lets a long-lived process (many trials, a benchmark's repeated
+#: runs, 10k neurons) reach the kernel's speed within its first 1.7e7 draws. At once
+#: when the kernel is already loaded.
+NUMBA_AFTER = 1 << 24
 
-    Numba's ``Generator.standard_normal`` is NumPy's algorithm on the same bit
-    generator state, so this equals ``rng.standard_normal(out=out)`` bit for bit
-    and advances ``rng`` identically; it is about 3x faster.
+
+def fill_reference(rng: np.random.Generator, out: np.ndarray) -> None:
+    """NumPy reference of the Numba kernel ``fill_standard_normal``: ``rng.standard_normal(out=out)``.
+
+    ``out`` (1-D float64) receives :math:`\\xi_k \\sim \\mathcal{N}(0, 1)`, drawn by NumPy's
+    ziggurat method (Marsaglia & Tsang 2000) from ``rng``'s bit generator, which advances.
     """
-    for k in range(out.shape[0]):
-        out[k] = rng.standard_normal()
+    rng.standard_normal(out=out)
+
+
+def __getattr__(name):
+    # The kernel's module imports Numba (0.3 s); only a long stream or a caller needs it.
+    if name == "fill_standard_normal":
+        from ._noise_kernel import fill_standard_normal
+
+        return fill_standard_normal
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _kernel_loaded() -> bool:
+    """Whether the Numba kernel is already compiled or loaded in this process."""
+    mod = sys.modules.get(f"{__package__}._noise_kernel")
+    return mod is not None and bool(mod.fill_standard_normal.signatures)
+
+
+#: Deviates drawn by every stream of this process: loading Numba is a cost per process,
+#: so a scan's or a session's many short runs reach the kernel as one long run does.
+_drawn = 0
+
+
+def _fill(rng: np.random.Generator, out: np.ndarray) -> None:
+    """Fill ``out`` from ``rng`` with NumPy or Numba (identical values), by cost."""
+    global _drawn
+    use_kernel = _drawn >= NUMBA_AFTER or _kernel_loaded()
+    _drawn += out.size
+    if use_kernel:
+        from ._noise_kernel import fill_standard_normal
+
+        fill_standard_normal(rng, out)
+    else:
+        fill_reference(rng, out)
 
 
 _streams: weakref.WeakValueDictionary[int, NoiseStream] = weakref.WeakValueDictionary()
@@ -89,11 +134,14 @@ class NoiseStream:
         self.rng = rng
         self.state[0] = self.buffer.size
         if self.frozen:
-            fill_standard_normal(self.rng, self.buffer)
+            self._draw()
+
+    def _draw(self) -> None:
+        _fill(self.rng, self.buffer)
 
     def refill(self) -> None:
         if not self.frozen:  # frozen: replay the same realisation
-            fill_standard_normal(self.rng, self.buffer)
+            self._draw()
         self.state[0] = 0
 
     def take(self, n: int) -> np.ndarray:

@@ -63,18 +63,18 @@ from plasticity_rules.validation import (
 )
 
 from . import engine
-from .encoders import SpikeTrains
+from .encoders import SpikeTrains, delay_taps
 from .neurons import (
     IZHIKEVICH_EQS,
     IZHIKEVICH_THRESHOLD,
     IzhikevichParams,
     IzhikevichScheme,
+    delayed_drive_equations,
     izhikevich_namespace,
 )
 from .noise import NoiseStream, generator_randn
 from .propagation import recurrent_propagation
 from .recorder import SpikeRecorder, spike_recorder
-from .states import bin_counts, filtered_traces, window_counts
 
 #: Most time steps of one run: time is ``i * dt`` in float64, exact while i <= 2**53.
 MAX_STEPS = 2**53
@@ -131,6 +131,13 @@ class ReservoirConfig:
         :math:`I_s \\leftarrow I_s e^{-\\Delta t/\\tau_s}`, with
         :math:`I_s \\leftarrow I_s + w (1 - e^{-\\Delta t/\\tau_s})/h` per spike, so each PSP
         keeps the area of the instantaneous one while lasting :math:`\\sim\\tau_s` (longer memory).
+    input_delay : float
+        Largest delay (s) of the injected current; 0 (default): none. > 0: neuron :math:`i`
+        receives :math:`\\sum_{k<K} g_{ik} I_{\\mathrm{drive},i}(t - \\delta_{ik})`, fixed delays
+        and gains drawn from the structure seed (:func:`spiking.encoders.delay_taps`): delay
+        lines in the input projection, a memory of the last ``input_delay`` of input.
+    input_taps : int
+        :math:`K`, delayed copies of its input current per neuron (> 1 needs ``input_delay > 0``).
     neuron : IzhikevichParams
     """
 
@@ -151,6 +158,8 @@ class ReservoirConfig:
     w_input: float = 10.0
     input_target: str = "all"
     tau_syn: float = 0.0
+    input_delay: float = 0.0
+    input_taps: int = 1
     neuron: IzhikevichParams = field(default_factory=IzhikevichParams)
 
     def __post_init__(self):
@@ -190,6 +199,12 @@ class ReservoirConfig:
                 f"tau_syn must be 0 or >= 2*dt ({2 * self.dt!r} s) for stable integration, "
                 f"got {self.tau_syn!r}"
             )
+        check_nonnegative("input_delay", self.input_delay)
+        check_int("input_taps", self.input_taps, minimum=1)
+        if self.input_taps > 1 and self.input_delay == 0:
+            raise ValueError(
+                f"input_taps = {self.input_taps} needs input_delay > 0 (taps differ by their delays)"
+            )
         if not isinstance(self.neuron, IzhikevichParams):
             raise ValueError(f"neuron must be an IzhikevichParams, got {type(self.neuron).__name__}")
 
@@ -220,6 +235,24 @@ PRESETS: dict[str, ReservoirConfig] = {
         tau_syn=0.03,
         noise_exc=6.0,
         noise_inh=2.4,
+    ),
+    # Prediction reservoir (issue 15; scans sims/specs/prediction_reservoir.toml and
+    # prediction_taps.toml): the timing network whose input current reaches each neuron three
+    # times, after three delays of 0..150 ms (1 ms steps) with gains sharing its input weight.
+    # Without delays the states of a 10 ms-per-sample series remember about two samples whatever
+    # the recurrence (memory capacity ~2, also with recurrent weights 0); the delay lines hold
+    # the last 15 samples, and a neuron's response to three input times holds their products
+    # (NARMA10). Acts on the injected-current path only (not on spike inputs).
+    "prediction": ReservoirConfig(
+        connectivity="indegree",
+        indegree=100,
+        w_exc=2.5,
+        w_inh=5.0,
+        tau_syn=0.03,
+        noise_exc=6.0,
+        noise_inh=2.4,
+        input_delay=0.15,
+        input_taps=3,
     ),
 }
 
@@ -282,6 +315,8 @@ class ReservoirRun:
 
     def population_rate(self, bin_width: float = 1e-3) -> np.ndarray:
         """Population rate (Hz per neuron) in bins of ``bin_width`` s, shape ``(n_bins,)``."""
+        from .states import bin_counts  # imports Numba: only when a run is analysed
+
         counts = bin_counts(
             self.spikes.indices, self.spikes.times, self.n_exc + self.n_inh, bin_width, self.duration
         )
@@ -289,10 +324,14 @@ class ReservoirRun:
 
     def counts(self, starts, stops) -> np.ndarray:
         """Spike counts per window, shape ``(n_windows, n_neurons)``."""
+        from .states import window_counts
+
         return window_counts(self.spikes.indices, self.spikes.times, self.n_exc + self.n_inh, starts, stops)
 
     def traces(self, sample_times, tau: float) -> np.ndarray:
         """Exponentially filtered traces sampled at ``sample_times``, shape ``(n_samples, n_neurons)``."""
+        from .states import filtered_traces
+
         return filtered_traces(
             self.spikes.indices, self.spikes.times, self.n_exc + self.n_inh, sample_times, tau
         )
@@ -362,6 +401,13 @@ class IzhikevichReservoir:
         if self.backend != "cpp_standalone":
             self._build_runtime()
 
+    def input_taps(self) -> tuple[np.ndarray, np.ndarray]:
+        """Delays (s) and gains of the injected current's taps (:func:`spiking.encoders.delay_taps`),
+        each ``(n_neurons, input_taps)``, drawn from ``default_rng([structure_seed, 1])``."""
+        cfg = self.config
+        rng = np.random.default_rng([self.structure_seed, 1])
+        return delay_taps(cfg.n_neurons, cfg.input_delay, cfg.dt, cfg.input_taps, seed=rng)
+
     # -- model -------------------------------------------------------------
     def _create_objects(self, input_spikes: SpikeTrains | None = None, drive_dt: float | None = None):
         """Create the Brian2 objects (structure drawn from Brian2's RNG, already seeded)."""
@@ -370,7 +416,10 @@ class IzhikevichReservoir:
         cfg = self.config
         n = cfg.n_neurons
         eqs = IZHIKEVICH_EQS
-        if drive_dt is not None:
+        delayed = drive_dt is not None and cfg.input_delay > 0
+        if delayed:
+            eqs = eqs.replace("I_drive : 1", delayed_drive_equations(cfg.input_taps))
+        elif drive_dt is not None:
             eqs = eqs.replace("I_drive : 1", "I_drive = drive(t, i) : 1")
         # A spike adds w (mV) to the next step's input; scaled by 1/h so it moves v by ~w.
         on_pre = "I_syn_post += w*syn_gain"
@@ -438,6 +487,11 @@ class IzhikevichReservoir:
         G.sigma_noise = "int(is_exc)*noise_exc + (1 - int(is_exc))*noise_inh"
         G.v = "v_init"
         G.u = "b*v"
+        if delayed:  # drawn by NumPy, so Brian2's structure stream is that of the undelayed network
+            delays, gains = self.input_taps()
+            for k in range(cfg.input_taps):
+                setattr(G, f"tap_delay_{k}", delays[:, k] * b2.second)
+                setattr(G, f"tap_gain_{k}", gains[:, k])
         objects = [G]
         if not same_period:
             # Noise held for noise_period: a separate draw every period (Brian2's randn()).

@@ -69,6 +69,8 @@ __all__ = [
 _PROB_TOL = 1e-6
 #: Shapes of the "what" targets (see the module docstring).
 WHAT_TARGETS = ("plateau", "bump")
+#: Orders of the stimuli within a block (see :class:`WhatWhenParadigm`).
+STIMULUS_ORDERS = ("balanced", "iid")
 
 
 @dataclass(frozen=True)
@@ -167,6 +169,15 @@ class WhatWhenParadigm:
     what_target : {"plateau", "bump"}
         Shape of the "what" targets: a tonic identity level from cue to stimulus offset,
         or the "when" bump restricted to trials of that stimulus (module docstring).
+    stimulus_order : {"balanced", "iid"}
+        ``iid``: every trial's stimulus drawn independently with probabilities :math:`p`, so
+        a block's realised frequencies scatter around :math:`p` (binomial, s.d.
+        :math:`\\sqrt{p(1-p)/n}`: .08 for :math:`p = .3` over 30 teaching trials).
+        ``balanced``: the teaching trials of each block hold the stimuli in exactly the
+        proportions :math:`p` (counts rounded by largest remainder) in a random order, the
+        usual design of probabilistic-cueing experiments, so that the probability a readout
+        can learn in a block *is* :math:`p`. Probe trials (no stimulus shown) are drawn
+        first in this mode; their identity is drawn independently and never shown.
     """
 
     blocks: tuple = _DEFAULT_BLOCKS
@@ -182,6 +193,7 @@ class WhatWhenParadigm:
     probe_fraction: float = 0.2
     what_gate: str = "window"
     what_target: str = "plateau"
+    stimulus_order: str = "balanced"
 
     def __post_init__(self):
         blocks = tuple(self.blocks)
@@ -201,6 +213,7 @@ class WhatWhenParadigm:
         check_choice("gate_shape", self.gate_shape, GATE_SHAPES)
         check_choice("what_gate", self.what_gate, ("window", "onset"))
         check_choice("what_target", self.what_target, WHAT_TARGETS)
+        check_choice("stimulus_order", self.stimulus_order, STIMULUS_ORDERS)
         check_probability("gate_floor", self.gate_floor)
         check_probability("probe_fraction", self.probe_fraction)
         if self.probe_fraction >= 1:
@@ -322,6 +335,15 @@ class WhatWhenSession:
         return out
 
 
+def _exact_counts(p: np.ndarray, n: int) -> np.ndarray:
+    """Counts summing to ``n`` closest to ``n p`` (largest-remainder rounding)."""
+    raw = p * n
+    counts = np.floor(raw).astype(np.int64)
+    order = np.argsort(-(raw - counts), kind="stable")
+    counts[order[: n - counts.sum()]] += 1
+    return counts
+
+
 def generate(paradigm: WhatWhenParadigm | None = None, *, seed=None) -> WhatWhenSession:
     """Draw stimulus identities and build targets, expected targets and gates for a session.
 
@@ -336,15 +358,25 @@ def generate(paradigm: WhatWhenParadigm | None = None, *, seed=None) -> WhatWhen
     K = par.n_stimuli
     n_tr = par.n_trials
     spt = par.steps_per_trial
+    balanced = par.stimulus_order == "balanced"
+    if balanced:  # probes first, then exact proportions over each block's teaching trials
+        probe = rng.random(n_tr) < par.probe_fraction
     stim, lat, prob, blk = [], [], [], []
+    start = 0
     for b_i, b in enumerate(par.blocks):
         p = np.asarray(b.probabilities)
-        stim.append(rng.choice(K, size=b.n_trials, p=p / p.sum()))
+        s_b = rng.choice(K, size=b.n_trials, p=p / p.sum())
+        if balanced:
+            teach = np.flatnonzero(~probe[start : start + b.n_trials])
+            s_b[teach] = rng.permutation(np.repeat(np.arange(K), _exact_counts(p / p.sum(), teach.size)))
+        stim.append(s_b)
         lat.append(np.full(b.n_trials, b.latency))
         prob.append(np.tile(p, (b.n_trials, 1)))
         blk.append(np.full(b.n_trials, b_i))
+        start += b.n_trials
     stim, lat, prob, blk = (np.concatenate(a) for a in (stim, lat, prob, blk))
-    probe = rng.random(n_tr) < par.probe_fraction
+    if not balanced:
+        probe = rng.random(n_tr) < par.probe_fraction
     trial_start = np.arange(n_tr) * par.trial_duration
     cue_on = trial_start + par.cue_time
     onset = cue_on + lat

@@ -5,7 +5,9 @@ online through the session so that its outputs are the ones produced *while lear
 
 * ``three_factor``: :class:`~plasticity_rules.three_factor.ThreeFactorReadout`, "when" online
   (eta ``eta_when``), each "what" consolidated at the trial end (eta ``eta_what``), gated by the
-  session's attention gate;
+  session's attention gate; with ``center_when`` > 0 the "when" readout is a separate
+  readout whose inputs are centred on running presynaptic means (covariance rule,
+  :func:`~plasticity_rules.three_factor.center_rates`) while "what" reads the rates themselves;
 * ``force``: :class:`~plasticity_rules.force.ForceReadout` (recursive least squares,
   Sussillo & Abbott 2009), learning on teaching trials only;
 * ``force_reset``: the same with :math:`P` reset to :math:`I/\\alpha` at every block switch;
@@ -32,7 +34,14 @@ from plasticity_rules.validation import check_choice, check_int, check_nonnegati
 from . import whatwhen as ww
 from . import whatwhen_metrics as wwm
 
-__all__ = ["READOUTS", "ReadoutSettings", "train_readout", "control_paradigms", "control_errors"]
+__all__ = [
+    "READOUTS",
+    "ReadoutSettings",
+    "WhenWhatReadouts",
+    "train_readout",
+    "control_paradigms",
+    "control_errors",
+]
 
 READOUTS = ("three_factor", "force", "force_reset", "ridge")
 
@@ -55,6 +64,16 @@ class ReadoutSettings:
         Three-factor surprise-gate threshold (0: off).
     depression : float
         Three-factor rate of output-lowering updates relative to eta.
+    center_when : float
+        Three-factor: time constant (s) of the running presynaptic means the "when" readout is
+        centred on (0: no centring, "when" and "what" in one readout).
+    what_anneal, what_anneal_trials : float
+        Three-factor: the consolidation rate of the "what" readouts starts at ``what_anneal``
+        times ``eta_what`` and decays with the number :math:`n` of teaching trials consolidated
+        so far, :math:`\\eta_n = \\eta_{what} \\max(1, A / (1 + n / n_0))` (Robbins & Monro 1951:
+        a running average whose weight falls as :math:`1/n` until it reaches the floor
+        :math:`\\eta_{what}`, which keeps it tracking later changes); ``what_anneal`` 1: a
+        constant rate.
     force_alpha : float
         FORCE: :math:`P(0) = I/\\alpha`.
     force_every : int
@@ -64,22 +83,50 @@ class ReadoutSettings:
     """
 
     eta_when: float = 0.1
-    eta_what: float = 0.005
+    eta_what: float = 0.002
     eligibility_tau: float = 0.0
     normalise: bool = True
     fit_intercept: bool = False
     surprise: float = 0.0
     depression: float = 1.0
+    center_when: float = 0.6
+    what_anneal: float = 10.0
+    what_anneal_trials: float = 3.0
     force_alpha: float = 1.0
     force_every: int = 2
     ridge_alpha: float = 1.0
 
     def __post_init__(self):
-        for name in ("eta_when", "eta_what", "force_alpha"):
+        for name in ("eta_when", "eta_what", "force_alpha", "what_anneal_trials"):
             check_positive(name, getattr(self, name))
-        for name in ("eligibility_tau", "surprise", "depression", "ridge_alpha"):
+        if not self.what_anneal >= 1:
+            raise ValueError(f"what_anneal must be >= 1 (1: a constant rate), got {self.what_anneal!r}")
+        for name in ("eligibility_tau", "surprise", "depression", "ridge_alpha", "center_when"):
             check_nonnegative(name, getattr(self, name))
         check_int("force_every", self.force_every)
+
+
+@dataclass
+class WhenWhatReadouts:
+    """A centred "when" readout and the "what" readouts, trained side by side on the same states.
+
+    Attributes
+    ----------
+    when, what : ThreeFactorReadout
+        One output ("when", centred inputs) and one per stimulus ("what", raw rates).
+    """
+
+    when: ThreeFactorReadout
+    what: ThreeFactorReadout
+
+    @property
+    def coef_(self) -> np.ndarray:
+        """Weights of all outputs, ``(1 + n_stimuli, n_features)``, "when" first."""
+        return np.vstack([self.when.coef_, self.what.coef_])
+
+    def predict(self, X) -> np.ndarray:
+        """Outputs of all readouts, "when" first."""
+        return np.hstack([self.when.predict(X), self.what.predict(X)])
 
 
 def train_readout(
@@ -105,6 +152,23 @@ def train_readout(
     check_choice("readout", name, READOUTS)
     Y = session.targets
     spt = session.paradigm.steps_per_trial
+    if name == "three_factor" and settings.center_when > 0:
+        common = dict(
+            trace_tau=settings.eligibility_tau,
+            dt=session.paradigm.dt,
+            normalise=settings.normalise,
+            fit_intercept=settings.fit_intercept,
+            surprise=settings.surprise,
+            depression=settings.depression,
+        )
+        when = ThreeFactorReadout(
+            eta=settings.eta_when, online=True, center_tau=settings.center_when, **common
+        )
+        what = ThreeFactorReadout(eta=settings.eta_what, online=False, **common)
+        when.fit(X, Y[:, :1], gate=session.gate[:, :1], segment_ends=session.trial_end)
+        what_out = _fit_annealed(what, session, X, Y[:, 1:], session.gate[:, 1:], settings)
+        model = WhenWhatReadouts(when, what)
+        return np.hstack([when.train_predictions_, what_out]), model
     if name == "three_factor":
         k = session.paradigm.n_stimuli
         m = ThreeFactorReadout(
@@ -117,8 +181,8 @@ def train_readout(
             surprise=settings.surprise,
             depression=settings.depression,
         )
-        m.fit(X, Y, gate=session.gate, segment_ends=session.trial_end)
-        return m.train_predictions_, m
+        out = _fit_annealed(m, session, X, Y, session.gate, settings, what=np.arange(1 + k) > 0)
+        return out, m
     if name in ("force", "force_reset"):
         m = ForceReadout(alpha=settings.force_alpha, update_every=settings.force_every)
         reset = session.switch_trials * spt if name == "force_reset" else None
@@ -133,6 +197,28 @@ def train_readout(
         if not session.probe[i]:
             m.partial_fit(X[sl], Y[sl])
     return out, m
+
+
+def _fit_annealed(m, session, X, Y, gate, settings: ReadoutSettings, what=None) -> np.ndarray:
+    """Fit three-factor readout ``m``, its "what" outputs (mask ``what``; all if None) at the
+    annealed rate of ``settings`` (trial by trial); returns the outputs produced while learning."""
+    if settings.what_anneal == 1:
+        m.fit(X, Y, gate=gate, segment_ends=session.trial_end)
+        return m.train_predictions_
+    base = np.broadcast_to(np.asarray(m.eta, dtype=float), (Y.shape[1],)).copy()
+    what = np.ones(Y.shape[1], bool) if what is None else np.asarray(what, bool)
+    spt = session.paradigm.steps_per_trial
+    out = np.empty_like(Y)
+    n = 0
+    for i in range(session.n_trials):
+        sl = slice(i * spt, (i + 1) * spt)
+        k = max(1.0, settings.what_anneal / (1.0 + n / settings.what_anneal_trials))
+        m.eta = np.where(what, base * k, base)
+        m.partial_fit(X[sl], Y[sl], gate=gate[sl], segment_ends=session.trial_end[sl])
+        out[sl] = m.train_predictions_
+        n += int(not session.probe[i])
+    m.eta = base
+    return out
 
 
 def control_paradigms(paradigm: ww.WhatWhenParadigm) -> list[ww.WhatWhenParadigm]:

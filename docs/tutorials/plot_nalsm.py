@@ -129,12 +129,12 @@ plt.show()
 # The Brian2 liquid: raster and astrocyte trace
 # ---------------------------------------------
 # The astrocyte is a one-neuron Brian2 group updated inside the compiled
-# simulation; spike counts reach it as summed variables and A and eta reach
-# every neuron through linked variables. Many samples share one ``run()``
-# and are separated by resets scheduled with ``run_regularly``, and the
-# network holds several copies of the liquid side by side (``batch``), so
-# one compiled step advances several samples. (The NumPy code-generation
-# target keeps this tutorial free of compilation; simulations use Cython.)
+# simulation from the step's spike counts, and A and eta reach every neuron
+# through linked variables. Many samples share one ``run()``, separated by
+# resets that run every ``sample_steps`` steps, and a small liquid is
+# simulated as several copies side by side (``batch``), so one compiled step
+# advances several samples. (The NumPy code-generation target keeps this
+# tutorial free of compilation; simulations use Cython.)
 b2liq = Brian2Liquid(config, seed=0, backend="numpy")
 b2liq.initialise(data.x_train[:30], eta=0.15, w_astro=0.01)
 out = b2liq.features(data.x_val[:2], eta=0.15, w_astro=0.01, n_record=2)

@@ -26,8 +26,11 @@ reproduction status page.
 # The paradigm
 # ------------
 # Blocks of trials; each new block switches the latency or the
-# probabilities. The expected targets are what an ideal readout would
-# output.
+# probabilities. The teaching trials of a block hold the stimuli in exactly
+# the proportions p, in a random order (``stimulus_order="balanced"``, the
+# default; ``"iid"`` draws every trial independently, so a short block's
+# frequencies scatter around p). The expected targets are what an ideal
+# readout would output.
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -120,7 +123,9 @@ for c, r in zip(dec["centres_ms"], dec["r2"], strict=True):
 # Training, anchored to no-switch controls
 # ----------------------------------------
 # Every readout learns from the same states; the outputs are scored *while
-# learning* (each trial is predicted before it is learned). For each
+# learning* (each trial is predicted before it is learned). The three-factor
+# "when" readout reads its inputs centred on their running means (0.6 s,
+# covariance rule); the "what" readouts read the rates themselves. For each
 # switch a control session runs the post-switch condition from the
 # first trial on the same network and frozen noise; "recovered" means
 # back within 1.2x the control's error at the same point of training.

@@ -60,7 +60,11 @@ def configure_worker_caches(directory: str | os.PathLike, shared: str | os.PathL
     if "brian2" in sys.modules:
         from brian2 import prefs
 
-        prefs.codegen.runtime.cython.cache_dir = str(paths["cython"] / "brian_extensions")
+        from spiking.engine import FLAGS_TAG
+
+        # the directory spiking.engine.configure chooses when Brian2 is imported after this
+        # (Cython's cache under $CYTHON_CACHE_DIR, one subdirectory per set of compiler flags)
+        prefs.codegen.runtime.cython.cache_dir = str(paths["cython"] / "brian_extensions" / FLAGS_TAG)
     _CACHES.clear()
     _CACHES.update(own=d, shared=Path(shared) if shared is not None else None)
     return {k: str(v) for k, v in paths.items()}

@@ -8,6 +8,8 @@ from plasticity_rules.gates import attention_gate
 from plasticity_rules.readouts import RidgeReadout
 from plasticity_rules.three_factor import (
     ThreeFactorReadout,
+    center_rates,
+    center_rates_reference,
     three_factor_train,
     three_factor_train_reference,
 )
@@ -388,3 +390,42 @@ def test_attention_gate_shapes():
     gs = attention_gate(10, 0.1, [0.3], [0.4], shape="gaussian", rise=0.1)
     assert gs[3] == 1 and gs[4] == 1 and 0 < gs[1] < gs[2] < 1
     assert np.all(attention_gate(5, 0.1, [0.0], [0.1], shape="constant") == 1)
+
+
+# ----------------------------------------------------------------------------- presynaptic centring
+@pytest.mark.parametrize("decay", [0.0, 0.5, 0.99])
+def test_center_rates_kernel_matches_reference(decay):
+    rng = np.random.default_rng(4)
+    X, m0 = rng.random((200, 7)), rng.random(7)
+    got = center_rates(X, decay, m0)
+    ref = center_rates_reference(X, decay, m0)
+    for g, r in zip(got, ref, strict=True):
+        np.testing.assert_allclose(g, r, rtol=1e-12, atol=1e-12)
+
+
+def test_center_rates_subtracts_the_mean_before_each_step():
+    X = np.array([[2.0], [2.0], [4.0]])
+    Xc, m = center_rates(X, 0.5, np.zeros(1))
+    # means before each step: 0, 1, 1.5; after the last: 2.75
+    np.testing.assert_allclose(Xc[:, 0], [2.0, 1.0, 2.5])
+    np.testing.assert_allclose(m, [2.75])
+    # a constant input is centred to zero once the mean has converged
+    Xc, _ = center_rates(np.full((400, 3), 5.0), 0.9, np.zeros(3))
+    assert np.abs(Xc[-1]).max() < 1e-12 and Xc[0, 0] == 5.0
+
+
+def test_centred_readout_chunks_like_one_run_and_predicts_on_centred_inputs():
+    rng = np.random.default_rng(5)
+    X, Y, _, _ = _linear_data(rng, n=300, d=6, k=2)
+    X = X + 3.0  # a large common mode
+    kw = dict(eta=0.2, normalise=True, fit_intercept=False, center_tau=0.05, dt=0.01)
+    whole = ThreeFactorReadout(**kw).fit(X, Y)
+    parts = ThreeFactorReadout(**kw).partial_fit(X[:120], Y[:120]).partial_fit(X[120:], Y[120:])
+    np.testing.assert_allclose(parts.coef_, whole.coef_, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(parts.center_mean_, whole.center_mean_, rtol=1e-12)
+    Xc, _ = center_rates(np.ascontiguousarray(X), np.exp(-0.01 / 0.05), np.zeros(6))
+    plain = ThreeFactorReadout(eta=0.2, normalise=True, fit_intercept=False, dt=0.01).fit(Xc, Y)
+    np.testing.assert_allclose(whole.coef_, plain.coef_, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(whole.predict(X[:5]), (X[:5] - whole.center_mean_) @ whole.coef_.T)
+    with pytest.raises(ValueError, match="center_tau"):
+        ThreeFactorReadout(center_tau=-1.0).fit(X, Y)

@@ -265,7 +265,7 @@ def test_help_shows_choices_defaults_and_per_simulation_seed(capsys, monkeypatch
         return " ".join(capsys.readouterr().out.split())  # argparse wraps lines
 
     res = _help("run", "reservoir")
-    assert "--preset {izhikevich2003,sparse,timing}" in res
+    assert "--preset {izhikevich2003,sparse,timing,prediction}" in res
     assert "--backend {cython,numpy,cpp_standalone}" in res
     assert "(default: izhikevich2003)" in res and "NumPy and Brian2" in res
     nalsm = _help("run", "nalsm")

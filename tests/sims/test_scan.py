@@ -658,7 +658,8 @@ def test_result_row_is_the_one_definition_of_a_result(tmp_path):
 # one machine: the process pool (default without --scheduler)
 # --------------------------------------------------------------------------------------------------
 def test_process_pool_runs_points_like_serial_and_resumes(tmp_path):
-    spec = write_spec(tmp_path, FAILING_SPEC)
+    # each point holds 100 ms: instant points could all go to the worker that started first
+    spec = write_spec(tmp_path, FAILING_SPEC.replace("noise = 0.5", 'noise = 0.5\n    sleep = "100ms"'))
     out, cache = tmp_path / "pool", tmp_path / "caches"
     msgs = []
     s = run_scan(spec, out, n_workers=2, cache_dir=cache, log=msgs.append)

@@ -5,6 +5,7 @@ from spiking.encoders import (
     SpikeTrains,
     concatenate_trains,
     current_encode,
+    delay_taps,
     encode,
     latency_encode,
     poisson_encode,
@@ -78,3 +79,21 @@ def test_concatenate():
 def test_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_delay_taps_ranges_norms_and_seed():
+    d, g = delay_taps(300, 0.05, 1e-3, 3, seed=0)
+    assert d.shape == g.shape == (300, 3)
+    steps = d / 1e-3
+    np.testing.assert_allclose(steps, np.round(steps), atol=1e-9)
+    assert steps.min() == 0 and steps.max() == 50  # every step 0..50 reachable
+    np.testing.assert_allclose(np.linalg.norm(g, axis=1), 1.0)
+    assert np.all(g[:, 0] > 0) and np.all(np.abs(g) <= 1)
+    np.testing.assert_array_equal(d, delay_taps(300, 0.05, 1e-3, 3, seed=0)[0])
+    one_d, one_g = delay_taps(10, 0.0, 1e-3, seed=1)
+    np.testing.assert_array_equal(one_d, 0.0)
+    np.testing.assert_array_equal(one_g, 1.0)
+    with pytest.raises(ValueError, match="max_delay"):
+        delay_taps(10, -0.1, 1e-3)
+    with pytest.raises(ValueError, match="n_taps"):
+        delay_taps(10, 0.1, 1e-3, 0)

@@ -150,7 +150,7 @@ def test_preset_scaling():
     small = preset("izhikevich2003", n_neurons=500)
     assert (small.n_exc, small.n_inh) == (400, 100)
     assert small.w_exc == pytest.approx(1.0) and small.w_inh == pytest.approx(2.0)
-    assert set(PRESETS) >= {"izhikevich2003", "sparse", "timing"}
+    assert set(PRESETS) >= {"izhikevich2003", "sparse", "timing", "prediction"}
 
 
 @pytest.mark.parametrize(
@@ -243,3 +243,46 @@ def test_frozen_noise_makes_trials_repeat():
 
     frozen, fresh = window_similarity(cfg.replace(noise_repeat=0.2)), window_similarity(cfg)
     assert frozen > 0.8 and fresh < 0.3
+
+
+def test_input_delays_are_fixed_per_seed_whole_steps_in_range():
+    assert (preset("prediction").input_delay, preset("prediction").input_taps) == (0.15, 3)
+    cfg = preset("prediction", n_neurons=200, input_delay=0.2, input_taps=1)
+    a, b = IzhikevichReservoir(cfg, seed=3), IzhikevichReservoir(cfg, seed=3)
+    d, g = a.input_taps()
+    np.testing.assert_array_equal(d, b.input_taps()[0])
+    np.testing.assert_array_equal(g, 1.0)  # one tap: the whole input weight
+    d = d[:, 0]
+    assert d.shape == (200,) and d.min() >= 0 and d.max() <= 0.2 + 1e-12
+    np.testing.assert_allclose(d / cfg.dt, np.round(d / cfg.dt), atol=1e-9)
+    assert np.unique(d).size > 100  # spread over the 201 possible steps, not one value
+    assert not np.array_equal(d, IzhikevichReservoir(cfg, seed=4).input_taps()[0][:, 0])
+    d2, g2 = IzhikevichReservoir(cfg.replace(input_taps=2), seed=3).input_taps()
+    assert d2.shape == g2.shape == (200, 2)
+    np.testing.assert_allclose(np.linalg.norm(g2, axis=1), 1.0)  # taps share the input weight
+    assert np.all(g2[:, 0] > 0) and np.any(g2[:, 1] < 0)
+    with pytest.raises(ValueError, match="input_delay must be >= 0"):
+        ReservoirConfig(input_delay=-0.1)
+    with pytest.raises(ValueError, match="input_taps = 2 needs input_delay > 0"):
+        ReservoirConfig(input_taps=2)
+
+
+def test_input_delay_shifts_each_neurons_drive_by_its_own_delay():
+    """A current step at 100 ms reaches neuron i at 100 ms + delta_i: its first spike follows by a few ms."""
+    cfg = ReservoirConfig(
+        n_exc=40, n_inh=0, connectivity="prob", p_connect=0.0, noise_exc=0.0, noise_inh=0.0, input_delay=0.1
+    )
+    res = IzhikevichReservoir(cfg, seed=1)
+    current = np.zeros((30, 40))
+    current[10:] = 20.0  # rows of 10 ms: on from 100 ms
+    run = res.run(0.3, input_current=current, current_dt=0.01)
+    first = np.full(40, np.inf)
+    np.minimum.at(first, run.spikes.indices, run.spikes.times)
+    latency = first - 0.1 - res.input_taps()[0][:, 0]
+    assert np.all(np.isfinite(first))
+    assert latency.min() >= 0 and latency.max() < 0.01  # the same few-ms latency after each own delay
+    # without delays every neuron spikes within those few ms of the step
+    undelayed = IzhikevichReservoir(cfg.replace(input_delay=0.0), seed=1).run(
+        0.3, input_current=current, current_dt=0.01
+    )
+    assert undelayed.spikes.times.min() - 0.1 < 0.01 and first.max() - 0.1 > 0.08

@@ -55,12 +55,36 @@ def test_plateau_what_targets_hold_identity_from_cue_to_stimulus_offset():
 
 
 def test_stimulus_frequencies_follow_probabilities_and_seed():
-    par = _par(blocks=(ww.Block(3000, 0.2, (0.6, 0.3, 0.1)),), probe_fraction=0.0, dt=0.01)
+    par = _par(
+        blocks=(ww.Block(3000, 0.2, (0.6, 0.3, 0.1)),), probe_fraction=0.0, dt=0.01, stimulus_order="iid"
+    )
     s = ww.generate(par, seed=1)
     freq = np.bincount(s.stimulus, minlength=3) / 3000
     np.testing.assert_allclose(freq, [0.6, 0.3, 0.1], atol=0.03)
     np.testing.assert_array_equal(ww.generate(par, seed=1).stimulus, s.stimulus)
     assert not np.array_equal(ww.generate(par, seed=2).stimulus, s.stimulus)
+
+
+def test_balanced_order_holds_exact_proportions_over_teaching_trials():
+    blocks = (ww.Block(40, 0.2, (0.6, 0.3, 0.1)), ww.Block(33, 0.3, (0.1, 0.25, 0.65)))
+    for seed in range(5):
+        s = ww.generate(_par(blocks=blocks, probe_fraction=0.25, stimulus_order="balanced"), seed=seed)
+        for b, blk in enumerate(blocks):
+            teach = (s.block == b) & ~s.probe
+            counts = np.bincount(s.stimulus[teach], minlength=3)
+            assert counts.sum() == teach.sum()
+            # largest-remainder rounding: every count within one of n p
+            assert np.all(np.abs(counts - teach.sum() * np.asarray(blk.probabilities)) < 1)
+        again = ww.generate(_par(blocks=blocks, probe_fraction=0.25, stimulus_order="balanced"), seed=seed)
+        np.testing.assert_array_equal(again.stimulus, s.stimulus)
+    # the order within a block is random, not sorted
+    assert len({tuple(ww.generate(_par(blocks=blocks), seed=k).stimulus[:10]) for k in range(5)}) > 1
+    np.testing.assert_array_equal(ww._exact_counts(np.array([0.6, 0.3, 0.1]), 29), [17, 9, 3])
+    # iid: frequencies scatter (binomial); at 10 trials the realised counts differ from n p somewhere
+    iid = [ww.generate(_par(blocks=blocks, stimulus_order="iid"), seed=k) for k in range(5)]
+    assert any(abs(np.sum(x.stimulus[x.block == 0] == 0) - 24) >= 2 for x in iid)
+    with pytest.raises(ValueError, match="unknown stimulus_order 'sorted'"):
+        _par(stimulus_order="sorted")
 
 
 def test_probe_trials_have_no_stimulus_and_no_learning():

@@ -90,3 +90,40 @@ def test_control_errors_share_identical_conditions_and_seed_per_block():
     X = _clock_states(csess, crng)
     expected = wwm.trial_errors(csess, wwt.train_readout("ridge", csess, X)[0])
     np.testing.assert_array_equal(out["ridge"][1], expected)
+
+
+def test_centred_when_readout_leaves_the_what_readouts_unchanged():
+    sess = _session()
+    X = _clock_states(sess, np.random.default_rng(2)) + 1.0  # a common mode
+    plain, m0 = wwt.train_readout("three_factor", sess, X, wwt.ReadoutSettings(center_when=0.0))
+    centred, m1 = wwt.train_readout("three_factor", sess, X)  # centred by default (0.6 s)
+    assert isinstance(m1, wwt.WhenWhatReadouts) and m1.coef_.shape == m0.coef_.shape
+    # "what" reads the rates themselves in both: same outputs and weights
+    np.testing.assert_allclose(centred[:, 1:], plain[:, 1:], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(m1.coef_[1:], m0.coef_[1:], rtol=1e-12, atol=1e-12)
+    # "when" reads centred inputs: a different readout, still learning the bump
+    assert not np.allclose(centred[:, 0], plain[:, 0])
+    assert m1.predict(X[:3]).shape == (3, 1 + sess.paradigm.n_stimuli)
+    with pytest.raises(ValueError, match="center_when"):
+        wwt.ReadoutSettings(center_when=-0.1)
+
+
+def test_annealed_what_rate_follows_its_schedule():
+    sess = _session()
+    X = _clock_states(sess, np.random.default_rng(3))
+    S = wwt.ReadoutSettings
+    for center in (0.0, 0.6):
+        # n0 -> infinity: the rate stays at A eta_what, the same as a constant rate A eta_what
+        slow, m1 = wwt.train_readout("three_factor", sess, X, S(center_when=center, what_anneal=4.0,
+                                                               what_anneal_trials=1e12))
+        const, m2 = wwt.train_readout("three_factor", sess, X, S(center_when=center, what_anneal=1.0,
+                                                                eta_what=4 * 0.002))
+        np.testing.assert_allclose(slow, const, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(m1.coef_, m2.coef_, rtol=1e-9, atol=1e-12)
+        # the default schedule decays: it ends between the constant rates eta_what and A eta_what
+        ann, m3 = wwt.train_readout("three_factor", sess, X, S(center_when=center))
+        low, _ = wwt.train_readout("three_factor", sess, X, S(center_when=center, what_anneal=1.0))
+        assert not np.allclose(ann[:, 1:], low[:, 1:]) and not np.allclose(ann[:, 1:], const[:, 1:])
+        np.testing.assert_allclose(ann[:, 0], low[:, 0], rtol=1e-12, atol=1e-12)  # "when" untouched
+    with pytest.raises(ValueError, match="what_anneal must be >= 1"):
+        S(what_anneal=0.5)

@@ -1,0 +1,53 @@
+"""The process pool's set-up: the Cython cache a worker uses does not depend on whether
+Brian2 was imported before its caches were configured (the pool imports it before forking)."""
+
+import subprocess
+import sys
+
+from spiking.engine import configure, import_brian2
+
+
+def test_worker_cache_dir_same_with_brian2_imported_first(tmp_path, monkeypatch):
+    b2 = import_brian2()
+    for var in ("NUMBA_CACHE_DIR", "CYTHON_CACHE_DIR", "NEUROPLAST_CACHE"):
+        monkeypatch.delenv(var, raising=False)
+    old = b2.prefs.codegen.runtime.cython.cache_dir
+    from sims.scan import caches
+
+    numba = sys.modules.get("numba")
+    old_numba = numba.config.CACHE_DIR if numba is not None else None
+    old_caches = dict(caches._CACHES)
+    try:
+        caches.configure_worker_caches(tmp_path / "w")
+        configure("cython")
+        before = b2.prefs.codegen.runtime.cython.cache_dir
+    finally:  # this test process keeps its own caches
+        b2.prefs.codegen.runtime.cython.cache_dir = old
+        if numba is not None:
+            numba.config.CACHE_DIR = old_numba
+        caches._CACHES.clear()
+        caches._CACHES.update(old_caches)
+        monkeypatch.undo()
+    # a fresh process that configures the caches first and imports Brian2 afterwards
+    code = (
+        "import sys\n"
+        "from sims.scan.caches import configure_worker_caches\n"
+        f"configure_worker_caches({str(tmp_path / 'w')!r})\n"
+        "from spiking.engine import configure, import_brian2\n"
+        "configure('cython')\n"
+        "print(import_brian2().prefs.codegen.runtime.cython.cache_dir)\n"
+    )
+    fresh = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert fresh.stdout.strip().splitlines()[-1] == before
+
+
+def test_pool_preload_imports_brian2_and_the_simulation():
+    code = (
+        "import sys\n"
+        "from sims.scan.pool import _preload\n"
+        "assert 'brian2' not in sys.modules\n"
+        "_preload({'simulation': 'reservoir', 'modules': []})\n"
+        "print('brian2' in sys.modules, 'sims.reservoir' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["True", "True"]
