@@ -218,6 +218,12 @@ class ReservoirConfig:
 
 
 #: Named configurations. ``izhikevich2003`` is the paper's network.
+# The trial-timing network (preset "timing" below), also the base of "prediction".
+_TIMING = ReservoirConfig(
+    connectivity="indegree", indegree=100, w_exc=2.5, w_inh=5.0, tau_syn=0.03, noise_exc=6.0,
+    noise_inh=2.4,
+)
+
 PRESETS: dict[str, ReservoirConfig] = {
     "izhikevich2003": ReservoirConfig(),
     # Sparse variant with the same mean summed input per neuron (80 E + 20 I sources).
@@ -227,15 +233,7 @@ PRESETS: dict[str, ReservoirConfig] = {
     # dominates the recurrent input, so the network is noise-driven, not chaotic (exc ~10 Hz).
     # With frozen noise (noise_repeat = trial length, set by the what/when simulation) its
     # trajectory repeats from trial to trial and elapsed time is decodable over the whole trial.
-    "timing": ReservoirConfig(
-        connectivity="indegree",
-        indegree=100,
-        w_exc=2.5,
-        w_inh=5.0,
-        tau_syn=0.03,
-        noise_exc=6.0,
-        noise_inh=2.4,
-    ),
+    "timing": _TIMING,
     # Prediction reservoir (issue 15; scans sims/specs/prediction_reservoir.toml and
     # prediction_taps.toml): the timing network whose input current reaches each neuron three
     # times, after three delays of 0..150 ms (1 ms steps) with gains sharing its input weight.
@@ -243,17 +241,7 @@ PRESETS: dict[str, ReservoirConfig] = {
     # the recurrence (memory capacity ~2, also with recurrent weights 0); the delay lines hold
     # the last 15 samples, and a neuron's response to three input times holds their products
     # (NARMA10). Acts on the injected-current path only (not on spike inputs).
-    "prediction": ReservoirConfig(
-        connectivity="indegree",
-        indegree=100,
-        w_exc=2.5,
-        w_inh=5.0,
-        tau_syn=0.03,
-        noise_exc=6.0,
-        noise_inh=2.4,
-        input_delay=0.15,
-        input_taps=3,
-    ),
+    "prediction": dataclasses.replace(_TIMING, input_delay=0.15, input_taps=3),
 }
 
 
