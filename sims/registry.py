@@ -25,6 +25,7 @@ Common fields (seed, wall time, versions) and ``summary.json`` are added by
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib
 import re
 from collections.abc import Callable, Mapping
@@ -73,14 +74,21 @@ def module_of(name: str) -> str | None:
     Found by reading the sources (as :func:`simulation_modules`), so a run imports the one
     module it needs instead of every simulation and the libraries they use.
     """
+    return _declared_names().get(name)
+
+
+@functools.cache
+def _declared_names() -> dict[str, str]:
+    """``{simulation name: module}`` from the sources, read once per process (the CLI asks twice)."""
     from pathlib import Path
 
     here = Path(__file__).resolve().parent
+    found: dict[str, str] = {}
     for mod in simulation_modules():
         text = (here / f"{mod.rsplit('.', 1)[1]}.py").read_text(encoding="utf-8")
-        if name in _NAMED.findall(text):
-            return mod
-    return None
+        for declared in _NAMED.findall(text):
+            found.setdefault(declared, mod)
+    return found
 
 
 _REGISTRY: dict[str, "Simulation"] = {}
