@@ -33,7 +33,7 @@ import numpy as np
 from plasticity_rules.validation import check_array, check_int
 
 from .continual import Experience, TaskStream
-from .feature_store import FeatureStore, array_digest, stored_key
+from .feature_store import FeatureStore, array_digest, stored_manifest
 
 __all__ = ["FeatureCache", "array_key", "chunk_seed", "transform_stream", "rms_scale"]
 
@@ -112,12 +112,12 @@ class FeatureCache:
             return out
         d = self.directory / key
         store_key = {"model": _canonical(model_key), "inputs": array_digest(X), "seeds": "chunk_seed(key, i)"}
-        first = None
-        if stored_key(d) is None:  # a new store: its width is that of the first chunk
+        first, manifest = None, stored_manifest(d)
+        if manifest is None or manifest.get("key") is None:  # a new store: the first chunk's width
             first = self._compute_chunk(compute, X, key, 0)
             n_features = first.shape[1]
         else:
-            n_features = json.loads((d / "manifest.json").read_text())["n_features"]
+            n_features = manifest["n_features"]
         store = FeatureStore(d, key=store_key, n_samples=len(X), n_features=n_features,
                              chunk_size=self.chunk_size, dtype=self.dtype)
         missing = store.missing()

@@ -55,6 +55,7 @@ __all__ = [
     "StoredFeatures",
     "load_features",
     "stored_key",
+    "stored_manifest",
     "key_differences",
     "array_digest",
     "key_digest",
@@ -87,13 +88,19 @@ def key_differences(old, new: dict) -> list[str]:
     return sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
 
 
-def stored_key(directory):
-    """The key of the store in ``directory`` (``None`` if there is none or it is unreadable)."""
+def stored_manifest(directory) -> dict | None:
+    """The manifest of the store in ``directory`` (``None`` if there is none or it is unreadable)."""
     try:
         man = json.loads((Path(directory) / MANIFEST).read_text())
     except (OSError, json.JSONDecodeError):
         return None
-    return man.get("key") if isinstance(man, dict) and man.get("format") == FORMAT else None
+    return man if isinstance(man, dict) and man.get("format") == FORMAT else None
+
+
+def stored_key(directory):
+    """The key of the store in ``directory`` (``None`` if there is none or it is unreadable)."""
+    man = stored_manifest(directory)
+    return None if man is None else man.get("key")
 
 
 def _fsync_dir(path: Path) -> None:
