@@ -152,7 +152,8 @@ def train_readout(
     check_choice("readout", name, READOUTS)
     Y = session.targets
     spt = session.paradigm.steps_per_trial
-    if name == "three_factor" and settings.center_when > 0:
+    if name == "three_factor":
+        k = session.paradigm.n_stimuli
         common = dict(
             trace_tau=settings.eligibility_tau,
             dt=session.paradigm.dt,
@@ -161,25 +162,18 @@ def train_readout(
             surprise=settings.surprise,
             depression=settings.depression,
         )
-        when = ThreeFactorReadout(
-            eta=settings.eta_when, online=True, center_tau=settings.center_when, **common
-        )
-        what = ThreeFactorReadout(eta=settings.eta_what, online=False, **common)
-        when.fit(X, Y[:, :1], gate=session.gate[:, :1], segment_ends=session.trial_end)
-        what_out = _fit_annealed(what, session, X, Y[:, 1:], session.gate[:, 1:], settings)
-        model = WhenWhatReadouts(when, what)
-        return np.hstack([when.train_predictions_, what_out]), model
-    if name == "three_factor":
-        k = session.paradigm.n_stimuli
+        if settings.center_when > 0:
+            when = ThreeFactorReadout(
+                eta=settings.eta_when, online=True, center_tau=settings.center_when, **common
+            )
+            what = ThreeFactorReadout(eta=settings.eta_what, online=False, **common)
+            when.fit(X, Y[:, :1], gate=session.gate[:, :1], segment_ends=session.trial_end)
+            what_out = _fit_annealed(what, session, X, Y[:, 1:], session.gate[:, 1:], settings)
+            return np.hstack([when.train_predictions_, what_out]), WhenWhatReadouts(when, what)
         m = ThreeFactorReadout(
             eta=[settings.eta_when] + [settings.eta_what] * k,
-            trace_tau=settings.eligibility_tau,
-            dt=session.paradigm.dt,
             online=np.array([True] + [False] * k),
-            normalise=settings.normalise,
-            fit_intercept=settings.fit_intercept,
-            surprise=settings.surprise,
-            depression=settings.depression,
+            **common,
         )
         out = _fit_annealed(m, session, X, Y, session.gate, settings, what=np.arange(1 + k) > 0)
         return out, m
