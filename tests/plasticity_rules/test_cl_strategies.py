@@ -131,7 +131,8 @@ def test_hlop_rate_decays_geometrically_over_training_and_sweeps(monkeypatch):
     monkeypatch.setattr(HLOPLayer, "update", record)
     strat = cs.make_strategy("hlop", subspace_first=7, subspace_per_task=2, lr=0.5, lr_input=0.5,
                              decay=0.1, sweeps=3)
-    train_stream(_subspace_stream(), SoftmaxStateReadout(30, 2), strat, epochs=2, batch_size=64, lr=0.5, seed=0)
+    net = SoftmaxStateReadout(30, 2)
+    train_stream(_subspace_stream(), net, strat, epochs=2, batch_size=64, lr=0.5, seed=0)
     per_task = 2 * 5 + 3 * 5  # 2 epochs of ceil(300 / 64) = 5 batches, then 3 sweeps of 5 batches
     assert len(rates) == 2 * per_task
     for task in (rates[:per_task], rates[per_task:]):
@@ -151,7 +152,7 @@ def test_hlop_sweeps_let_a_slow_hebbian_rate_converge():
 
     caps, accs = {}, {}
     for sweeps in (0, 40):
-        strat = cs.make_strategy("hlop", subspace_first=7, subspace_per_task=2, lr=0.05, lr_input=0.05,
+        strat = cs.make_strategy("hlop", subspace_first=7, subspace_per_task=2, lr=0.02, lr_input=0.02,
                                  sweeps=sweeps)
         res = train_stream(_subspace_stream(), SoftmaxStateReadout(30, 2), strat, epochs=5, lr=0.5, seed=0)
         caps[sweeps] = res["subspace_energy_captured"][0][0]
