@@ -100,6 +100,15 @@ class PredictionConfig:
         "readout synaptic time constants, s (round-robin); 'preset': 0.01,0.02,0.05 for the "
         "prediction preset (its delay lines hold the memory), 0.02,0.05,0.1,0.2,0.4 otherwise",
     )
+    state_features: str = param(
+        "preset",
+        "spiking reservoir: readout features, '+'-joined from traces (filtered spikes), v (membrane "
+        "potential), u (recovery variable), I_exp (synaptic current), each sampled at the end of a "
+        "sample; 'preset': the preset's (traces alone unless PRESET_STATE_FEATURES names more)",
+    )
+    inh_input_scale: float = param(
+        1.0, "spiking reservoir: input current of inhibitory neurons relative to excitatory ones"
+    )
     esn_spectral_radius: float = param(0.9, "ESN spectral radius")
     esn_input_scale: float = param(0.5, "ESN input scale")
     esn_leak: float = param(1.0, "ESN leak rate")
@@ -118,11 +127,14 @@ class PredictionConfig:
         check_int("input_taps", self.input_taps, minimum=0)
         for name in ("step", "esn_spectral_radius", "eta", "force_alpha"):
             check_positive(name, getattr(self, name))
-        for name in ("input_gain", "noise", "esn_input_scale", "ridge_alpha", "recurrent_scale"):
+        for name in (
+            "input_gain", "noise", "esn_input_scale", "ridge_alpha", "recurrent_scale", "inh_input_scale"
+        ):
             check_nonnegative(name, getattr(self, name))
         check_probability("p_input", self.p_input)
         check_probability("esn_leak", self.esn_leak)
         self.taus()
+        self.features()
         if self.reservoir != "esn":
             n = self.washout + self.n_train + self.n_test
             check_steps(
@@ -140,11 +152,31 @@ class PredictionConfig:
             spec = PRESET_TRACE_TAUS.get(self.reservoir_preset, DEFAULT_TRACE_TAUS)
         return parse_taus(spec)
 
+    def features(self) -> tuple[str, ...]:
+        """The readout features: ``state_features``, or the preset's for ``'preset'``."""
+        spec = self.state_features
+        if spec == "preset":
+            spec = PRESET_STATE_FEATURES.get(self.reservoir_preset, "traces")
+        names = tuple(p.strip() for p in spec.split("+"))
+        for name in names:
+            if name not in STATE_FEATURES:
+                raise ValueError(
+                    f"state_features: unknown feature {name!r} in {spec!r}; "
+                    f"allowed: {', '.join(STATE_FEATURES)}"
+                )
+        if len(set(names)) != len(names):
+            raise ValueError(f"state_features: {spec!r} names a feature twice")
+        return names
+
 
 #: Readout trace time constants by preset (``trace_taus = 'preset'``); measured in
 #: sims/specs/prediction_reservoir.toml: with input delay lines, short traces read each delay best.
 DEFAULT_TRACE_TAUS = "0.02,0.05,0.1,0.2,0.4"
 PRESET_TRACE_TAUS = {"prediction": "0.01,0.02,0.05"}
+#: Readout features (``state_features``): spike traces and the sampled neuron variables
+#: (:data:`spiking.reservoir.RECORDABLE_STATE`, standardised by :func:`spiking.states.neuron_state_features`).
+STATE_FEATURES = ("traces", "v", "u", "I_exp")
+PRESET_STATE_FEATURES: dict[str, str] = {}
 
 
 # ----------------------------------------------------------------------------- data
@@ -185,17 +217,37 @@ def reservoir_config(config: PredictionConfig):
 def spiking_states(config: PredictionConfig, u, rng, progress=False):
     from spiking.encoders import current_encode
     from spiking.reservoir import IzhikevichReservoir
-    from spiking.states import multi_tau_traces
+    from spiking.states import multi_tau_traces, neuron_state_features
 
     cfg = reservoir_config(config)
     current, _ = current_encode(u, cfg.n_neurons, gain=config.input_gain, p_connect=config.p_input, seed=rng)
-    res = IzhikevichReservoir(cfg, seed=rng, backend=config.backend)
+    current[:, cfg.n_exc :] *= config.inh_input_scale
+    features = config.features()
+    variables = tuple(f for f in features if f != "traces")
+    res = IzhikevichReservoir(cfg, seed=rng, backend=config.backend, record_state=variables)
     duration = u.size * config.step
-    run = res.run(duration, input_current=current, current_dt=config.step, progress=progress)
+    if variables:
+        # one more row, so the state at the end of the last sample is recorded too (row k + 1 is
+        # the end of sample k); the spikes before `duration` do not depend on it
+        current = np.vstack([current, current[-1:]])
+    run = res.run(duration + config.step * bool(variables), input_current=current, current_dt=config.step,
+                  progress=progress)
     build_s = res.last_timing_["build_s"]  # code generation inside the run
     sample_t = (np.arange(u.size) + 1) * config.step * (1 - 1e-9)
-    X = multi_tau_traces(run.spikes.indices, run.spikes.times, cfg.n_neurons, sample_t, config.taus())
-    return X, {"mean_rate_exc_hz": run.mean_rate("exc"), "simulated_s": duration, "build_s": build_s}
+    blocks = {}
+    if "traces" in features:
+        blocks["traces"] = multi_tau_traces(
+            run.spikes.indices, run.spikes.times, cfg.n_neurons, sample_t, config.taus()
+        )
+    if variables:
+        blocks.update({k: run.state_samples[k][1 : u.size + 1] for k in variables})
+        X = neuron_state_features(
+            {f: blocks[f] for f in features}, slice(0, config.washout + config.n_train)
+        )
+    else:
+        X = blocks["traces"]
+    return X, {"mean_rate_exc_hz": run.mean_rate("exc"), "mean_rate_inh_hz": run.mean_rate("inh"),
+               "simulated_s": duration, "build_s": build_s}
 
 
 def esn_states(config: PredictionConfig, u, rng):
