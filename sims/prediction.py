@@ -82,7 +82,11 @@ class PredictionConfig:
     step: float = param(0.01, "spiking reservoir: seconds per input sample", unit="s")
     input_gain: float = param(40.0, "spiking reservoir: input current gain (mV/ms per unit input)")
     p_input: float = param(1.0, "spiking reservoir: probability that the input drives a neuron")
-    noise: float = param(2.0, "spiking reservoir: thalamic noise of excitatory neurons, mV")
+    noise: float = param(
+        -1.0,
+        "spiking reservoir: thalamic noise of excitatory neurons, mV (negative: the preset's run "
+        "default, PRESET_RUN_DEFAULTS, else 2)",
+    )
     reservoir_preset: str = param(
         "prediction", "spiking reservoir preset", choices=("sparse", "izhikevich2003", "timing", "prediction")
     )
@@ -107,7 +111,9 @@ class PredictionConfig:
         "sample; 'preset': the preset's (traces alone unless PRESET_STATE_FEATURES names more)",
     )
     inh_input_scale: float = param(
-        1.0, "spiking reservoir: input current of inhibitory neurons relative to excitatory ones"
+        -1.0,
+        "spiking reservoir: input current of inhibitory neurons relative to excitatory ones "
+        "(feedforward inhibition; negative: the preset's, 1 unless PRESET_INH_INPUT_SCALE names one)",
     )
     esn_spectral_radius: float = param(0.9, "ESN spectral radius")
     esn_input_scale: float = param(0.5, "ESN input scale")
@@ -128,7 +134,7 @@ class PredictionConfig:
         for name in ("step", "esn_spectral_radius", "eta", "force_alpha"):
             check_positive(name, getattr(self, name))
         for name in (
-            "input_gain", "noise", "esn_input_scale", "ridge_alpha", "recurrent_scale", "inh_input_scale"
+            "input_gain", "esn_input_scale", "ridge_alpha", "recurrent_scale"
         ):
             check_nonnegative(name, getattr(self, name))
         check_probability("p_input", self.p_input)
@@ -149,14 +155,27 @@ class PredictionConfig:
         """The readout trace time constants (s): ``trace_taus``, or the preset's for ``'preset'``."""
         spec = self.trace_taus
         if spec == "preset":
-            spec = PRESET_TRACE_TAUS.get(self.reservoir_preset, DEFAULT_TRACE_TAUS)
+            spec = self._preset_default("trace_taus")
         return parse_taus(spec)
+
+    def _preset_default(self, name: str):
+        return PRESET_RUN_DEFAULTS.get(self.reservoir_preset, {}).get(name, RUN_DEFAULTS[name])
+
+    def inh_scale(self) -> float:
+        """Input current onto inhibitory neurons relative to excitatory ones (``inh_input_scale``)."""
+        if self.inh_input_scale >= 0:
+            return float(self.inh_input_scale)
+        return float(self._preset_default("inh_input_scale"))
+
+    def noise_mv(self) -> float:
+        """Thalamic noise of the excitatory neurons (mV): ``noise``, or the preset's run default."""
+        return float(self.noise if self.noise >= 0 else self._preset_default("noise"))
 
     def features(self) -> tuple[str, ...]:
         """The readout features: ``state_features``, or the preset's for ``'preset'``."""
         spec = self.state_features
         if spec == "preset":
-            spec = PRESET_STATE_FEATURES.get(self.reservoir_preset, "traces")
+            spec = self._preset_default("state_features")
         names = tuple(p.strip() for p in spec.split("+"))
         for name in names:
             if name not in STATE_FEATURES:
@@ -169,14 +188,19 @@ class PredictionConfig:
         return names
 
 
-#: Readout trace time constants by preset (``trace_taus = 'preset'``); measured in
-#: sims/specs/prediction_reservoir.toml: with input delay lines, short traces read each delay best.
-DEFAULT_TRACE_TAUS = "0.02,0.05,0.1,0.2,0.4"
-PRESET_TRACE_TAUS = {"prediction": "0.01,0.02,0.05"}
 #: Readout features (``state_features``): spike traces and the sampled neuron variables
 #: (:data:`spiking.reservoir.RECORDABLE_STATE`, standardised by :func:`spiking.states.neuron_state_features`).
 STATE_FEATURES = ("traces", "v", "u", "I_exp")
-PRESET_STATE_FEATURES: dict[str, str] = {}
+#: Run settings that ``'preset'`` / negative values stand for, for any preset ...
+RUN_DEFAULTS = {"trace_taus": "0.02,0.05,0.1,0.2,0.4", "state_features": "traces", "inh_input_scale": 1.0,
+                "noise": 2.0}
+#: ... and by preset. ``prediction`` (sims/specs/prediction_reservoir.toml, prediction_taps.toml,
+#: prediction_readout.toml, prediction_inhibition.toml; docs/results.rst, "Prediction reservoir"):
+#: with input delay lines short traces read each delay best; the neuron variables, feedforward
+#: inhibition and weak thermal noise sharpen the code of each sample.
+PRESET_RUN_DEFAULTS: dict[str, dict] = {
+    "prediction": {"trace_taus": "0.01,0.02,0.05"},
+}
 
 
 # ----------------------------------------------------------------------------- data
@@ -205,8 +229,8 @@ def reservoir_config(config: PredictionConfig):
 
     base = preset(config.reservoir_preset, n_neurons=config.n_neurons)
     return base.replace(
-        noise_exc=config.noise,
-        noise_inh=0.4 * config.noise,
+        noise_exc=config.noise_mv(),
+        noise_inh=0.4 * config.noise_mv(),
         w_exc=base.w_exc * config.recurrent_scale,
         w_inh=base.w_inh * config.recurrent_scale,
         input_delay=base.input_delay if config.input_delay < 0 else config.input_delay,
@@ -221,7 +245,7 @@ def spiking_states(config: PredictionConfig, u, rng, progress=False):
 
     cfg = reservoir_config(config)
     current, _ = current_encode(u, cfg.n_neurons, gain=config.input_gain, p_connect=config.p_input, seed=rng)
-    current[:, cfg.n_exc :] *= config.inh_input_scale
+    current[:, cfg.n_exc :] *= config.inh_scale()
     features = config.features()
     variables = tuple(f for f in features if f != "traces")
     res = IzhikevichReservoir(cfg, seed=rng, backend=config.backend, record_state=variables)
@@ -446,7 +470,7 @@ def output_names(config: PredictionConfig) -> tuple[str, ...]:
     for r in res:
         names += [f"{r}_reservoir_s", f"{r}_readout_s"]
     if "spiking" in res:
-        names += ["spiking_build_s", "spiking_mean_rate_exc_hz"]
+        names += ["spiking_build_s", "spiking_mean_rate_exc_hz", "spiking_mean_rate_inh_hz"]
     if config.task == "memory-capacity":
         names += ["memory_capacity", "memory_capacity_by_reservoir"]
         names += ["esn_memory_capacity"] if "esn" in res else []
@@ -482,6 +506,7 @@ def run_prediction(config: PredictionConfig, *, seed: int, out=None, progress: b
         results["spiking"].update(info)
         timings["spiking_build_s"] = build_s
         timings["spiking_mean_rate_exc_hz"] = info["mean_rate_exc_hz"]
+        timings["spiking_mean_rate_inh_hz"] = info["mean_rate_inh_hz"]
         timings["spiking_reservoir_s"] = t1 - t0 - build_s
         timings["spiking_readout_s"] = time.perf_counter() - t1
     if config.reservoir in ("all", "both", "esn"):

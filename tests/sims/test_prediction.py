@@ -177,8 +177,8 @@ def test_state_features_parse_and_validate():
         PredictionConfig(state_features="traces+w")
     with pytest.raises(ValueError, match="twice"):
         PredictionConfig(state_features="v+v")
-    with pytest.raises(ValueError, match="inh_input_scale"):
-        PredictionConfig(inh_input_scale=-1.0)
+    assert PredictionConfig(inh_input_scale=2.0).inh_scale() == 2.0
+    assert PredictionConfig(reservoir_preset="timing").inh_scale() == 1.0
 
 
 def test_neuron_state_features_and_feedforward_inhibition_in_a_run():
