@@ -80,7 +80,11 @@ class PredictionConfig:
     horizon: int = param(84, "Mackey-Glass multi-step horizon (samples; 84 as in Jaeger & Haas 2004)")
     max_delay: int = param(40, "memory capacity: largest delay k")
     step: float = param(0.01, "spiking reservoir: seconds per input sample", unit="s")
-    input_gain: float = param(40.0, "spiking reservoir: input current gain (mV/ms per unit input)")
+    input_gain: float = param(
+        -1.0,
+        "spiking reservoir: input current gain (mV/ms per unit input; negative: the preset's run "
+        "default, PRESET_RUN_DEFAULTS, else 40)",
+    )
     p_input: float = param(1.0, "spiking reservoir: probability that the input drives a neuron")
     noise: float = param(
         -1.0,
@@ -134,7 +138,7 @@ class PredictionConfig:
         for name in ("step", "esn_spectral_radius", "eta", "force_alpha"):
             check_positive(name, getattr(self, name))
         for name in (
-            "input_gain", "esn_input_scale", "ridge_alpha", "recurrent_scale"
+            "esn_input_scale", "ridge_alpha", "recurrent_scale"
         ):
             check_nonnegative(name, getattr(self, name))
         check_probability("p_input", self.p_input)
@@ -167,6 +171,10 @@ class PredictionConfig:
             return float(self.inh_input_scale)
         return float(self._preset_default("inh_input_scale"))
 
+    def gain(self) -> float:
+        """Input current gain (mV/ms per unit input): ``input_gain``, or the preset's run default."""
+        return float(self.input_gain if self.input_gain >= 0 else self._preset_default("input_gain"))
+
     def noise_mv(self) -> float:
         """Thalamic noise of the excitatory neurons (mV): ``noise``, or the preset's run default."""
         return float(self.noise if self.noise >= 0 else self._preset_default("noise"))
@@ -193,13 +201,19 @@ class PredictionConfig:
 STATE_FEATURES = ("traces", "v", "u", "I_exp")
 #: Run settings that ``'preset'`` / negative values stand for, for any preset ...
 RUN_DEFAULTS = {"trace_taus": "0.02,0.05,0.1,0.2,0.4", "state_features": "traces", "inh_input_scale": 1.0,
-                "noise": 2.0}
+                "noise": 2.0, "input_gain": 40.0}
 #: ... and by preset. ``prediction`` (sims/specs/prediction_reservoir.toml, prediction_taps.toml,
 #: prediction_readout.toml, prediction_inhibition.toml; docs/results.rst, "Prediction reservoir"):
 #: with input delay lines short traces read each delay best; the neuron variables, feedforward
 #: inhibition and weak thermal noise sharpen the code of each sample.
 PRESET_RUN_DEFAULTS: dict[str, dict] = {
-    "prediction": {"trace_taus": "0.01,0.02,0.05"},
+    "prediction": {
+        "trace_taus": "0.01,0.02,0.05",
+        "state_features": "traces+v+u+I_exp",
+        "inh_input_scale": 4.0,
+        "input_gain": 45.0,
+        "noise": 0.0,
+    },
 }
 
 
@@ -244,7 +258,7 @@ def spiking_states(config: PredictionConfig, u, rng, progress=False):
     from spiking.states import multi_tau_traces, neuron_state_features
 
     cfg = reservoir_config(config)
-    current, _ = current_encode(u, cfg.n_neurons, gain=config.input_gain, p_connect=config.p_input, seed=rng)
+    current, _ = current_encode(u, cfg.n_neurons, gain=config.gain(), p_connect=config.p_input, seed=rng)
     current[:, cfg.n_exc :] *= config.inh_scale()
     features = config.features()
     variables = tuple(f for f in features if f != "traces")
@@ -265,6 +279,12 @@ def spiking_states(config: PredictionConfig, u, rng, progress=False):
         )
     if variables:
         blocks.update({k: run.state_samples[k][1 : u.size + 1] for k in variables})
+        if not all(np.all(np.isfinite(b)) for b in blocks.values()):
+            raise ValueError(
+                f"the membrane potential diverged: a drive of input_gain {config.gain():g} x "
+                f"inh_input_scale {config.inh_scale():g} is too strong for the 1 ms step of the "
+                "Izhikevich scheme (measured: about 250 mV/ms and above); lower either"
+            )
         X = neuron_state_features(
             {f: blocks[f] for f in features}, slice(0, config.washout + config.n_train)
         )

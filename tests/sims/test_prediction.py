@@ -78,7 +78,13 @@ def test_reservoir_config_takes_the_preset_and_the_run_overrides():
     from sims.prediction import PredictionConfig, reservoir_config
 
     cfg = reservoir_config(PredictionConfig(reservoir_preset="prediction", n_neurons=100))
-    assert (cfg.input_delay, cfg.input_taps, cfg.noise_exc, cfg.n_neurons) == (0.15, 3, 2.0, 100)
+    assert (cfg.input_delay, cfg.input_taps, cfg.noise_exc, cfg.n_neurons) == (0.15, 3, 0.0, 100)
+    pred = PredictionConfig(reservoir_preset="prediction")
+    assert (pred.gain(), pred.inh_scale(), pred.features()) == (45.0, 4.0, ("traces", "v", "u", "I_exp"))
+    timing = PredictionConfig(reservoir_preset="timing")
+    assert (timing.gain(), timing.inh_scale(), timing.noise_mv(), timing.features()) == (
+        40.0, 1.0, 2.0, ("traces",))
+    assert reservoir_config(PredictionConfig(reservoir_preset="prediction", noise=3.0)).noise_exc == 3.0
     cfg = reservoir_config(
         PredictionConfig(reservoir_preset="timing", input_delay=0.1, input_taps=2, recurrent_scale=0.5)
     )
