@@ -102,7 +102,11 @@ class PredictionConfig:
     input_taps: int = param(
         0, "spiking reservoir: delayed copies of the input current per neuron (0: the preset's)"
     )
-    recurrent_scale: float = param(1.0, "spiking reservoir: scale of the preset's recurrent weights")
+    recurrent_scale: float = param(
+        -1.0,
+        "spiking reservoir: scale of the preset's recurrent weights (negative: the preset's run "
+        "default, PRESET_RUN_DEFAULTS, else 1)",
+    )
     trace_taus: str = param(
         "preset",
         "readout synaptic time constants, s (round-robin); 'preset': 0.01,0.02,0.05 for the "
@@ -138,7 +142,7 @@ class PredictionConfig:
         for name in ("step", "esn_spectral_radius", "eta", "force_alpha"):
             check_positive(name, getattr(self, name))
         for name in (
-            "esn_input_scale", "ridge_alpha", "recurrent_scale"
+            "esn_input_scale", "ridge_alpha"
         ):
             check_nonnegative(name, getattr(self, name))
         check_probability("p_input", self.p_input)
@@ -175,6 +179,12 @@ class PredictionConfig:
         """Input current gain (mV/ms per unit input): ``input_gain``, or the preset's run default."""
         return float(self.input_gain if self.input_gain >= 0 else self._preset_default("input_gain"))
 
+    def recurrence(self) -> float:
+        """Scale of the preset's recurrent weights: ``recurrent_scale``, or the preset's run default."""
+        if self.recurrent_scale >= 0:
+            return float(self.recurrent_scale)
+        return float(self._preset_default("recurrent_scale"))
+
     def noise_mv(self) -> float:
         """Thalamic noise of the excitatory neurons (mV): ``noise``, or the preset's run default."""
         return float(self.noise if self.noise >= 0 else self._preset_default("noise"))
@@ -201,18 +211,21 @@ class PredictionConfig:
 STATE_FEATURES = ("traces", "v", "u", "I_exp")
 #: Run settings that ``'preset'`` / negative values stand for, for any preset ...
 RUN_DEFAULTS = {"trace_taus": "0.02,0.05,0.1,0.2,0.4", "state_features": "traces", "inh_input_scale": 1.0,
-                "noise": 2.0, "input_gain": 40.0}
+                "noise": 2.0, "input_gain": 40.0, "recurrent_scale": 1.0}
 #: ... and by preset. ``prediction`` (sims/specs/prediction_reservoir.toml, prediction_taps.toml,
-#: prediction_readout.toml, prediction_inhibition.toml; docs/results.rst, "Prediction reservoir"):
-#: with input delay lines short traces read each delay best; the neuron variables, feedforward
-#: inhibition and weak thermal noise sharpen the code of each sample.
+#: prediction_readout.toml, prediction_inhibition.toml, prediction_deterministic.toml;
+#: docs/results.rst, "Prediction reservoir"): the input delay lines hold the memory; the
+#: precision of each sample's code sits in the graded membrane state (v, u) of weakly driven
+#: neurons, which thermal noise (even 0.1 mV) or full-strength recurrence (chaotic amplification)
+#: swamps, so the run is noise-free with the recurrent weights at 0.1x.
 PRESET_RUN_DEFAULTS: dict[str, dict] = {
     "prediction": {
         "trace_taus": "0.01,0.02,0.05",
-        "state_features": "traces+v+u+I_exp",
-        "inh_input_scale": 4.0,
-        "input_gain": 45.0,
+        "state_features": "v+u",
+        "inh_input_scale": 1.0,
+        "input_gain": 40.0,
         "noise": 0.0,
+        "recurrent_scale": 0.1,
     },
 }
 
@@ -245,8 +258,8 @@ def reservoir_config(config: PredictionConfig):
     return base.replace(
         noise_exc=config.noise_mv(),
         noise_inh=0.4 * config.noise_mv(),
-        w_exc=base.w_exc * config.recurrent_scale,
-        w_inh=base.w_inh * config.recurrent_scale,
+        w_exc=base.w_exc * config.recurrence(),
+        w_inh=base.w_inh * config.recurrence(),
         input_delay=base.input_delay if config.input_delay < 0 else config.input_delay,
         input_taps=config.input_taps or base.input_taps,
     )

@@ -70,8 +70,6 @@ def test_bad_input():
         execute("prediction", {"task": "memory-capacity", "n_train": 10, "max_delay": 40}, seed=0)
     with pytest.raises(ValueError, match="input_taps = 3 needs input_delay > 0"):
         execute("prediction", {"reservoir_preset": "prediction", "input_delay": 0.0}, seed=0)
-    with pytest.raises(ValueError, match="recurrent_scale"):
-        execute("prediction", {"recurrent_scale": -1.0}, seed=0)
 
 
 def test_reservoir_config_takes_the_preset_and_the_run_overrides():
@@ -80,10 +78,12 @@ def test_reservoir_config_takes_the_preset_and_the_run_overrides():
     cfg = reservoir_config(PredictionConfig(reservoir_preset="prediction", n_neurons=100))
     assert (cfg.input_delay, cfg.input_taps, cfg.noise_exc, cfg.n_neurons) == (0.15, 3, 0.0, 100)
     pred = PredictionConfig(reservoir_preset="prediction")
-    assert (pred.gain(), pred.inh_scale(), pred.features()) == (45.0, 4.0, ("traces", "v", "u", "I_exp"))
+    assert (pred.gain(), pred.inh_scale(), pred.features(), pred.recurrence()) == (40.0, 1.0, ("v", "u"), 0.1)
+    assert reservoir_config(pred).w_exc == pytest.approx(0.1 * reservoir_config(
+        PredictionConfig(reservoir_preset="prediction", recurrent_scale=1.0)).w_exc)
     timing = PredictionConfig(reservoir_preset="timing")
-    assert (timing.gain(), timing.inh_scale(), timing.noise_mv(), timing.features()) == (
-        40.0, 1.0, 2.0, ("traces",))
+    assert (timing.gain(), timing.inh_scale(), timing.noise_mv(), timing.features(), timing.recurrence()) == (
+        40.0, 1.0, 2.0, ("traces",), 1.0)
     assert reservoir_config(PredictionConfig(reservoir_preset="prediction", noise=3.0)).noise_exc == 3.0
     cfg = reservoir_config(
         PredictionConfig(reservoir_preset="timing", input_delay=0.1, input_taps=2, recurrent_scale=0.5)
