@@ -116,7 +116,7 @@ class ReadoutSettings:
     decorrelate: float = 0.0
     decorrelate_kappa: float = 0.5
     decorrelate_every: int = 1
-    decorrelate_noise: float = 0.0
+    decorrelate_noise: float = 3.0
     decorrelate_seed: int = 0
     decorrelate_what: bool = False
     what_anneal: float = 10.0
