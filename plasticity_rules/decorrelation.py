@@ -3,8 +3,9 @@
 A linear, local stage :math:`z(t) = R(t)\\,x(t)` between a population's rates
 :math:`x \\in \\mathbb{R}^n` and a readout: each output :math:`z_i` is inhibited by the
 outputs it is correlated with, so that the readout learns on decorrelated inputs. The
-update is the decorrelation rule of Ahmad, Schlag, Schoeninger & Krishnan (2024,
-"Correlations are ruining your gradient descent", arXiv:2407.10780, eq. 6 there),
+update is the decorrelation rule described by N. Ahmad (2024, "Correlations are ruining your
+gradient descent", arXiv:2407.10780), in the form used here (our reading; the
+normalisation by :math:`\\sigma^2` and the target :math:`\\sigma^2` are our choices),
 
 .. math::
 
@@ -19,7 +20,7 @@ applied after every step (:math:`z` computed with :math:`R` before the update), 
   decorrelating network of Atick & Redlich 1993);
 * with :math:`\\kappa > 0` the diagonal term also drives every output's second moment to
   :math:`\\sigma^2` (whitening, :math:`\\langle z z^\\top \\rangle = \\sigma^2 I`; the
-  variance-normalised variant of Ahmad et al.); :math:`\\kappa = 0` only decorrelates.
+  variance-normalised variant in Ahmad 2024); :math:`\\kappa = 0` only decorrelates.
   :math:`\\sigma^2` defaults to :math:`1/n`, so whitened states keep the unit mean squared
   norm of the input states (:mod:`spiking.reservoir_traces`) and :math:`\\eta` is
   dimensionless.

@@ -137,7 +137,7 @@ class WhatWhenConfig:
     decorrelate: float = param(
         0.0,
         "three-factor: learning rate of an online anti-Hebbian decorrelating stage in front of the "
-        "centred 'when' readout (Ahmad et al. 2024; 0: off)",
+        "centred 'when' readout (after Ahmad 2024; 0: off)",
     )
     decorrelate_kappa: float = param(
         0.5, "three-factor: whitening weight of that stage (0: decorrelate only)"

@@ -77,7 +77,7 @@ class ReadoutSettings:
     decorrelate : float
         Three-factor, centred "when" readout only: learning rate :math:`\\eta_R` of an online
         anti-Hebbian decorrelating stage :math:`z = R\\,\\tilde x` between the centred rates and
-        the "when" readout (:class:`~plasticity_rules.decorrelation.Decorrelator`, Ahmad et al.
+        the "when" readout (:class:`~plasticity_rules.decorrelation.Decorrelator`, after Ahmad
         2024); 0: off.
     decorrelate_kappa : float
         Whitening weight :math:`\\kappa` of that stage (0: decorrelate only).
