@@ -10,6 +10,7 @@ hook                       called
 =========================  ============================================================
 ``before_training``        once, with the layer sizes, the number of tasks and the generator
 ``before_experience``      at the start of task ``t``
+``plan_experience``        once task ``t``'s training iterations and batch size are known
 ``training_data``          to choose the samples task ``t`` trains on
 ``project``                on every batch, on the presynaptic traces before the weight update
 ``after_update``           on every batch, after the weight update
@@ -75,6 +76,9 @@ class Strategy:
 
     def before_experience(self, t: int) -> None:
         """At the start of task ``t``."""
+
+    def plan_experience(self, t: int, n_iterations: int, batch_size: int) -> None:
+        """After ``training_data``: task ``t`` will train ``n_iterations`` batches of ``batch_size``."""
 
     def training_data(self, t: int, stream):
         """``(X, y, owner)`` that task ``t`` trains on (``owner``: the task of every sample)."""
@@ -185,12 +189,42 @@ class _Subspace(Strategy):
 
 
 class HLOP(_Subspace):
-    """Hebbian learning based orthogonal projection (Xiao et al., ICLR 2024).
+    r"""Hebbian learning based orthogonal projection (Xiao et al., ICLR 2024).
 
     Every layer has lateral subspace neurons (:class:`plasticity_rules.hlop.HLOPLayer`)
     that learn, by the Oja subspace rule on every batch, the principal subspace of the
     layer's presynaptic traces; from the second task on, weight updates use traces with
-    the consolidated neurons' subspace removed, :math:`x \\leftarrow x - H^\\top H x`.
+    the consolidated neurons' subspace removed, :math:`x \leftarrow x - H^\top H x`.
+
+    **Convergence.** The Oja rule learns a principal direction of eigenvalue
+    :math:`\lambda` in about :math:`1/(\eta\lambda)` updates, while its stationary
+    fluctuation around the subspace grows with :math:`\eta`: a constant rate trades the
+    directions of small eigenvalue against noise in the large ones. As in stochastic
+    approximation (Robbins & Monro 1951; Oja & Karhunen 1985), the rate may decay over each
+    task, geometrically from ``lr`` to ``lr * decay`` over the task's Hebbian updates
+    :math:`s = 0 \ldots S-1`,
+
+    .. math:: \eta_s = \eta_0\, r^{s/(S-1)}, \qquad r = \text{decay},
+
+    and ``sweeps`` further passes over the task's training traces (in batches of the
+    training batch size, shuffled) follow the training, before the task's neurons are
+    frozen: the Hebbian iterations the subspace neurons keep running on a task's data
+    once its weights are learned. :math:`S` counts the training batches and the sweeps'
+    batches (known from :meth:`plan_experience`; a loop that does not call it gets the
+    constant rate ``lr``).
+
+    Parameters
+    ----------
+    subspace_first, subspace_per_task : int
+        Neurons per layer for task 0 and for every later task.
+    lr, lr_input : float
+        Initial Hebbian rate of the hidden layers' / the input layer's neurons.
+    iterations, momentum, spiking
+        Of :class:`~plasticity_rules.hlop.HLOPConfig`.
+    decay : float
+        Ratio in (0, 1] of the final to the initial rate within each task (1: constant).
+    sweeps : int
+        Hebbian passes over the task's training traces after its training (0: none).
     """
 
     name = "hlop"
@@ -204,6 +238,8 @@ class HLOP(_Subspace):
         iterations: int = 5,
         momentum: float = 0.9,
         spiking: bool = False,
+        decay: float = 1.0,
+        sweeps: int = 0,
     ):
         super().__init__(subspace_first, subspace_per_task)
         self.lr = check_positive("hlop_lr", lr)
@@ -211,6 +247,10 @@ class HLOP(_Subspace):
         self.iterations = iterations
         self.momentum = momentum
         self.spiking = spiking
+        self.decay = check_positive("hlop_decay", decay)
+        if self.decay > 1:
+            raise ValueError(f"hlop_decay must be in (0, 1] (final / initial Hebbian rate), got {decay!r}")
+        self.sweeps = check_int("hlop_sweeps", sweeps, minimum=0)
         HLOPConfig(lr=lr, iterations=iterations, momentum=momentum)  # the layer's own checks, now
 
     def _projectors(self, layer_inputs, rng):
@@ -231,15 +271,41 @@ class HLOP(_Subspace):
     def before_experience(self, t):
         for h in self.projectors_:
             h.add_subspace(self.sizes_[t])
+        self._step, self._n_steps, self._batch_size = 0, None, 32
+
+    def training_data(self, t, stream):
+        X, y, owner = super().training_data(t, stream)
+        self._n_samples = len(y)
+        return X, y, owner
+
+    def plan_experience(self, t, n_iterations, batch_size):
+        self._batch_size = check_int("batch_size", batch_size, minimum=1)
+        n_sweep = self.sweeps * -(-self._n_samples // self._batch_size)
+        self._n_steps = check_int("n_iterations", n_iterations, minimum=1) + n_sweep
+
+    def _hebbian(self, traces):
+        """One Oja update of every layer's free neurons at the scheduled rate :math:`\\eta_s`."""
+        f = 1.0
+        if self._n_steps is not None and self.decay != 1.0:
+            f = self.decay ** (min(self._step, self._n_steps - 1) / max(self._n_steps - 1, 1))
+        for h, x in zip(self.projectors_, traces, strict=True):
+            h.update(x, lr=h.config.lr * f)
+        self._step += 1
 
     def after_update(self, t, net, forward_pass, lr):
-        for h, x in zip(self.projectors_, forward_pass.traces, strict=True):
-            h.update(x)
+        self._hebbian(forward_pass.traces)
 
     def _basis(self, h):
         return np.linalg.qr(h.components_.T)[0] if h.n_subspace else np.zeros((h.n_inputs, 0))
 
     def after_experience(self, t, experience, net, class_mask, rng):
+        if self.sweeps:
+            traces = net.forward(experience.X_train).traces
+            n, bs = len(experience.y_train), self._batch_size
+            for _ in range(self.sweeps):
+                order = rng.permutation(n)
+                for i in range(0, n, bs):
+                    self._hebbian([np.ascontiguousarray(x[order[i:i + bs]]) for x in traces])
         self._record_energy(experience, net)
         for h in self.projectors_:
             h.consolidate()

@@ -383,15 +383,20 @@ class HLOPLayer:
             raise ValueError(f"traces must have {self.n_inputs} columns (n_inputs), got shape {X.shape}")
         return np.ascontiguousarray(X)
 
-    def update(self, X) -> "HLOPLayer":
-        """Hebbian update of the free (current-task) neurons on traces ``X`` ``(n_batch, n_inputs)``."""
+    def update(self, X, lr: float | None = None) -> "HLOPLayer":
+        """Hebbian update of the free (current-task) neurons on traces ``X`` ``(n_batch, n_inputs)``.
+
+        ``lr`` overrides ``config.lr`` for this update (a decaying schedule, see
+        :class:`plasticity_rules.cl_strategies.HLOP`).
+        """
         self._ensure()
         X = self._check_traces(X)
         if self.n_subspace == self.n_fixed_:
             return self
         c = self.config
+        rate = float(c.lr) if lr is None else check_positive("lr", lr)
         H, M = oja_subspace_update(
-            self.components_, self._momentum, X, self.n_fixed_, float(c.lr), float(c.momentum),
+            self.components_, self._momentum, X, self.n_fixed_, rate, float(c.momentum),
             float(c.clip), int(c.iterations), bool(c.spiking), float(c.spiking_scale),
             float(c.spiking_timesteps),
         )
@@ -400,7 +405,7 @@ class HLOPLayer:
         if norms.size and norms.max() > _MAX_ROW_NORM:
             raise FloatingPointError(
                 f"HLOP subspace weights diverged (row norm {norms.max():.3g}, expected about 1) with "
-                f"lr={c.lr}; lower the Hebbian learning rate or scale the traces"
+                f"lr={rate}; lower the Hebbian learning rate or scale the traces"
             )
         self.components_, self._momentum = H, M
         return self

@@ -89,6 +89,11 @@ class ContinualConfig:
         "pixels (--readout softmax / three-factor); the states are scaled to unit mean squared norm, so "
         "the hidden-layer rate 0.01 leaves their subspace unlearned, and rates >= 0.3 lose orthonormality")
     hlop_iterations: int = param(5, "Oja subspace updates per training batch")
+    hlop_decay: float = param(1.0, "final / initial Hebbian rate of the subspace neurons within each task "
+                              "(geometric decay over the task's Hebbian updates, sweeps included; 1: "
+                              "constant)")
+    hlop_sweeps: int = param(0, "Hebbian passes of the subspace neurons over each task's training traces "
+                             "after its training, before they are frozen")
     hlop_momentum: float = param(0.9, "momentum of the Hebbian updates (0: none)")
     hlop_spiking: bool = param(False, "spiking (quantised) lateral subspace neurons")
     ewc_lambda: float = param(300.0, "EWC penalty strength")
@@ -144,6 +149,11 @@ class ContinualConfig:
         check_positive("hlop_lr_input", self.hlop_lr_input)
         check_positive("hlop_lr_states", self.hlop_lr_states)
         check_int("hlop_iterations", self.hlop_iterations, minimum=1)
+        check_positive("hlop_decay", self.hlop_decay)
+        if self.hlop_decay > 1:
+            raise ValueError(f"hlop_decay must be in (0, 1] (final / initial Hebbian rate), "
+                             f"got {self.hlop_decay!r}")
+        check_int("hlop_sweeps", self.hlop_sweeps, minimum=0)
         check_nonnegative("ewc_lambda", self.ewc_lambda)
         check_int("eval_every", self.eval_every, minimum=1)
         check_int("eval_samples", self.eval_samples, minimum=1)
@@ -181,6 +191,8 @@ def make_strategy(config: ContinualConfig, *, input_is_states: bool = False) -> 
             iterations=config.hlop_iterations,
             momentum=config.hlop_momentum,
             spiking=config.hlop_spiking,
+            decay=config.hlop_decay,
+            sweeps=config.hlop_sweeps,
         ),
         "exact": dict(subspace_first=config.subspace_first, subspace_per_task=config.subspace_per_task),
         "ewc": dict(lam=config.ewc_lambda),

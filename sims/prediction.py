@@ -80,9 +80,17 @@ class PredictionConfig:
     horizon: int = param(84, "Mackey-Glass multi-step horizon (samples; 84 as in Jaeger & Haas 2004)")
     max_delay: int = param(40, "memory capacity: largest delay k")
     step: float = param(0.01, "spiking reservoir: seconds per input sample", unit="s")
-    input_gain: float = param(40.0, "spiking reservoir: input current gain (mV/ms per unit input)")
+    input_gain: float = param(
+        -1.0,
+        "spiking reservoir: input current gain (mV/ms per unit input; negative: the preset's run "
+        "default, PRESET_RUN_DEFAULTS, else 40)",
+    )
     p_input: float = param(1.0, "spiking reservoir: probability that the input drives a neuron")
-    noise: float = param(2.0, "spiking reservoir: thalamic noise of excitatory neurons, mV")
+    noise: float = param(
+        -1.0,
+        "spiking reservoir: thalamic noise of excitatory neurons, mV (negative: the preset's run "
+        "default, PRESET_RUN_DEFAULTS, else 2)",
+    )
     reservoir_preset: str = param(
         "prediction", "spiking reservoir preset", choices=("sparse", "izhikevich2003", "timing", "prediction")
     )
@@ -94,11 +102,26 @@ class PredictionConfig:
     input_taps: int = param(
         0, "spiking reservoir: delayed copies of the input current per neuron (0: the preset's)"
     )
-    recurrent_scale: float = param(1.0, "spiking reservoir: scale of the preset's recurrent weights")
+    recurrent_scale: float = param(
+        -1.0,
+        "spiking reservoir: scale of the preset's recurrent weights (negative: the preset's run "
+        "default, PRESET_RUN_DEFAULTS, else 1)",
+    )
     trace_taus: str = param(
         "preset",
         "readout synaptic time constants, s (round-robin); 'preset': 0.01,0.02,0.05 for the "
         "prediction preset (its delay lines hold the memory), 0.02,0.05,0.1,0.2,0.4 otherwise",
+    )
+    state_features: str = param(
+        "preset",
+        "spiking reservoir: readout features, '+'-joined from traces (filtered spikes), v (membrane "
+        "potential), u (recovery variable), I_exp (synaptic current), each sampled at the end of a "
+        "sample; 'preset': the preset's (traces alone unless PRESET_STATE_FEATURES names more)",
+    )
+    inh_input_scale: float = param(
+        -1.0,
+        "spiking reservoir: input current of inhibitory neurons relative to excitatory ones "
+        "(feedforward inhibition; negative: the preset's, 1 unless PRESET_INH_INPUT_SCALE names one)",
     )
     esn_spectral_radius: float = param(0.9, "ESN spectral radius")
     esn_input_scale: float = param(0.5, "ESN input scale")
@@ -118,11 +141,14 @@ class PredictionConfig:
         check_int("input_taps", self.input_taps, minimum=0)
         for name in ("step", "esn_spectral_radius", "eta", "force_alpha"):
             check_positive(name, getattr(self, name))
-        for name in ("input_gain", "noise", "esn_input_scale", "ridge_alpha", "recurrent_scale"):
+        for name in (
+            "esn_input_scale", "ridge_alpha"
+        ):
             check_nonnegative(name, getattr(self, name))
         check_probability("p_input", self.p_input)
         check_probability("esn_leak", self.esn_leak)
         self.taus()
+        self.features()
         if self.reservoir != "esn":
             n = self.washout + self.n_train + self.n_test
             check_steps(
@@ -137,14 +163,71 @@ class PredictionConfig:
         """The readout trace time constants (s): ``trace_taus``, or the preset's for ``'preset'``."""
         spec = self.trace_taus
         if spec == "preset":
-            spec = PRESET_TRACE_TAUS.get(self.reservoir_preset, DEFAULT_TRACE_TAUS)
+            spec = self._preset_default("trace_taus")
         return parse_taus(spec)
 
+    def _preset_default(self, name: str):
+        return PRESET_RUN_DEFAULTS.get(self.reservoir_preset, {}).get(name, RUN_DEFAULTS[name])
 
-#: Readout trace time constants by preset (``trace_taus = 'preset'``); measured in
-#: sims/specs/prediction_reservoir.toml: with input delay lines, short traces read each delay best.
-DEFAULT_TRACE_TAUS = "0.02,0.05,0.1,0.2,0.4"
-PRESET_TRACE_TAUS = {"prediction": "0.01,0.02,0.05"}
+    def inh_scale(self) -> float:
+        """Input current onto inhibitory neurons relative to excitatory ones (``inh_input_scale``)."""
+        if self.inh_input_scale >= 0:
+            return float(self.inh_input_scale)
+        return float(self._preset_default("inh_input_scale"))
+
+    def gain(self) -> float:
+        """Input current gain (mV/ms per unit input): ``input_gain``, or the preset's run default."""
+        return float(self.input_gain if self.input_gain >= 0 else self._preset_default("input_gain"))
+
+    def recurrence(self) -> float:
+        """Scale of the preset's recurrent weights: ``recurrent_scale``, or the preset's run default."""
+        if self.recurrent_scale >= 0:
+            return float(self.recurrent_scale)
+        return float(self._preset_default("recurrent_scale"))
+
+    def noise_mv(self) -> float:
+        """Thalamic noise of the excitatory neurons (mV): ``noise``, or the preset's run default."""
+        return float(self.noise if self.noise >= 0 else self._preset_default("noise"))
+
+    def features(self) -> tuple[str, ...]:
+        """The readout features: ``state_features``, or the preset's for ``'preset'``."""
+        spec = self.state_features
+        if spec == "preset":
+            spec = self._preset_default("state_features")
+        names = tuple(p.strip() for p in spec.split("+"))
+        for name in names:
+            if name not in STATE_FEATURES:
+                raise ValueError(
+                    f"state_features: unknown feature {name!r} in {spec!r}; "
+                    f"allowed: {', '.join(STATE_FEATURES)}"
+                )
+        if len(set(names)) != len(names):
+            raise ValueError(f"state_features: {spec!r} names a feature twice")
+        return names
+
+
+#: Readout features (``state_features``): spike traces and the sampled neuron variables
+#: (:data:`spiking.reservoir.RECORDABLE_STATE`, standardised by :func:`spiking.states.neuron_state_features`).
+STATE_FEATURES = ("traces", "v", "u", "I_exp")
+#: Run settings that ``'preset'`` / negative values stand for, for any preset ...
+RUN_DEFAULTS = {"trace_taus": "0.02,0.05,0.1,0.2,0.4", "state_features": "traces", "inh_input_scale": 1.0,
+                "noise": 2.0, "input_gain": 40.0, "recurrent_scale": 1.0}
+#: ... and by preset. ``prediction`` (sims/specs/prediction_reservoir.toml, prediction_taps.toml,
+#: prediction_readout.toml, prediction_inhibition.toml, prediction_deterministic.toml;
+#: docs/results.rst, "Prediction reservoir"): the input delay lines hold the memory; the
+#: precision of each sample's code sits in the graded membrane state (v, u) of weakly driven
+#: neurons, which thermal noise (even 0.1 mV) or full-strength recurrence (chaotic amplification)
+#: swamps, so the run is noise-free with the recurrent weights at 0.1x.
+PRESET_RUN_DEFAULTS: dict[str, dict] = {
+    "prediction": {
+        "trace_taus": "0.01,0.02,0.05",
+        "state_features": "v+u",
+        "inh_input_scale": 1.0,
+        "input_gain": 40.0,
+        "noise": 0.0,
+        "recurrent_scale": 0.1,
+    },
+}
 
 
 # ----------------------------------------------------------------------------- data
@@ -173,10 +256,10 @@ def reservoir_config(config: PredictionConfig):
 
     base = preset(config.reservoir_preset, n_neurons=config.n_neurons)
     return base.replace(
-        noise_exc=config.noise,
-        noise_inh=0.4 * config.noise,
-        w_exc=base.w_exc * config.recurrent_scale,
-        w_inh=base.w_inh * config.recurrent_scale,
+        noise_exc=config.noise_mv(),
+        noise_inh=0.4 * config.noise_mv(),
+        w_exc=base.w_exc * config.recurrence(),
+        w_inh=base.w_inh * config.recurrence(),
         input_delay=base.input_delay if config.input_delay < 0 else config.input_delay,
         input_taps=config.input_taps or base.input_taps,
     )
@@ -185,17 +268,43 @@ def reservoir_config(config: PredictionConfig):
 def spiking_states(config: PredictionConfig, u, rng, progress=False):
     from spiking.encoders import current_encode
     from spiking.reservoir import IzhikevichReservoir
-    from spiking.states import multi_tau_traces
+    from spiking.states import multi_tau_traces, neuron_state_features
 
     cfg = reservoir_config(config)
-    current, _ = current_encode(u, cfg.n_neurons, gain=config.input_gain, p_connect=config.p_input, seed=rng)
-    res = IzhikevichReservoir(cfg, seed=rng, backend=config.backend)
+    current, _ = current_encode(u, cfg.n_neurons, gain=config.gain(), p_connect=config.p_input, seed=rng)
+    current[:, cfg.n_exc :] *= config.inh_scale()
+    features = config.features()
+    variables = tuple(f for f in features if f != "traces")
+    res = IzhikevichReservoir(cfg, seed=rng, backend=config.backend, record_state=variables)
     duration = u.size * config.step
-    run = res.run(duration, input_current=current, current_dt=config.step, progress=progress)
+    if variables:
+        # one more row, so the state at the end of the last sample is recorded too (row k + 1 is
+        # the end of sample k); the spikes before `duration` do not depend on it
+        current = np.vstack([current, current[-1:]])
+    run = res.run(duration + config.step * bool(variables), input_current=current, current_dt=config.step,
+                  progress=progress)
     build_s = res.last_timing_["build_s"]  # code generation inside the run
     sample_t = (np.arange(u.size) + 1) * config.step * (1 - 1e-9)
-    X = multi_tau_traces(run.spikes.indices, run.spikes.times, cfg.n_neurons, sample_t, config.taus())
-    return X, {"mean_rate_exc_hz": run.mean_rate("exc"), "simulated_s": duration, "build_s": build_s}
+    blocks = {}
+    if "traces" in features:
+        blocks["traces"] = multi_tau_traces(
+            run.spikes.indices, run.spikes.times, cfg.n_neurons, sample_t, config.taus()
+        )
+    if variables:
+        blocks.update({k: run.state_samples[k][1 : u.size + 1] for k in variables})
+        if not all(np.all(np.isfinite(b)) for b in blocks.values()):
+            raise ValueError(
+                f"the membrane potential diverged: a drive of input_gain {config.gain():g} x "
+                f"inh_input_scale {config.inh_scale():g} is too strong for the 1 ms step of the "
+                "Izhikevich scheme (measured: about 250 mV/ms and above); lower either"
+            )
+        X = neuron_state_features(
+            {f: blocks[f] for f in features}, slice(0, config.washout + config.n_train)
+        )
+    else:
+        X = blocks["traces"]
+    return X, {"mean_rate_exc_hz": run.mean_rate("exc"), "mean_rate_inh_hz": run.mean_rate("inh"),
+               "simulated_s": duration, "build_s": build_s}
 
 
 def esn_states(config: PredictionConfig, u, rng):
@@ -394,7 +503,7 @@ def output_names(config: PredictionConfig) -> tuple[str, ...]:
     for r in res:
         names += [f"{r}_reservoir_s", f"{r}_readout_s"]
     if "spiking" in res:
-        names += ["spiking_build_s", "spiking_mean_rate_exc_hz"]
+        names += ["spiking_build_s", "spiking_mean_rate_exc_hz", "spiking_mean_rate_inh_hz"]
     if config.task == "memory-capacity":
         names += ["memory_capacity", "memory_capacity_by_reservoir"]
         names += ["esn_memory_capacity"] if "esn" in res else []
@@ -430,6 +539,7 @@ def run_prediction(config: PredictionConfig, *, seed: int, out=None, progress: b
         results["spiking"].update(info)
         timings["spiking_build_s"] = build_s
         timings["spiking_mean_rate_exc_hz"] = info["mean_rate_exc_hz"]
+        timings["spiking_mean_rate_inh_hz"] = info["mean_rate_inh_hz"]
         timings["spiking_reservoir_s"] = t1 - t0 - build_s
         timings["spiking_readout_s"] = time.perf_counter() - t1
     if config.reservoir in ("all", "both", "esn"):

@@ -134,6 +134,20 @@ class WhatWhenConfig:
         "(covariance rule; 0: off)",
         unit="s",
     )
+    decorrelate: float = param(
+        0.0,
+        "three-factor: learning rate of an online anti-Hebbian decorrelating stage in front of the "
+        "centred 'when' readout (after Ahmad 2024; 0: off)",
+    )
+    decorrelate_kappa: float = param(
+        0.5, "three-factor: whitening weight of that stage (0: decorrelate only)"
+    )
+    decorrelate_noise: float = param(
+        3.0, "three-factor: learning-noise variance of that stage relative to its target power (regularises)"
+    )
+    decorrelate_what: bool = param(
+        False, "three-factor: a decorrelating stage in front of the 'what' readouts too"
+    )
     what_anneal: float = param(
         10.0,
         "three-factor: initial 'what' consolidation rate as a multiple of eta_what, decaying as "
@@ -197,6 +211,8 @@ class WhatWhenConfig:
             "surprise",
             "depression",
             "center_when",
+            "decorrelate",
+            "decorrelate_noise",
         ):
             check_nonnegative(name, getattr(self, name))
         for name in ("eta_when", "eta_what", "force_alpha", "recovery_factor", "timing_tolerance"):
@@ -207,6 +223,9 @@ class WhatWhenConfig:
         check_int("force_every", self.force_every)
         check_int("eval_trials", self.eval_trials)
         check_probability("p_input", self.p_input)
+        check_probability("decorrelate_kappa", self.decorrelate_kappa)
+        if self.decorrelate > 0 and self.center_when == 0:
+            raise ValueError("--decorrelate needs the centred 'when' readout (--center-when > 0)")
         parse_taus(self.trace_taus)
         par = self.paradigm()  # validates blocks and timing
         check_steps("session duration (trials x trial_duration)", par.n_trials * self.trial_duration, 1e-3,
@@ -231,9 +250,14 @@ class WhatWhenConfig:
 
 
 # ----------------------------------------------------------------------------- config -> library calls
-def readout_settings(config: WhatWhenConfig) -> wwt.ReadoutSettings:
-    """The readout hyper-parameters of ``config``."""
+def readout_settings(config: WhatWhenConfig, seed: int = 0) -> wwt.ReadoutSettings:
+    """The readout hyper-parameters of ``config`` (``seed``: of the decorrelating stage's noise)."""
     return wwt.ReadoutSettings(
+        decorrelate=config.decorrelate,
+        decorrelate_kappa=config.decorrelate_kappa,
+        decorrelate_noise=config.decorrelate_noise,
+        decorrelate_what=config.decorrelate_what,
+        decorrelate_seed=seed,
         eta_when=config.eta_when,
         eta_what=config.eta_what,
         eligibility_tau=config.eligibility_tau,
@@ -417,7 +441,7 @@ def run_whatwhen(config: WhatWhenConfig, *, seed: int, out=None, progress: bool 
     session = ww.generate(config.paradigm(), seed=rng)
     X, res_run, timings, reservoir = simulate_reservoir(config, session, rng, progress=progress)
     names = READOUTS if config.compare else (config.readout,)
-    settings = readout_settings(config)
+    settings = readout_settings(config, seed)
     controls = None
     if config.control and len(session.switch_trials):
         t0 = time.perf_counter()

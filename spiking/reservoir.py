@@ -82,6 +82,8 @@ MAX_STEPS = 2**53
 __all__ = ["ReservoirConfig", "PRESETS", "preset", "IzhikevichReservoir", "ReservoirRun", "indegree_pairs"]
 
 CONNECTIVITY = ("all", "prob", "indegree")
+#: Variables :class:`IzhikevichReservoir` can sample per input row (``record_state``).
+RECORDABLE_STATE = ("v", "u", "I_exp")
 INPUT_TARGETS = ("all", "exc")
 
 
@@ -280,6 +282,11 @@ class ReservoirRun:
         Seconds.
     brian_seed : int
         The Brian2 seed used for this trial's noise.
+    state_samples : dict or None
+        With ``IzhikevichReservoir(record_state=...)`` and an injected current: each recorded
+        variable's values at the start of every ``current_dt`` row, ``{name: (n_rows, n_neurons)}``
+        (row ``k``: the state after the steps before ``k * current_dt``, so row ``k + 1`` is
+        the state at the end of input row ``k``); else None.
     """
 
     spikes: SpikeTrains
@@ -287,6 +294,7 @@ class ReservoirRun:
     n_inh: int
     duration: float
     brian_seed: int
+    state_samples: dict | None = None
 
     def rates_hz(self) -> np.ndarray:
         """Per-neuron mean firing rate, shape ``(n_neurons,)``."""
@@ -359,6 +367,10 @@ class IzhikevichReservoir:
         ``'cpp_standalone'`` compiles one binary per (structure, duration) into
         the cache and re-runs it per trial with a new seed; it supports spike
         inputs fixed at build time only and no injected current.
+    record_state : sequence of str
+        Neuron variables (of :data:`RECORDABLE_STATE`: membrane potential ``v``, recovery
+        ``u``, synaptic current ``I_exp`` when ``tau_syn > 0``) sampled once per row of an
+        injected current (:attr:`ReservoirRun.state_samples`); default none.
 
     Examples
     --------
@@ -367,11 +379,22 @@ class IzhikevichReservoir:
     >>> run.mean_rate("exc")                                                        # doctest: +SKIP
     """
 
-    def __init__(self, config: ReservoirConfig | None = None, *, seed=0, backend: str = "cython"):
+    def __init__(
+        self, config: ReservoirConfig | None = None, *, seed=0, backend: str = "cython", record_state=()
+    ):
         self.config = config if config is not None else ReservoirConfig()
         if not isinstance(self.config, ReservoirConfig):
             raise ValueError(f"config must be a ReservoirConfig, got {type(self.config).__name__}")
         check_choice("backend", backend, engine.BACKENDS)
+        self.record_state = tuple(record_state)
+        for name in self.record_state:
+            check_choice("record_state", name, RECORDABLE_STATE)
+        if "I_exp" in self.record_state and self.config.tau_syn == 0:
+            raise ValueError("record_state 'I_exp' needs tau_syn > 0 (no synaptic current otherwise)")
+        if self.record_state and backend == "cpp_standalone":
+            raise ValueError(
+                "record_state needs an injected current, which 'cpp_standalone' does not support"
+            )
         self.rng = make_rng(seed)
         self.structure_seed = engine.brian_seed_from(self.rng)
         self.backend = engine.configure(backend)
@@ -550,6 +573,13 @@ class IzhikevichReservoir:
 
         b2.seed(self.structure_seed)  # same structure as the plain network
         objs = self._create_objects(drive_dt=drive_dt)
+        if self.record_state:  # state at the start of every row of the current (one record per row)
+            objs.append(
+                b2.StateMonitor(
+                    objs[0], list(self.record_state), record=True, dt=drive_dt * b2.second,
+                    when="start", name="state_samples",
+                )
+            )
         self._drive_objects = {o.name: o for o in objs}
         self._drive_net = b2.Network(*objs, name="reservoir_drive_network")
         self._drive_net.store("initial")
@@ -670,11 +700,17 @@ class IzhikevichReservoir:
         t_ready = t_ready[0] if t_ready else t_start
         self.last_timing_ = {"build_s": t_ready - t_start, "run_s": t_end - t_ready}
         if "spikes" in objs:
-            return self._collect(objs["spikes"], duration, trial_seed)
-        G = objs["reservoir"]
-        last_step = int(G.clock.variables["timestep"].get_value()[0]) - 1
-        idx, steps = self._recorder.finish(last_step, np.asarray(G.v[:]))
-        return self._spikes_run(idx, steps * self.config.dt, duration, trial_seed)
+            run = self._collect(objs["spikes"], duration, trial_seed)
+        else:
+            G = objs["reservoir"]
+            last_step = int(G.clock.variables["timestep"].get_value()[0]) - 1
+            idx, steps = self._recorder.finish(last_step, np.asarray(G.v[:]))
+            run = self._spikes_run(idx, steps * self.config.dt, duration, trial_seed)
+        if "state_samples" in objs:
+            mon = objs["state_samples"]
+            samples = {k: np.array(getattr(mon, k)).T for k in self.record_state}
+            run = dataclasses.replace(run, state_samples=samples)
+        return run
 
     def _run_standalone(self, duration, input_spikes, trial_seed):
         import brian2 as b2

@@ -26,10 +26,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from plasticity_rules.decorrelation import Decorrelator
 from plasticity_rules.force import ForceReadout
 from plasticity_rules.readouts import RidgeReadout
-from plasticity_rules.three_factor import ThreeFactorReadout
-from plasticity_rules.validation import check_choice, check_int, check_nonnegative, check_positive
+from plasticity_rules.three_factor import ThreeFactorReadout, center_rates
+from plasticity_rules.validation import (
+    check_choice,
+    check_int,
+    check_nonnegative,
+    check_positive,
+    check_probability,
+)
 
 from . import whatwhen as ww
 from . import whatwhen_metrics as wwm
@@ -67,6 +74,22 @@ class ReadoutSettings:
     center_when : float
         Three-factor: time constant (s) of the running presynaptic means the "when" readout is
         centred on (0: no centring, "when" and "what" in one readout).
+    decorrelate : float
+        Three-factor, centred "when" readout only: learning rate :math:`\\eta_R` of an online
+        anti-Hebbian decorrelating stage :math:`z = R\\,\\tilde x` between the centred rates and
+        the "when" readout (:class:`~plasticity_rules.decorrelation.Decorrelator`, after Ahmad
+        2024); 0: off.
+    decorrelate_kappa : float
+        Whitening weight :math:`\\kappa` of that stage (0: decorrelate only).
+    decorrelate_every : int
+        Update :math:`R` every k steps.
+    decorrelate_noise : float
+        Learning-noise variance of that stage relative to its target power (regularised
+        whitening; 0: full whitening).
+    decorrelate_seed : int
+        Seed of that learning noise.
+    decorrelate_what : bool
+        Put the "what" readouts behind their own decorrelating stage too (on the raw rates).
     what_anneal, what_anneal_trials : float
         Three-factor: the consolidation rate of the "what" readouts starts at ``what_anneal``
         times ``eta_what`` and decays with the number :math:`n` of teaching trials consolidated
@@ -90,6 +113,12 @@ class ReadoutSettings:
     surprise: float = 0.0
     depression: float = 1.0
     center_when: float = 0.6
+    decorrelate: float = 0.0
+    decorrelate_kappa: float = 0.5
+    decorrelate_every: int = 1
+    decorrelate_noise: float = 3.0
+    decorrelate_seed: int = 0
+    decorrelate_what: bool = False
     what_anneal: float = 10.0
     what_anneal_trials: float = 3.0
     force_alpha: float = 1.0
@@ -101,9 +130,14 @@ class ReadoutSettings:
             check_positive(name, getattr(self, name))
         if not self.what_anneal >= 1:
             raise ValueError(f"what_anneal must be >= 1 (1: a constant rate), got {self.what_anneal!r}")
-        for name in ("eligibility_tau", "surprise", "depression", "ridge_alpha", "center_when"):
+        for name in ("eligibility_tau", "surprise", "depression", "ridge_alpha", "center_when",
+                     "decorrelate", "decorrelate_noise"):
             check_nonnegative(name, getattr(self, name))
+        check_probability("decorrelate_kappa", self.decorrelate_kappa)
         check_int("force_every", self.force_every)
+        check_int("decorrelate_every", self.decorrelate_every)
+        if self.decorrelate > 0 and self.center_when == 0:
+            raise ValueError("decorrelate needs the centred 'when' readout (center_when > 0)")
 
 
 @dataclass
@@ -114,19 +148,37 @@ class WhenWhatReadouts:
     ----------
     when, what : ThreeFactorReadout
         One output ("when", centred inputs) and one per stimulus ("what", raw rates).
+    when_decorrelator, what_decorrelator : Decorrelator or None
+        Decorrelating stages in front of the readouts (``when`` then reads decorrelated centred
+        rates, ``when_mean`` holding the last running means; ``what`` decorrelated raw rates).
     """
 
     when: ThreeFactorReadout
     what: ThreeFactorReadout
+    when_decorrelator: Decorrelator | None = None
+    what_decorrelator: Decorrelator | None = None
+    when_mean: np.ndarray | None = None
 
     @property
     def coef_(self) -> np.ndarray:
-        """Weights of all outputs, ``(1 + n_stimuli, n_features)``, "when" first."""
-        return np.vstack([self.when.coef_, self.what.coef_])
+        """Weights of all outputs on the rates, ``(1 + n_stimuli, n_features)``, "when" first
+        (through a decorrelating stage :math:`R` the weights on the rates are :math:`W R`)."""
+        w_when, w_what = self.when.coef_, self.what.coef_
+        if self.when_decorrelator is not None:
+            w_when = w_when @ self.when_decorrelator.R_
+        if self.what_decorrelator is not None:
+            w_what = w_what @ self.what_decorrelator.R_
+        return np.vstack([w_when, w_what])
 
     def predict(self, X) -> np.ndarray:
-        """Outputs of all readouts, "when" first."""
-        return np.hstack([self.when.predict(X), self.what.predict(X)])
+        """Outputs of all readouts, "when" first (stages and means frozen at their last values)."""
+        X = np.asarray(X, dtype=float)
+        if self.when_decorrelator is None:
+            when = self.when.predict(X)
+        else:
+            when = self.when.predict(self.when_decorrelator.transform(X - self.when_mean))
+        Xw = X if self.what_decorrelator is None else self.what_decorrelator.transform(X)
+        return np.hstack([when, self.what.predict(Xw)])
 
 
 def train_readout(
@@ -163,13 +215,7 @@ def train_readout(
             depression=settings.depression,
         )
         if settings.center_when > 0:
-            when = ThreeFactorReadout(
-                eta=settings.eta_when, online=True, center_tau=settings.center_when, **common
-            )
-            what = ThreeFactorReadout(eta=settings.eta_what, online=False, **common)
-            when.fit(X, Y[:, :1], gate=session.gate[:, :1], segment_ends=session.trial_end)
-            what_out = _fit_annealed(what, session, X, Y[:, 1:], session.gate[:, 1:], settings)
-            return np.hstack([when.train_predictions_, what_out]), WhenWhatReadouts(when, what)
+            return _fit_when_what(session, X, Y, settings, common)
         m = ThreeFactorReadout(
             eta=[settings.eta_when] + [settings.eta_what] * k,
             online=np.array([True] + [False] * k),
@@ -191,6 +237,29 @@ def train_readout(
         if not session.probe[i]:
             m.partial_fit(X[sl], Y[sl])
     return out, m
+
+
+def _fit_when_what(session, X, Y, settings: ReadoutSettings, common: dict):
+    """Centred "when" readout (optionally behind a decorrelating stage) and the "what" readouts."""
+    dt = session.paradigm.dt
+    dec_when = dec_what = mean = None
+    Xwhen, Xwhat, center_tau = X, X, settings.center_when
+    if settings.decorrelate > 0:
+        stage = dict(eta=settings.decorrelate, kappa=settings.decorrelate_kappa,
+                     every=settings.decorrelate_every, noise=settings.decorrelate_noise)
+        Xc, mean = center_rates(np.ascontiguousarray(X, dtype=np.float64),
+                                float(np.exp(-dt / settings.center_when)), np.zeros(X.shape[1]))
+        dec_when = Decorrelator(**stage, seed=np.random.default_rng([settings.decorrelate_seed, 0]))
+        Xwhen, center_tau = dec_when.transform_learn(Xc), 0.0
+        if settings.decorrelate_what:
+            dec_what = Decorrelator(**stage, seed=np.random.default_rng([settings.decorrelate_seed, 1]))
+            Xwhat = dec_what.transform_learn(X)
+    when = ThreeFactorReadout(eta=settings.eta_when, online=True, center_tau=center_tau, **common)
+    what = ThreeFactorReadout(eta=settings.eta_what, online=False, **common)
+    when.fit(Xwhen, Y[:, :1], gate=session.gate[:, :1], segment_ends=session.trial_end)
+    what_out = _fit_annealed(what, session, Xwhat, Y[:, 1:], session.gate[:, 1:], settings)
+    readouts = WhenWhatReadouts(when, what, dec_when, dec_what, mean)
+    return np.hstack([when.train_predictions_, what_out]), readouts
 
 
 def _fit_annealed(m, session, X, Y, gate, settings: ReadoutSettings, what=None) -> np.ndarray:

@@ -101,3 +101,61 @@ def test_subspace_energy_separates_an_unlearned_subspace_from_a_too_small_one(me
     assert results[1.0][0] > 0.99
     if method == "hlop":
         assert results[0.01][0] < 0.8  # not converged: the subspace is not learned
+
+
+def _subspace_stream(seed=0):
+    from tasks.continual import Experience, TaskStream
+
+    rng = np.random.default_rng(seed)
+    basis = np.linalg.qr(rng.standard_normal((30, 6)))[0]
+    exps = []
+    for t in range(2):
+        X = rng.standard_normal((400, 6)) * np.linspace(2, 1, 6) @ basis.T / 3
+        y = (X @ rng.standard_normal(30) > 0).astype(int)
+        exps.append(Experience(t, X[:300], y[:300], X[300:], y[300:], (0, 1)))
+    return TaskStream(tuple(exps), "domain", 2)
+
+
+def test_hlop_rate_decays_geometrically_over_training_and_sweeps(monkeypatch):
+    from plasticity_rules.cl_readouts import SoftmaxStateReadout
+    from plasticity_rules.hlop import HLOPLayer
+    from tasks.cl_training import train_stream
+
+    rates = []
+    update = HLOPLayer.update
+
+    def record(self, X, lr=None):
+        rates.append(lr)
+        return update(self, X, lr=lr)
+
+    monkeypatch.setattr(HLOPLayer, "update", record)
+    strat = cs.make_strategy("hlop", subspace_first=7, subspace_per_task=2, lr=0.5, lr_input=0.5,
+                             decay=0.1, sweeps=3)
+    net = SoftmaxStateReadout(30, 2)
+    train_stream(_subspace_stream(), net, strat, epochs=2, batch_size=64, lr=0.5, seed=0)
+    per_task = 2 * 5 + 3 * 5  # 2 epochs of ceil(300 / 64) = 5 batches, then 3 sweeps of 5 batches
+    assert len(rates) == 2 * per_task
+    for task in (rates[:per_task], rates[per_task:]):
+        expected = 0.5 * 0.1 ** (np.arange(per_task) / (per_task - 1))
+        np.testing.assert_allclose(task, expected)  # from lr to lr * decay, sweeps included
+    with pytest.raises(ValueError, match="hlop_decay must be in"):
+        cs.make_strategy("hlop", decay=1.5)
+    with pytest.raises(ValueError, match="hlop_sweeps"):
+        cs.make_strategy("hlop", sweeps=-1)
+
+
+def test_hlop_sweeps_let_a_slow_hebbian_rate_converge():
+    """At a rate too small to learn the subspace within the training, further Hebbian passes over
+    the task's traces bring the neurons to it; the network's weights are not touched by them."""
+    from plasticity_rules.cl_readouts import SoftmaxStateReadout
+    from tasks.cl_training import train_stream
+
+    caps, accs = {}, {}
+    for sweeps in (0, 40):
+        strat = cs.make_strategy("hlop", subspace_first=7, subspace_per_task=2, lr=0.02, lr_input=0.02,
+                                 sweeps=sweeps)
+        res = train_stream(_subspace_stream(), SoftmaxStateReadout(30, 2), strat, epochs=5, lr=0.5, seed=0)
+        caps[sweeps] = res["subspace_energy_captured"][0][0]
+        accs[sweeps] = res["R"][0, 0]
+    assert caps[0] < 0.9 < 0.99 < caps[40]
+    assert accs[0] == accs[40]  # task 0 trains before any sweep: the same readout

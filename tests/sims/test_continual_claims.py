@@ -13,7 +13,8 @@ pytestmark = pytest.mark.slow
 #: The protocol of the results table (``neuroplast run continual`` options).
 PROTOCOL = dict(stream="permuted-fashion", n_tasks=5, max_train=1000, max_test=500, readout="softmax",
                 liquid_grid="10x10x10", liquid_duration="100ms", n_init=500, epochs=20, readout_lr=2.0,
-                subspace_first=200, subspace_per_task=100, hlop_lr_states=0.1, ewc_lambda=30.0)
+                subspace_first=200, subspace_per_task=100, hlop_lr_states=1.0, hlop_decay=0.05,
+                hlop_sweeps=10, ewc_lambda=30.0)
 SEEDS = (0, 1, 2)
 
 
@@ -37,9 +38,10 @@ def test_finetuning_forgets_at_least_10_points(nalsm_runs):
     assert _mean(nalsm_runs, "finetune", "bwt") <= -0.10
 
 
-def test_hlop_bwt_is_better_than_minus_2_points(nalsm_runs):
-    # measured: -1.7 / -2.2 / -2.05 points (seeds 0 / 1 / 2), mean -1.98: a tie with the target
-    assert _mean(nalsm_runs, "hlop", "bwt") > -0.02
+def test_hlop_bwt_is_better_than_minus_2_points_on_every_seed(nalsm_runs):
+    # measured: -0.2 / -0.85 / +0.05 points (seeds 0 / 1 / 2) with the decaying Hebbian rate and sweeps;
+    # -1.7 / -2.2 / -2.05 with the former constant rate 0.1 and no sweeps
+    assert all(nalsm_runs["hlop", s]["bwt"] > -0.02 for s in SEEDS)
 
 
 def test_hlop_acc_is_within_2_points_of_exact_projection(nalsm_runs):

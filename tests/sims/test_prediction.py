@@ -70,15 +70,21 @@ def test_bad_input():
         execute("prediction", {"task": "memory-capacity", "n_train": 10, "max_delay": 40}, seed=0)
     with pytest.raises(ValueError, match="input_taps = 3 needs input_delay > 0"):
         execute("prediction", {"reservoir_preset": "prediction", "input_delay": 0.0}, seed=0)
-    with pytest.raises(ValueError, match="recurrent_scale"):
-        execute("prediction", {"recurrent_scale": -1.0}, seed=0)
 
 
 def test_reservoir_config_takes_the_preset_and_the_run_overrides():
     from sims.prediction import PredictionConfig, reservoir_config
 
     cfg = reservoir_config(PredictionConfig(reservoir_preset="prediction", n_neurons=100))
-    assert (cfg.input_delay, cfg.input_taps, cfg.noise_exc, cfg.n_neurons) == (0.15, 3, 2.0, 100)
+    assert (cfg.input_delay, cfg.input_taps, cfg.noise_exc, cfg.n_neurons) == (0.15, 3, 0.0, 100)
+    pred = PredictionConfig(reservoir_preset="prediction")
+    assert (pred.gain(), pred.inh_scale(), pred.features(), pred.recurrence()) == (40.0, 1.0, ("v", "u"), 0.1)
+    assert reservoir_config(pred).w_exc == pytest.approx(0.1 * reservoir_config(
+        PredictionConfig(reservoir_preset="prediction", recurrent_scale=1.0)).w_exc)
+    timing = PredictionConfig(reservoir_preset="timing")
+    assert (timing.gain(), timing.inh_scale(), timing.noise_mv(), timing.features(), timing.recurrence()) == (
+        40.0, 1.0, 2.0, ("traces",), 1.0)
+    assert reservoir_config(PredictionConfig(reservoir_preset="prediction", noise=3.0)).noise_exc == 3.0
     cfg = reservoir_config(
         PredictionConfig(reservoir_preset="timing", input_delay=0.1, input_taps=2, recurrent_scale=0.5)
     )
@@ -166,3 +172,40 @@ def test_prediction_preset_remembers_what_the_timing_preset_forgets():
     no_delay = {**small, "reservoir_preset": "prediction", "input_delay": 0.0, "input_taps": 1}
     no_delay = execute("prediction", no_delay, seed=0)
     assert no_delay["memory_capacity"] < 3.0
+
+
+def test_state_features_parse_and_validate():
+    from sims.prediction import PredictionConfig
+
+    assert PredictionConfig(state_features="traces").features() == ("traces",)
+    assert PredictionConfig(state_features="traces+v+u").features() == ("traces", "v", "u")
+    with pytest.raises(ValueError, match="unknown feature 'w'"):
+        PredictionConfig(state_features="traces+w")
+    with pytest.raises(ValueError, match="twice"):
+        PredictionConfig(state_features="v+v")
+    assert PredictionConfig(inh_input_scale=2.0).inh_scale() == 2.0
+    assert PredictionConfig(reservoir_preset="timing").inh_scale() == 1.0
+
+
+def test_neuron_state_features_and_feedforward_inhibition_in_a_run():
+    from plasticity_rules.validation import make_rng
+    from sims.prediction import PredictionConfig, make_task, spiking_states
+
+    base = {"n_neurons": 40, "n_train": 100, "n_test": 50, "washout": 10, "backend": "numpy"}
+    out = {}
+    for feats, inh in (("traces", 1.0), ("traces+v+u+I_exp", 1.0), ("v", 3.0)):
+        c = PredictionConfig(
+            task="narma10", reservoir="spiking", state_features=feats, inh_input_scale=inh, **base
+        )
+        rng = make_rng(0)
+        u, _, _ = make_task(c, rng)
+        out[feats, inh] = spiking_states(c, u, rng)
+    X1, i1 = out["traces", 1.0]
+    X4, i4 = out["traces+v+u+I_exp", 1.0]
+    assert X1.shape == (160, 40) and X4.shape == (160, 160)
+    assert np.all(np.isfinite(X4))
+    np.testing.assert_allclose(X4[:110, 40:].mean(0), 0.0, atol=1e-9)  # standardised on washout + train
+    assert i4["mean_rate_exc_hz"] == pytest.approx(i1["mean_rate_exc_hz"], rel=0.02)  # same spikes
+    Xv, iv = out["v", 3.0]
+    assert Xv.shape == (160, 40)
+    assert iv["mean_rate_inh_hz"] > i1["mean_rate_inh_hz"]  # stronger drive onto the interneurons

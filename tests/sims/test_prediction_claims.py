@@ -1,9 +1,9 @@
 """Issue 15, part 1: the prediction preset on the standard benchmarks (500 neurons, 10 ms per sample).
 
-Slow (about a minute per task). Measured (seeds 0 / 1 / 2, docs/results.rst, "Prediction
-reservoir"): memory capacity 14.1 / 14.5 / 14.3, NARMA10 NRMSE .374 / .416 / .381,
-Mackey-Glass one-step NRMSE .092 / .087 / .090 (the last target is not met: ``xfail`` with the
-measured figure). The timing preset, which has no input delays, forgets: memory capacity 1.9.
+Slow (about a minute per task). The preset's run defaults (sims.prediction.PRESET_RUN_DEFAULTS):
+readout of the sampled membrane state v and u; no thermal noise; recurrent weights at 0.1x;
+gain 40. Measured figures (seeds 0 / 1 / 2): docs/results.rst, "Prediction reservoir".
+The timing preset, which has no input delays, forgets: memory capacity 1.9.
 The ESN baselines must agree: the in-house ESN and ReservoirPy's, on the same series.
 """
 
@@ -44,8 +44,5 @@ def test_spiking_rates_are_plausible(results):
         assert 1.0 <= r["spiking_mean_rate_exc_hz"] <= 30.0
 
 
-@pytest.mark.xfail(
-    reason="measured: spiking Mackey-Glass one-step NRMSE 0.092 (0.080-0.130 over the scans)", strict=False
-)
 def test_spiking_mackey_glass(results):
     assert results["mackey-glass"]["nrmse_by_reservoir"]["spiking"] <= 0.02

@@ -70,7 +70,8 @@ def test_timing_bias_per_block(runs):
 
 
 @pytest.mark.xfail(
-    reason="anchored recovery 11-40 trials, none of 10 switches within 10 (own-baseline 9-35, 1 within 10)",
+    reason="anchored recovery 11-40 trials, none of 10 switches within 10 (own-baseline 9-35, 1 within 10); "
+    "with --decorrelate 0.001 --eta-when 0.3: 13-40, none within 10 (the 'what' half is the bottleneck)",
     strict=False,
 )
 def test_recovery_within_ten_trials(runs):
@@ -79,7 +80,8 @@ def test_recovery_within_ten_trials(runs):
 
 
 @pytest.mark.xfail(
-    reason="final error 1.36 / 1.70 / 1.43 / 1.64 / 1.62x FORCE-with-reset's (holds on seeds 0 and 2)",
+    reason="final error 1.36 / 1.70 / 1.43 / 1.64 / 1.62x FORCE-with-reset's (holds on seeds 0 and 2); "
+    "with --decorrelate 0.001 --eta-when 0.3: 1.29 / 1.55 / 1.37 / 1.48 / 1.64x (seeds 0, 2, 3)",
     strict=False,
 )
 def test_final_error_within_1_5x_force_with_reset(runs):
@@ -91,3 +93,21 @@ def test_what_when_near_orthogonal(runs):
     """Measured .18 / .25 / .20 / .23 / .21 (eta_what .005, uncentred "when": .26-.32)."""
     for s in runs:
         assert s["what_when_cosine"] <= 0.3
+
+
+@pytest.fixture(scope="module")
+def decorrelated_runs():
+    return [execute("whatwhen", {"decorrelate": 0.001, "eta_when": 0.3}, seed=s) for s in SEEDS]
+
+
+def test_decorrelated_when_keeps_the_claims_that_hold(decorrelated_runs):
+    """Ablation ``--decorrelate 0.001 --eta-when 0.3``: bias within 5 ms (measured), r unchanged,
+    cosine .09-.22, error after the latency switch below the defaults' (.23-.29 against .37-.45)."""
+    for s in decorrelated_runs:
+        assert np.all(np.abs(s["timing_bias_ms_per_block"]) <= 15.0)
+        assert s["amplitude_probability_corr"] >= 0.9
+        assert s["what_when_cosine"] <= 0.3
+        assert s["final_error"] < 1.0
+        assert s["mean_error_10_trials_after_switch"][0] < 0.35
+        tf, force = s["comparison"]["three_factor"], s["comparison"]["force"]
+        assert np.sum(tf["recovery_trials"]) < np.sum(force["recovery_trials"])

@@ -286,3 +286,27 @@ def test_input_delay_shifts_each_neurons_drive_by_its_own_delay():
         0.3, input_current=current, current_dt=0.01
     )
     assert undelayed.spikes.times.min() - 0.1 < 0.01 and first.max() - 0.1 > 0.08
+
+
+def test_record_state_samples_the_state_at_the_start_of_each_row():
+    """Row k of the samples is the state a run of k rows ends in (same structure and noise seed)."""
+    cfg = preset("timing", n_neurons=60)
+    current = np.random.default_rng(0).normal(0.0, 10.0, (8, 60))
+    res = IzhikevichReservoir(cfg, seed=3, record_state=("v", "u", "I_exp"))
+    run = res.run(0.08, input_current=current, current_dt=0.01, seed=7)
+    assert set(run.state_samples) == {"v", "u", "I_exp"}
+    assert all(x.shape == (8, 60) for x in run.state_samples.values())
+    G = res._drive_objects["reservoir"]
+    for k in (3, 5):
+        short = res.run(k * 0.01, input_current=current, current_dt=0.01, seed=7)
+        np.testing.assert_array_equal(short.spikes.indices, run.spikes.indices[run.spikes.times < k * 0.01])
+        np.testing.assert_allclose(np.asarray(G.v[:]), run.state_samples["v"][k], rtol=1e-12)
+        np.testing.assert_allclose(np.asarray(G.u[:]), run.state_samples["u"][k], rtol=1e-12)
+    assert IzhikevichReservoir(cfg, seed=3).run(0.05, input_current=current).state_samples is None
+
+
+def test_record_state_bad_names():
+    with pytest.raises(ValueError, match="record_state"):
+        IzhikevichReservoir(preset("timing", n_neurons=20), seed=0, record_state=("w",))
+    with pytest.raises(ValueError, match="needs tau_syn > 0"):
+        IzhikevichReservoir(preset("sparse", n_neurons=20), seed=0, record_state=("I_exp",))

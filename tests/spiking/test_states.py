@@ -77,3 +77,36 @@ def test_bin_counts_total():
 def test_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_neuron_state_features_standardise_on_fit_rows_only():
+    from spiking.states import neuron_state_features
+
+    rng = np.random.default_rng(0)
+    v = rng.normal(-65.0, 5.0, (50, 4))
+    v[3, 1] = 35.0  # a spike's overshoot: clipped at the 30 mV cut-off
+    u = rng.normal(-13.0, 2.0, (50, 4))
+    u[:, 2] = 7.0  # constant: centred, not divided by zero
+    z = neuron_state_features({"v": v, "u": u}, slice(0, 30))
+    assert z.shape == (50, 8)
+    np.testing.assert_allclose(z[:30].mean(0), 0.0, atol=1e-12)
+    np.testing.assert_allclose(z[:30, [0, 1, 2, 3, 4, 5, 7]].std(0), 1.0)
+    np.testing.assert_array_equal(z[:, 6], 0.0)
+    clipped = np.minimum(v[:, 1], 30.0)
+    np.testing.assert_allclose(z[:, 1], (clipped - clipped[:30].mean()) / clipped[:30].std())
+    # held-out rows do not enter the statistics
+    v2 = v.copy()
+    v2[30:] += 100.0
+    z2 = neuron_state_features({"v": v2, "u": u}, slice(0, 30))
+    np.testing.assert_allclose(z2[:30], z[:30])
+
+
+def test_neuron_state_features_bad_input():
+    from spiking.states import neuron_state_features
+
+    with pytest.raises(ValueError, match="at least one variable"):
+        neuron_state_features({}, slice(0, 3))
+    with pytest.raises(ValueError, match="rows, expected"):
+        neuron_state_features({"v": np.zeros((5, 2)), "u": np.zeros((4, 2))}, slice(0, 3))
+    with pytest.raises(ValueError, match="at least 2 rows"):
+        neuron_state_features({"v": np.zeros((5, 2))}, slice(0, 1))

@@ -127,3 +127,25 @@ def test_annealed_what_rate_follows_its_schedule():
         np.testing.assert_allclose(ann[:, 0], low[:, 0], rtol=1e-12, atol=1e-12)  # "when" untouched
     with pytest.raises(ValueError, match="what_anneal must be >= 1"):
         S(what_anneal=0.5)
+
+
+def test_decorrelating_stage_changes_when_only():
+    sess = _session()
+    X = _clock_states(sess, np.random.default_rng(2))
+    a, _ = wwt.train_readout("three_factor", sess, X)
+    b, mb = wwt.train_readout("three_factor", sess, X, wwt.ReadoutSettings(decorrelate=1e-3))
+    np.testing.assert_array_equal(a[:, 1:], b[:, 1:])  # "what" reads the raw rates either way
+    assert not np.allclose(a[:, 0], b[:, 0])
+    # weights on the rates are the "when" weights through R
+    np.testing.assert_allclose(mb.coef_[0], mb.when.coef_[0] @ mb.when_decorrelator.R_)
+    assert mb.predict(X[:10]).shape == (10, sess.targets.shape[1])
+    both = wwt.ReadoutSettings(decorrelate=1e-3, decorrelate_what=True)
+    c, mc = wwt.train_readout("three_factor", sess, X, both)
+    assert not np.allclose(a[:, 1:], c[:, 1:]) and mc.what_decorrelator is not None
+
+
+def test_decorrelating_stage_needs_the_centred_when_readout():
+    with pytest.raises(ValueError, match="center_when"):
+        wwt.ReadoutSettings(decorrelate=0.01, center_when=0.0)
+    with pytest.raises(ValueError, match="decorrelate_kappa"):
+        wwt.ReadoutSettings(decorrelate_kappa=2.0)
