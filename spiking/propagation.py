@@ -14,13 +14,19 @@ Brian2's synapse order). Per target neuron the contributions are summed in the
 same order as Brian2's spike queue would sum them, so the results are bit for
 bit those of the ``Synapses`` object, which stays in the network as the
 (inactive) description of the structure.
+
+All-to-all connectivity (:func:`is_dense`: every row holds the targets ``0 .. n-1`` in
+order, the paper's matrix ``S``) takes a contiguous path, ``I[0:n] += gain * w[j*n:(j+1)*n]``
+per spiking neuron ``j`` (the paper's ``I += sum(S(:, fired), 2)``), which the C compiler
+vectorises; the same additions in the same order per target, so the same bits. Measured at
+1000 neurons (warm, 1 ms steps, load about 1): 24.3 -> 21.6 us per step.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["csr_by_source", "recurrent_propagation"]
+__all__ = ["csr_by_source", "is_dense", "recurrent_propagation"]
 
 _CYTHON_CODE = """
 cdef double _recurrent_propagate(int64_t step):
@@ -31,12 +37,35 @@ cdef double _recurrent_propagate(int64_t step):
     _n = _namespace_prop_meta[0]
     _nsp = _namespace_prop_spikespace[_n]
     _gain = _namespace_prop_gain[0]
+    cdef double* _tgt = _namespace_prop_target
+    cdef double* _row
+    if _namespace_prop_meta[1] != 0:  # dense rows (all-to-all): a contiguous, vectorisable add
+        for _k in range(_nsp):
+            _row = _namespace_prop_weight + _namespace_prop_spikespace[_k] * _n
+            for _s in range(_n):
+                _tgt[_s] += _gain * _row[_s]
+        return 0.0
     for _k in range(_nsp):
         _j = _namespace_prop_spikespace[_k]
         for _s in range(_namespace_prop_indptr[_j], _namespace_prop_indptr[_j + 1]):
-            _namespace_prop_target[_namespace_prop_post[_s]] += _gain * _namespace_prop_weight[_s]
+            _tgt[_namespace_prop_post[_s]] += _gain * _namespace_prop_weight[_s]
     return 0.0
 """
+
+
+def is_dense(indptr: np.ndarray, post: np.ndarray, n: int) -> bool:
+    """Whether the CSR table is all-to-all with each row's targets ``0 .. n-1`` in order.
+
+    Then row ``j`` is ``weight[j*n:(j+1)*n]`` and a spike adds it to the target array
+    element by element; the sums per target are the same additions in the same order as
+    the indexed (scatter) loop, so the results are bit for bit equal.
+    """
+    if indptr.shape[0] != n + 1 or post.shape[0] != n * n:
+        return False
+    return bool(
+        np.array_equal(indptr, np.arange(0, n * n + 1, n))
+        and np.array_equal(post.reshape(n, n), np.broadcast_to(np.arange(n), (n, n)))
+    )
 
 
 def csr_by_source(pre: np.ndarray, post: np.ndarray, weight: np.ndarray, n_source: int) -> dict:
@@ -79,7 +108,8 @@ def recurrent_propagation(group, synapses, target: str, gain: float):
         "_prop_post": csr["post"],
         "_prop_weight": csr["weight"],
         "_prop_gain": np.array([gain], dtype=np.float64),
-        "_prop_meta": np.array([n], dtype=np.int64),
+        # [n, dense]: dense rows take the contiguous path (see is_dense)
+        "_prop_meta": np.array([n, int(is_dense(csr["indptr"], csr["post"], n))], dtype=np.int64),
         # The group's own arrays (Brian2's runtime device keeps them and restores in place).
         "_prop_spikespace": group.variables["_spikespace"].get_value(),
         "_prop_target": group.variables[target].get_value(),

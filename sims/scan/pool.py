@@ -26,7 +26,7 @@ from pathlib import Path
 from .caches import configure_worker_caches, safe_name
 from .worker import lost_row, run_point
 
-__all__ = ["run_on_pool", "pool_cache_dir"]
+__all__ = ["run_on_pool", "pool_cache_dir", "longest_first", "point_cost"]
 
 _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
 
@@ -89,7 +89,7 @@ def run_on_pool(tasks, finish, n_workers: int | None, *, cache_dir, log, warmup=
     )
     pending = {}
     try:
-        queue = list(tasks)
+        queue = longest_first(tasks)
         if warmup and len(queue) > 1 and n_workers > 1 and not marker.exists():
             log("scan: cold caches; compiling with the first point before the other workers start")
             first = queue.pop(0)
@@ -103,6 +103,35 @@ def run_on_pool(tasks, finish, n_workers: int | None, *, cache_dir, log, warmup=
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown(wait=True)
+
+
+#: Parameters that the work of a point grows with in proportion (neurons, simulated time).
+SIZE_PARAMS = ("n_neurons", "duration")
+
+
+def point_cost(task) -> float:
+    """Rough relative cost of a point: the product of its numeric :data:`SIZE_PARAMS` (1 if none).
+
+    Only the order of points matters (see :func:`longest_first`); a parameter given as text
+    (e.g. ``"20s"``) counts as 1, so points differing only in it keep their order.
+    """
+    cost = 1.0
+    for name in SIZE_PARAMS:
+        value = task.get("params", {}).get(name)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+            cost *= float(value)
+    return cost
+
+
+def longest_first(tasks) -> list:
+    """``tasks`` by decreasing :func:`point_cost`, ties in their given order.
+
+    Longest-processing-time-first list scheduling (Graham 1969): on ``m`` workers the scan
+    ends at most ``4/3 - 1/(3m)`` times the best possible makespan, and the last points
+    to start are the short ones, so the workers' finishing times differ by at most a short
+    point instead of a long one.
+    """
+    return sorted(tasks, key=lambda t: -point_cost(t))
 
 
 def _preload(task) -> None:

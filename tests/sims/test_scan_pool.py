@@ -51,3 +51,18 @@ def test_pool_preload_imports_brian2_and_the_simulation():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["True", "True"]
+
+
+def test_pool_runs_largest_points_first_ties_in_order():
+    from sims.scan.pool import longest_first, point_cost
+
+    tasks = [
+        {"params": {"n_neurons": 500, "weight_scale": 0.5}, "seed": 0},
+        {"params": {"n_neurons": 500, "weight_scale": 1.0}, "seed": 0},
+        {"params": {"n_neurons": 1000, "weight_scale": 0.5}, "seed": 0},
+        {"params": {"n_neurons": 1000, "duration": 2.0}, "seed": 1},
+        {"params": {"duration": "20s"}, "seed": 0},  # text: counts as 1
+    ]
+    assert point_cost(tasks[3]) == 2000.0 and point_cost(tasks[4]) == 1.0
+    order = longest_first(tasks)
+    assert order == [tasks[3], tasks[2], tasks[0], tasks[1], tasks[4]]
