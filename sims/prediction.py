@@ -169,25 +169,26 @@ class PredictionConfig:
     def _preset_default(self, name: str):
         return PRESET_RUN_DEFAULTS.get(self.reservoir_preset, {}).get(name, RUN_DEFAULTS[name])
 
+    def _run_value(self, name: str) -> float:
+        """``name``'s value, or the preset's run default where it is negative."""
+        value = getattr(self, name)
+        return float(value if value >= 0 else self._preset_default(name))
+
     def inh_scale(self) -> float:
         """Input current onto inhibitory neurons relative to excitatory ones (``inh_input_scale``)."""
-        if self.inh_input_scale >= 0:
-            return float(self.inh_input_scale)
-        return float(self._preset_default("inh_input_scale"))
+        return self._run_value("inh_input_scale")
 
     def gain(self) -> float:
         """Input current gain (mV/ms per unit input): ``input_gain``, or the preset's run default."""
-        return float(self.input_gain if self.input_gain >= 0 else self._preset_default("input_gain"))
+        return self._run_value("input_gain")
 
     def recurrence(self) -> float:
         """Scale of the preset's recurrent weights: ``recurrent_scale``, or the preset's run default."""
-        if self.recurrent_scale >= 0:
-            return float(self.recurrent_scale)
-        return float(self._preset_default("recurrent_scale"))
+        return self._run_value("recurrent_scale")
 
     def noise_mv(self) -> float:
         """Thalamic noise of the excitatory neurons (mV): ``noise``, or the preset's run default."""
-        return float(self.noise if self.noise >= 0 else self._preset_default("noise"))
+        return self._run_value("noise")
 
     def features(self) -> tuple[str, ...]:
         """The readout features: ``state_features``, or the preset's for ``'preset'``."""

@@ -78,16 +78,8 @@ def test_subspace_energy_separates_an_unlearned_subspace_from_a_too_small_one(me
     hold it only when they converge (a rate 100x too small leaves most of it outside)."""
     from plasticity_rules.cl_readouts import SoftmaxStateReadout
     from tasks.cl_training import train_stream
-    from tasks.continual import Experience, TaskStream
 
-    rng = np.random.default_rng(0)
-    basis = np.linalg.qr(rng.standard_normal((30, 6)))[0]
-    exps = []
-    for t in range(2):
-        X = rng.standard_normal((400, 6)) * np.linspace(2, 1, 6) @ basis.T / 3
-        y = (X @ rng.standard_normal(30) > 0).astype(int)
-        exps.append(Experience(t, X[:300], y[:300], X[300:], y[300:], (0, 1)))
-    stream = TaskStream(tuple(exps), "domain", 2)
+    stream = _subspace_stream()
     results = {}
     for lr in (1.0, 0.01):
         kw = {"lr": lr, "lr_input": lr} if method == "hlop" else {}
