@@ -15,7 +15,7 @@ same order as Brian2's spike queue would sum them, so the results are bit for
 bit those of the ``Synapses`` object, which stays in the network as the
 (inactive) description of the structure.
 
-All-to-all connectivity (:func:`is_dense`: every row holds the targets ``0 .. n-1`` in
+All-to-all connectivity (:func:`is_dense`: every row holds the targets ``range(n)`` in
 order, the paper's matrix ``S``) takes a contiguous path, ``I[0:n] += gain * w[j*n:(j+1)*n]``
 per spiking neuron ``j`` (the paper's ``I += sum(S(:, fired), 2)``), which the C compiler
 vectorises; the same additions in the same order per target, so the same bits. Measured at
@@ -54,7 +54,7 @@ cdef double _recurrent_propagate(int64_t step):
 
 
 def is_dense(indptr: np.ndarray, post: np.ndarray, n: int) -> bool:
-    """Whether the CSR table is all-to-all with each row's targets ``0 .. n-1`` in order.
+    """Whether the CSR table is all-to-all with each row's targets ``range(n)`` in order.
 
     Then row ``j`` is ``weight[j*n:(j+1)*n]`` and a spike adds it to the target array
     element by element; the sums per target are the same additions in the same order as
