@@ -10,7 +10,7 @@ hook                       called
 =========================  ============================================================
 ``before_training``        once, with the layer sizes, the number of tasks and the generator
 ``before_experience``      at the start of task ``t``
-``plan_experience``        once task ``t``'s training iterations and batch size are known
+``plan_experience``        once task ``t``'s samples, training iterations and batch size are known
 ``training_data``          to choose the samples task ``t`` trains on
 ``project``                on every batch, on the presynaptic traces before the weight update
 ``after_update``           on every batch, after the weight update
@@ -77,8 +77,9 @@ class Strategy:
     def before_experience(self, t: int) -> None:
         """At the start of task ``t``."""
 
-    def plan_experience(self, t: int, n_iterations: int, batch_size: int) -> None:
-        """After ``training_data``: task ``t`` will train ``n_iterations`` batches of ``batch_size``."""
+    def plan_experience(self, t: int, n_samples: int, n_iterations: int, batch_size: int) -> None:
+        """After ``training_data``: task ``t`` will train ``n_iterations`` batches of ``batch_size``
+        drawn from its ``n_samples`` training samples."""
 
     def training_data(self, t: int, stream):
         """``(X, y, owner)`` that task ``t`` trains on (``owner``: the task of every sample)."""
@@ -273,14 +274,9 @@ class HLOP(_Subspace):
             h.add_subspace(self.sizes_[t])
         self._step, self._n_steps, self._batch_size = 0, None, 32
 
-    def training_data(self, t, stream):
-        X, y, owner = super().training_data(t, stream)
-        self._n_samples = len(y)
-        return X, y, owner
-
-    def plan_experience(self, t, n_iterations, batch_size):
+    def plan_experience(self, t, n_samples, n_iterations, batch_size):
         self._batch_size = check_int("batch_size", batch_size, minimum=1)
-        n_sweep = self.sweeps * -(-self._n_samples // self._batch_size)
+        n_sweep = self.sweeps * -(-check_int("n_samples", n_samples, minimum=0) // self._batch_size)
         self._n_steps = check_int("n_iterations", n_iterations, minimum=1) + n_sweep
 
     def _hebbian(self, traces):

@@ -48,7 +48,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .validation import check_array, check_nonnegative, check_positive, check_probability, make_rng
+from .validation import check_array, check_int, check_nonnegative, check_positive, check_probability, make_rng
 
 __all__ = ["decorrelate_train", "decorrelate_train_reference", "Decorrelator"]
 
@@ -181,9 +181,8 @@ class Decorrelator:
         check_nonnegative("noise", noise)
         if target is not None:
             check_positive("target", target)
-        if int(every) != every or every < 1:
-            raise ValueError(f"every must be an integer >= 1, got {every!r}")
-        self.eta, self.kappa, self.target, self.every = float(eta), float(kappa), target, int(every)
+        self.eta, self.kappa, self.target = float(eta), float(kappa), target
+        self.every = check_int("every", every, minimum=1)
         self.noise, self.seed = float(noise), seed
 
     def transform_learn(self, X) -> np.ndarray:

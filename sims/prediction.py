@@ -116,12 +116,12 @@ class PredictionConfig:
         "preset",
         "spiking reservoir: readout features, '+'-joined from traces (filtered spikes), v (membrane "
         "potential), u (recovery variable), I_exp (synaptic current), each sampled at the end of a "
-        "sample; 'preset': the preset's (traces alone unless PRESET_STATE_FEATURES names more)",
+        "sample; 'preset': the preset's run default (PRESET_RUN_DEFAULTS, else traces alone)",
     )
     inh_input_scale: float = param(
         -1.0,
         "spiking reservoir: input current of inhibitory neurons relative to excitatory ones "
-        "(feedforward inhibition; negative: the preset's, 1 unless PRESET_INH_INPUT_SCALE names one)",
+        "(feedforward inhibition; negative: the preset's run default, PRESET_RUN_DEFAULTS, else 1)",
     )
     esn_spectral_radius: float = param(0.9, "ESN spectral radius")
     esn_input_scale: float = param(0.5, "ESN input scale")
@@ -141,9 +141,7 @@ class PredictionConfig:
         check_int("input_taps", self.input_taps, minimum=0)
         for name in ("step", "esn_spectral_radius", "eta", "force_alpha"):
             check_positive(name, getattr(self, name))
-        for name in (
-            "esn_input_scale", "ridge_alpha"
-        ):
+        for name in ("esn_input_scale", "ridge_alpha"):
             check_nonnegative(name, getattr(self, name))
         check_probability("p_input", self.p_input)
         check_probability("esn_leak", self.esn_leak)

@@ -130,7 +130,7 @@ def _train(stream, net, strategy, epochs, batch_size, lr, eval_every, eval_sampl
         strategy.before_experience(t)
         Xs, ys, owner = strategy.training_data(t, stream)
         n_iter = epochs * int(np.ceil(len(ys) / batch_size))
-        strategy.plan_experience(t, n_iter, batch_size)
+        strategy.plan_experience(t, len(ys), n_iter, batch_size)
         batches = []
         while len(batches) < n_iter:
             batches += _batches(len(ys), batch_size, rng)
