@@ -179,8 +179,9 @@ def recovery(session, pred, control_session, control_pred, *, factor: float = 1.
     ``control_session``/``control_pred``: one per switch. Adds ``control_error_at_switch`` and
     ``error_10_ratio``, the mean error of trials ``s+10 .. s+12`` over the threshold. With
     ``probes_only`` the errors of probe trials alone are used (switch and control windows
-    mapped to the probe trials among them; the error 10 trials after is the mean over the
-    probe trials of ``s+10 .. s+19``).
+    mapped to the probe trials among them, the control window widened to ``s-10 .. s+9`` so
+    that it holds probes (~5 at 25 % probes); ``recovery_trials`` then counts *probe* trials; the
+    error 10 trials after is the mean over the probe trials of ``s+10 .. s+19``).
     """
     err = wwm.trial_errors(session, pred)
     out = []
@@ -189,7 +190,8 @@ def recovery(session, pred, control_session, control_pred, *, factor: float = 1.
         end = session.switch_trials[j + 1] if j + 1 < len(session.switch_trials) else session.n_trials
         if probes_only:
             cm = control_session[j].probe
-            level = float(np.median(cerr[max(0, s - 5) : s + 5][cm[max(0, s - 5) : s + 5]]))
+            lo = max(0, s - 10)
+            level = float(np.median(cerr[lo : s + 10][cm[lo : s + 10]]))
             pm = session.probe[s:end]
             seg = err[s:end][pm]
             after = err[s + 10 : s + 20][session.probe[s + 10 : s + 20]]
@@ -208,3 +210,46 @@ def recovery(session, pred, control_session, control_pred, *, factor: float = 1.
             }
         )
     return out
+
+
+def oracle_learners(alpha: float = 1.0) -> dict:
+    """The learners swept by :func:`oracle_summary`: ``{name: f(session, X) -> outputs}``.
+
+    ``ridge_since_switch``; ``prior_ridge_L`` (:math:`\\lambda` = L in 1, 10, 100, 1000);
+    ``observer_uniform_K`` / ``observer_previous_K`` (:math:`\\kappa` = K in 0, 1, 3, 10);
+    ``observer_exact`` (true :math:`p`: the latency oracle alone).
+    """
+    out = {"ridge_since_switch": lambda s, x: linear_oracle("ridge_since_switch", s, x, alpha=alpha)}
+    for lam in (1.0, 10.0, 100.0, 1000.0):
+        out[f"prior_ridge_{lam:g}"] = lambda s, x, lam=lam: linear_oracle(
+            "prior_ridge", s, x, alpha=alpha, prior=lam
+        )
+    for kap in (0.0, 1.0, 3.0, 10.0):
+        for pr in ("uniform", "previous"):
+            out[f"observer_{pr}_{kap:g}"] = lambda s, x, kap=kap, pr=pr: observer_oracle(
+                s, strength=kap, prior=pr
+            )
+    out["observer_exact"] = lambda s, x: observer_oracle(s, exact=True)
+    return out
+
+
+def oracle_summary(session, X, control_sessions, control_states, *, alpha: float = 1.0, factor: float = 1.2):
+    """Anchored recovery of every learner of :func:`oracle_learners`, each against its own control.
+
+    The linear oracles' control is the cumulative ``ridge`` (without a switch they are ridge);
+    the observers run in the control sessions themselves.
+
+    Returns
+    -------
+    dict
+        ``{"all": {name: [recovery dict per switch]}, "probes": {...}}`` (see :func:`recovery`).
+    """
+    pairs = list(zip(control_sessions, control_states, strict=True))
+    ridge_c = [linear_oracle("ridge", c, x, alpha=alpha) for c, x in pairs]
+    res = {"all": {}, "probes": {}}
+    for name, f in oracle_learners(alpha).items():
+        pred = f(session, X)
+        cp = ridge_c if not name.startswith("observer") else [f(c, x) for c, x in pairs]
+        res["all"][name] = recovery(session, pred, control_sessions, cp, factor=factor)
+        res["probes"][name] = recovery(session, pred, control_sessions, cp, factor=factor, probes_only=True)
+    return res
