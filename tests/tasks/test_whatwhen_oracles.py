@@ -93,3 +93,12 @@ def test_latency_oracle_recovers_at_once_and_observer_error_is_the_p_error():
     p = sess.probabilities[i]
     np.testing.assert_allclose(view[i, :, 1:], exp[i, :, 1:] * (0.5 / p)[None, :], atol=1e-6)
     np.testing.assert_allclose(view[:, :, 0], exp[:, :, 0])
+
+
+def test_oracle_summary_scores_every_learner_per_switch():
+    sess = _session()
+    controls = [ww.generate(par, seed=b) for b, par in enumerate(wwt.control_paradigms(sess.paradigm))]
+    res = wo.oracle_summary(sess, _states(sess), controls, [_states(c, 2) for c in controls])
+    assert set(res["all"]) == set(wo.oracle_learners())
+    assert all(len(v) == len(sess.switch_trials) for v in res["all"].values())
+    assert [r["recovery_trials"] for r in res["all"]["observer_exact"]] == [0, 0]
