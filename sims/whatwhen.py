@@ -66,6 +66,7 @@ from plasticity_rules.validation import (
 )
 from tasks import whatwhen as ww
 from tasks import whatwhen_metrics as wwm
+from tasks import whatwhen_oracles as wwo
 from tasks import whatwhen_training as wwt
 from tasks.whatwhen_training import READOUTS
 
@@ -194,6 +195,11 @@ class WhatWhenConfig:
     control: bool = param(
         True,
         "anchor recovery to no-switch control sessions (one reservoir run per distinct post-switch block)",
+    )
+    oracles: bool = param(
+        False,
+        "also score the oracle learners of tasks.whatwhen_oracles (know the switch times) against "
+        "their own no-switch controls: summary key oracle_recovery_trials",
     )
     backend: str = param("cython", "Brian2 code generation", choices=("cython", "numpy"))
 
@@ -489,6 +495,21 @@ def run_whatwhen(config: WhatWhenConfig, *, seed: int, out=None, progress: bool 
         "readout_train_s": readout_s,
         "learning_curve": main["trial_errors"],
     }
+    if config.oracles and len(session.switch_trials):
+        csess, cstates = [], []
+        for b, par in enumerate(wwt.control_paradigms(session.paradigm), start=1):
+            crng = np.random.default_rng([seed, 1, b])  # as wwt.control_errors draws them
+            csess.append(ww.generate(par, seed=crng))
+            cstates.append(simulate_reservoir(
+                config, csess[-1], crng, reservoir=reservoir, trial_seed=res_run.brian_seed,
+                state_scale=timings["state_scale_hz"],
+            )[0])
+        orc = wwo.oracle_summary(session, X, csess, cstates, alpha=config.ridge_alpha,
+                                 factor=config.recovery_factor)
+        summary["oracle_recovery_trials"] = {
+            n: [r["recovery_trials"] for r in v] for n, v in orc["all"].items()
+        }
+        summary["oracle_recovery"] = orc
     if config.compare:
         keys = (
             "timing_error_ms",
