@@ -16,6 +16,7 @@ backend for clusters (``--scheduler``).
 
 from __future__ import annotations
 
+import gc
 import os
 import socket
 import sys
@@ -82,8 +83,15 @@ def run_on_pool(tasks, finish, n_workers: int | None, *, cache_dir, log, warmup=
         import multiprocessing
 
         ctx = multiprocessing.get_context("fork")
+    frozen = False
     if ctx is not None and tasks:
         _preload(tasks[0])
+        # What the parent imported is shared with the forked workers page by page until written;
+        # a collection in a worker writes to every object it scans (copying its page). Frozen
+        # objects are never scanned: the workers' collections look at their own objects only
+        # (Python's documented use of gc.freeze before fork).
+        gc.freeze()
+        frozen = True
     pool = ProcessPoolExecutor(
         n_workers, mp_context=ctx, initializer=_init_worker, initargs=(None if cache is None else str(cache),)
     )
@@ -102,6 +110,9 @@ def run_on_pool(tasks, finish, n_workers: int | None, *, cache_dir, log, warmup=
             fut.cancel()
         pool.shutdown(wait=False, cancel_futures=True)
         raise
+    finally:
+        if frozen:
+            gc.unfreeze()  # this process collects its objects again
     pool.shutdown(wait=True)
 
 

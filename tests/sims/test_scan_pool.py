@@ -66,3 +66,49 @@ def test_pool_runs_largest_points_first_ties_in_order():
     assert point_cost(tasks[3]) == 2000.0 and point_cost(tasks[4]) == 1.0
     order = longest_first(tasks)
     assert order == [tasks[3], tasks[2], tasks[0], tasks[1], tasks[4]]
+
+
+def test_pool_workers_inherit_frozen_objects_parent_unfrozen_after(tmp_path, monkeypatch):
+    import gc
+
+    import sims._testing  # noqa: F401  (registers "_toy")
+    from sims.scan import pool
+    from sims.scan.worker import run_point
+
+    seen = tmp_path / "freeze_counts"
+    seen.mkdir()
+    init = pool._init_worker
+
+    def recording_init(cache):  # runs in each forked worker
+        (seen / str(__import__("os").getpid())).write_text(str(gc.get_freeze_count()))
+        init(cache)
+
+    monkeypatch.setattr(pool, "_init_worker", recording_init)
+    tasks = [
+        {"simulation": "_toy", "modules": ["sims._testing"], "params": {"x": 0.1 * i}, "seed": 0,
+         "metrics": None, "key": f"k{i}", "point": i, "spec_hash": "h", "attempts": 1}
+        for i in range(4)
+    ]
+    rows = []
+    assert gc.get_freeze_count() == 0
+    pool.run_on_pool(tasks, lambda row, att: rows.append(row), 2, cache_dir=tmp_path / "c",
+                     log=lambda m: None, warmup=False)
+    assert sorted(r.key for r in rows if r.status == "done") == [t["key"] for t in tasks]
+    counts = [int(p.read_text()) for p in seen.iterdir()]
+    assert counts and min(counts) > 1000  # the parent's objects were frozen before the fork
+    assert gc.get_freeze_count() == 0  # and unfrozen in the parent afterwards
+    ref = [run_point(t) for t in tasks]
+    assert {r.key: r.metrics for r in rows} == {r.key: r.metrics for r in ref}
+
+
+def test_import_brian2_restores_the_garbage_collector_state():
+    code = (
+        "import gc, sys\n"
+        "from spiking.engine import import_brian2\n"
+        "gc.disable() if sys.argv[1] == 'off' else None\n"
+        "import_brian2()\n"
+        "print(gc.isenabled())\n"
+    )
+    for state, expected in (("on", "True"), ("off", "False")):
+        out = subprocess.run([sys.executable, "-c", code, state], capture_output=True, text=True, check=True)
+        assert out.stdout.split()[-1] == expected
