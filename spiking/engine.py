@@ -29,7 +29,6 @@ __all__ = [
     "BACKENDS",
     "configure",
     "import_brian2",
-    "use_stdlib_distutils",
     "seed_brian2",
     "brian_seed_from",
     "cache_dir",
@@ -116,30 +115,6 @@ def _cache_flag_checks(brian2) -> None:
     prefs_mod._determine_flag_compatibility = checked
 
 
-def use_stdlib_distutils() -> bool:
-    """Have ``import distutils`` load the standard library's, not setuptools' copy; True if so.
-
-    Does what ``SETUPTOOLS_USE_DISTUTILS=stdlib`` set before Python starts does: sets
-    the variable (read when setuptools is imported, so a later import of setuptools
-    keeps the same ``distutils``; child processes inherit it) and removes the import
-    hook that setuptools' ``distutils-precedence.pth`` installed at start-up because
-    the variable was unset then. Only when all hold: Python
-    < 3.12 (3.12 removed ``distutils`` from the standard library), the variable is
-    unset (a user's choice wins) and ``distutils`` is not imported yet (no two
-    copies in one process). Both copies build extensions with the same
-    compiler, flags and file names (setuptools' is a fork of the standard one).
-    """
-    if sys.version_info >= (3, 12) or "SETUPTOOLS_USE_DISTUTILS" in os.environ:
-        return os.environ.get("SETUPTOOLS_USE_DISTUTILS") == "stdlib" and sys.version_info < (3, 12)
-    if "distutils" in sys.modules:
-        return False
-    os.environ["SETUPTOOLS_USE_DISTUTILS"] = "stdlib"
-    hack = sys.modules.get("_distutils_hack")
-    if hack is not None and hasattr(hack, "remove_shim"):
-        hack.remove_shim()
-    return True
-
-
 def import_brian2():
     """Import Brian2 without ``pylab``; return the module.
 
@@ -153,13 +128,6 @@ def import_brian2():
     likewise imports pytest (0.08 s here) only to run Brian2's own test suite, and
     does without it on ``ImportError``: it is hidden too unless already imported.
 
-    Brian2 compiles through ``distutils``; with setuptools installed, ``import
-    distutils`` is redirected to setuptools' copy, which imports setuptools and
-    ``pkg_resources`` (0.15-0.3 s here, a sixth to a third of Brian2's import). On
-    Python < 3.12, which still ships ``distutils``, :func:`use_stdlib_distutils` selects
-    the standard library's (setuptools' documented ``SETUPTOOLS_USE_DISTUTILS=stdlib``)
-    unless the user chose otherwise or ``distutils`` is already imported.
-
     The cyclic garbage collector is paused during the import: importing Brian2 and
     SymPy creates some 10^5 container objects, which trigger a few hundred collections
     (0.08 s here, an eighth of the import) that free almost nothing, since module
@@ -167,7 +135,6 @@ def import_brian2():
     """
     if "brian2" in sys.modules:
         return sys.modules["brian2"]
-    use_stdlib_distutils()
     hidden = [m for m in ("pylab", "matplotlib", "pytest") if m not in sys.modules]
     for m in hidden:
         sys.modules[m] = None  # makes "import m" raise ImportError

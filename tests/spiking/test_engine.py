@@ -27,3 +27,31 @@ def test_cli_start_imports_nothing_heavy():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+_LATE_SETUPTOOLS = r"""
+import gc
+import sys
+from spiking.engine import configure, import_brian2
+b2 = import_brian2()
+assert gc.isenabled(), "import_brian2 left the cyclic GC paused"
+import setuptools  # a library imported after Brian2 (patches distutils' Distribution)
+b2.prefs.codegen.runtime.cython.cache_dir = sys.argv[1]  # empty: forces a real build
+print(configure("cython"))
+G = b2.NeuronGroup(3, "dv/dt = -v / (10*ms) : 1", method="exact")
+G.v = 1.0
+net = b2.Network(G)
+net.run(1 * b2.ms)
+print(round(float(G.v[0]), 6))
+"""
+
+
+def test_compiles_when_setuptools_is_imported_after_brian2(tmp_path):
+    # regression: a distutils swapped under Brian2 made every later Cython build fail
+    # ("dist must be a Distribution instance") once any library imported setuptools
+    cmd = [sys.executable, "-c", _LATE_SETUPTOOLS, str(tmp_path)]
+    out = subprocess.run(cmd, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+    backend, v = out.stdout.split()[-2:]
+    assert backend == "cython"  # not the numpy fallback of a failed build
+    assert abs(float(v) - 0.904837) < 1e-5
