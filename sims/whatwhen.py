@@ -39,8 +39,13 @@ Issue 15, part 2: the teaching trials of a block hold the stimuli in exactly the
 p (``stimulus_order='balanced'``); the consolidated "what" rate starts at 10x ``eta_what`` and
 decays as 1/n over consolidated trials to ``eta_what`` = 0.002 (about 5 % of the error per
 trial; ``what_anneal``); the "when" readout reads rates centred on running means
-(``center_when``, covariance rule). Amplitude-probability r .93-.96 on seeds 0-4, against
-.67-.91 with i.i.d. stimuli; every "when" peak within 15 ms (docs/results.rst).
+(``center_when``, covariance rule) through an online anti-Hebbian decorrelating stage
+(``decorrelate``, after Ahmad 2024) at ``eta_when`` 0.3; the "what" outputs are learned in a
+rotated basis, their common mode (the sum over stimuli, "a stimulus is coming": a timing
+signal with the same target on every trial) consolidated at ``what_common`` 0.015 per trial,
+their differential (identity) modes at the annealed ``eta_what`` (``what_common``).
+Amplitude-probability r .93-.97 on seeds 0-4, every "when" peak within 5 ms, final error
+1.10-1.40x FORCE-with-reset's, what/when cosine .17-.28 (docs/results.rst).
 
 Readouts: ``three_factor`` ("when" online, "what" consolidated at each trial end),
 ``force`` (RLS, no reset), ``force_reset`` (P reset to I/alpha at every block switch) and
@@ -116,7 +121,7 @@ class WhatWhenConfig:
     trace_taus: str = param(
         "0.02,0.05,0.1,0.2,0.4", "readout synaptic time constants, s (round-robin over neurons)"
     )
-    eta_when: float = param(0.1, "three-factor learning rate of the online 'when' readout (per step)")
+    eta_when: float = param(0.3, "three-factor learning rate of the online 'when' readout (per step)")
     eta_what: float = param(
         0.002, "three-factor learning rate of the offline 'what' readouts (per step, applied at trial end)"
     )
@@ -136,7 +141,7 @@ class WhatWhenConfig:
         unit="s",
     )
     decorrelate: float = param(
-        0.0,
+        0.001,
         "three-factor: learning rate of an online anti-Hebbian decorrelating stage in front of the "
         "centred 'when' readout (after Ahmad 2024; 0: off)",
     )
@@ -155,6 +160,14 @@ class WhatWhenConfig:
         "A / (1 + n / what_anneal_trials) over consolidated trials n down to eta_what (1: constant)",
     )
     what_anneal_trials: float = param(3.0, "three-factor: n0 of the annealed 'what' rate, in trials")
+    what_common: float = param(
+        0.015,
+        "three-factor: rate of the common mode of the 'what' readouts (sum over stimuli: a timing "
+        "signal), learned apart from the identity (differential) modes at eta_what (0: off)",
+    )
+    what_common_online: bool = param(
+        False, "three-factor: learn that common mode online every step (default: consolidated per trial)"
+    )
     three_factor_bias: bool = param(
         False, "three-factor: learn a bias per readout (off: the output is a pure synaptic sum)"
     )
@@ -219,6 +232,7 @@ class WhatWhenConfig:
             "center_when",
             "decorrelate",
             "decorrelate_noise",
+            "what_common",
         ):
             check_nonnegative(name, getattr(self, name))
         for name in ("eta_when", "eta_what", "force_alpha", "recovery_factor", "timing_tolerance"):
@@ -230,8 +244,13 @@ class WhatWhenConfig:
         check_int("eval_trials", self.eval_trials)
         check_probability("p_input", self.p_input)
         check_probability("decorrelate_kappa", self.decorrelate_kappa)
-        if self.decorrelate > 0 and self.center_when == 0:
-            raise ValueError("--decorrelate needs the centred 'when' readout (--center-when > 0)")
+        on = [f"--{n.replace('_', '-')} {getattr(self, n):g}" for n in ("decorrelate", "what_common")
+              if getattr(self, n) > 0]
+        if self.center_when == 0 and on:
+            raise ValueError(
+                f"{' and '.join(on)} need the centred 'when' readout (--center-when > 0); "
+                "with --center-when 0 also pass --decorrelate 0 --what-common 0"
+            )
         parse_taus(self.trace_taus)
         par = self.paradigm()  # validates blocks and timing
         check_steps("session duration (trials x trial_duration)", par.n_trials * self.trial_duration, 1e-3,
@@ -274,6 +293,8 @@ def readout_settings(config: WhatWhenConfig, seed: int = 0) -> wwt.ReadoutSettin
         center_when=config.center_when,
         what_anneal=config.what_anneal,
         what_anneal_trials=config.what_anneal_trials,
+        what_common=config.what_common,
+        what_common_online=config.what_common_online,
         force_alpha=config.force_alpha,
         force_every=config.force_every,
         ridge_alpha=config.ridge_alpha,

@@ -44,6 +44,7 @@ from . import whatwhen_metrics as wwm
 __all__ = [
     "READOUTS",
     "ReadoutSettings",
+    "common_mode_basis",
     "WhenWhatReadouts",
     "train_readout",
     "control_paradigms",
@@ -97,6 +98,17 @@ class ReadoutSettings:
         a running average whose weight falls as :math:`1/n` until it reaches the floor
         :math:`\\eta_{what}`, which keeps it tracking later changes); ``what_anneal`` 1: a
         constant rate.
+    what_common : float
+        Three-factor, centred "when" readout only: learning rate of the **common mode** of the
+        "what" outputs (0: off). The "what" outputs are learned in an orthonormal output basis
+        :math:`Q` whose first vector is :math:`\\mathbf 1/\\sqrt K`: the common mode
+        :math:`\\sum_k y_k/\\sqrt K` ("some stimulus is coming", the same target on every trial
+        since :math:`\\sum_k p_k = 1`) is a timing signal, learned online at this rate, while
+        the :math:`K-1` differential modes (which stimulus: outcome-dependent, learned as a
+        running average) are consolidated at the annealed ``eta_what``. With equal rates the
+        split changes nothing (the rule is equivariant under output rotations).
+    what_common_online : bool
+        Learn the common mode online (every step; else consolidated at the trial end).
     force_alpha : float
         FORCE: :math:`P(0) = I/\\alpha`.
     force_every : int
@@ -105,7 +117,7 @@ class ReadoutSettings:
         Ridge penalty.
     """
 
-    eta_when: float = 0.1
+    eta_when: float = 0.3
     eta_what: float = 0.002
     eligibility_tau: float = 0.0
     normalise: bool = True
@@ -113,7 +125,7 @@ class ReadoutSettings:
     surprise: float = 0.0
     depression: float = 1.0
     center_when: float = 0.6
-    decorrelate: float = 0.0
+    decorrelate: float = 0.001
     decorrelate_kappa: float = 0.5
     decorrelate_every: int = 1
     decorrelate_noise: float = 3.0
@@ -121,6 +133,8 @@ class ReadoutSettings:
     decorrelate_what: bool = False
     what_anneal: float = 10.0
     what_anneal_trials: float = 3.0
+    what_common: float = 0.015
+    what_common_online: bool = False
     force_alpha: float = 1.0
     force_every: int = 2
     ridge_alpha: float = 1.0
@@ -131,13 +145,17 @@ class ReadoutSettings:
         if not self.what_anneal >= 1:
             raise ValueError(f"what_anneal must be >= 1 (1: a constant rate), got {self.what_anneal!r}")
         for name in ("eligibility_tau", "surprise", "depression", "ridge_alpha", "center_when",
-                     "decorrelate", "decorrelate_noise"):
+                     "decorrelate", "decorrelate_noise", "what_common"):
             check_nonnegative(name, getattr(self, name))
         check_probability("decorrelate_kappa", self.decorrelate_kappa)
         check_int("force_every", self.force_every)
         check_int("decorrelate_every", self.decorrelate_every)
-        if self.decorrelate > 0 and self.center_when == 0:
-            raise ValueError("decorrelate needs the centred 'when' readout (center_when > 0)")
+        on = [f"{n}={getattr(self, n):g}" for n in ("decorrelate", "what_common") if getattr(self, n) > 0]
+        if self.center_when == 0 and on:
+            raise ValueError(
+                f"{' and '.join(on)} need the centred 'when' readout (center_when > 0); "
+                "with center_when=0 also set decorrelate=0 and what_common=0"
+            )
 
 
 @dataclass
@@ -158,6 +176,7 @@ class WhenWhatReadouts:
     when_decorrelator: Decorrelator | None = None
     what_decorrelator: Decorrelator | None = None
     when_mean: np.ndarray | None = None
+    what_basis: np.ndarray | None = None
 
     @property
     def coef_(self) -> np.ndarray:
@@ -168,6 +187,8 @@ class WhenWhatReadouts:
             w_when = w_when @ self.when_decorrelator.R_
         if self.what_decorrelator is not None:
             w_what = w_what @ self.what_decorrelator.R_
+        if self.what_basis is not None:
+            w_what = self.what_basis @ w_what
         return np.vstack([w_when, w_what])
 
     def predict(self, X) -> np.ndarray:
@@ -178,7 +199,10 @@ class WhenWhatReadouts:
         else:
             when = self.when.predict(self.when_decorrelator.transform(X - self.when_mean))
         Xw = X if self.what_decorrelator is None else self.what_decorrelator.transform(X)
-        return np.hstack([when, self.what.predict(Xw)])
+        what = self.what.predict(Xw)
+        if self.what_basis is not None:
+            what = what @ self.what_basis.T
+        return np.hstack([when, what])
 
 
 def train_readout(
@@ -255,11 +279,37 @@ def _fit_when_what(session, X, Y, settings: ReadoutSettings, common: dict):
             dec_what = Decorrelator(**stage, seed=np.random.default_rng([settings.decorrelate_seed, 1]))
             Xwhat = dec_what.transform_learn(X)
     when = ThreeFactorReadout(eta=settings.eta_when, online=True, center_tau=center_tau, **common)
-    what = ThreeFactorReadout(eta=settings.eta_what, online=False, **common)
     when.fit(Xwhen, Y[:, :1], gate=session.gate[:, :1], segment_ends=session.trial_end)
-    what_out = _fit_annealed(what, session, Xwhat, Y[:, 1:], session.gate[:, 1:], settings)
-    readouts = WhenWhatReadouts(when, what, dec_when, dec_what, mean)
+    k = Y.shape[1] - 1
+    if settings.what_common > 0 and k > 1:
+        Q = common_mode_basis(k)
+        what = ThreeFactorReadout(
+            eta=[settings.what_common] + [settings.eta_what] * (k - 1),
+            online=np.array([settings.what_common_online] + [False] * (k - 1)),
+            **common,
+        )
+        # the gate is one value per step for all "what" outputs, so it commutes with Q
+        what_out = _fit_annealed(what, session, Xwhat, Y[:, 1:] @ Q, session.gate[:, 1:], settings,
+                                 what=np.arange(k) > 0) @ Q.T
+    else:
+        Q = None
+        what = ThreeFactorReadout(eta=settings.eta_what, online=False, **common)
+        what_out = _fit_annealed(what, session, Xwhat, Y[:, 1:], session.gate[:, 1:], settings)
+    readouts = WhenWhatReadouts(when, what, dec_when, dec_what, mean, Q)
     return np.hstack([when.train_predictions_, what_out]), readouts
+
+
+def common_mode_basis(k: int) -> np.ndarray:
+    """Orthonormal ``(k, k)`` basis whose first column is :math:`\\mathbf 1/\\sqrt k` (common mode).
+
+    The other columns span the differences between outputs (Helmert contrasts, orthonormalised),
+    so ``Y @ Q`` has the common mode first and ``(Y @ Q) @ Q.T`` gives ``Y`` back.
+    """
+    k = check_int("k", k)
+    A = np.eye(k)
+    A[:, 0] = 1.0
+    Q, _ = np.linalg.qr(A)
+    return Q * np.sign(Q[0, 0])  # first column +1/sqrt(k), not -1/sqrt(k)
 
 
 def _fit_annealed(m, session, X, Y, gate, settings: ReadoutSettings, what=None) -> np.ndarray:

@@ -58,20 +58,23 @@ def test_recovers_strictly_faster_than_force_without_reset(runs):
 
 
 def test_amplitude_probability_correlation(runs):
-    """Measured .956 / .965 / .942 / .933 / .936 (balanced order, annealed eta_what; i.i.d.: .67-.91)."""
+    """Measured .951 / .972 / .934 / .933 / .935, held-out seeds 5, 6: .907 / .946 (balanced order,
+    annealed eta_what; i.i.d.: .67-.91)."""
     for s in runs:
         assert s["amplitude_probability_corr"] >= 0.9
 
 
 def test_timing_bias_per_block(runs):
-    """Measured -15 to 0 ms in every block (without the centred "when" readout -20 ms in 2 blocks)."""
+    """Measured -5 to 0 ms in every block, held-out seeds 5, 6: -10 to 5 ms (-15 to 0 ms before the
+    decorrelating stage; without the centred "when" readout -20 ms in 2 blocks)."""
     for s in runs:
         assert np.all(np.abs(s["timing_bias_ms_per_block"]) <= 15.0)
 
 
 @pytest.mark.xfail(
-    reason="anchored recovery 11-40 trials, none of 10 switches within 10 (own-baseline 9-35, 1 within 10); "
-    "with --decorrelate 0.001 --eta-when 0.3: 13-40, none within 10 (the 'what' half is the bottleneck)",
+    reason="anchored recovery 13-40 trials, none of 10 switches within 10 (own-baseline 9-37, 1 within 10; "
+    "held-out seeds 5, 6: 10,33 / 27,40); the oracle bounds of run whatwhen --oracles show that 10 "
+    "trials are out of reach of any learner on these states (docs/results.rst)",
     strict=False,
 )
 def test_recovery_within_ten_trials(runs):
@@ -79,35 +82,27 @@ def test_recovery_within_ten_trials(runs):
         assert all(s["recovered"]) and max(s["recovery_trials"]) <= 10
 
 
-@pytest.mark.xfail(
-    reason="final error 1.36 / 1.70 / 1.43 / 1.64 / 1.62x FORCE-with-reset's (holds on seeds 0 and 2); "
-    "with --decorrelate 0.001 --eta-when 0.3: 1.29 / 1.55 / 1.37 / 1.48 / 1.64x (seeds 0, 2, 3)",
-    strict=False,
-)
 def test_final_error_within_1_5x_force_with_reset(runs):
+    """Measured 1.10 / 1.34 / 1.14 / 1.24 / 1.41x (held-out seeds 5, 6: 1.19 / 1.41x).
+
+    Before the decorrelating stage and the common-mode split: 1.36 / 1.70 / 1.43 / 1.64 / 1.62x.
+    """
     for s in runs:
         assert s["final_error"] <= 1.5 * s["comparison"]["force_reset"]["final_error"]
 
 
 def test_what_when_near_orthogonal(runs):
-    """Measured .18 / .25 / .20 / .23 / .21 (eta_what .005, uncentred "when": .26-.32)."""
+    """Measured .17 / .28 / .27 / .27 / .28 (held-out seeds 5, 6: .29 / .29); .18-.25 before the
+    common-mode split, whose fast common "what" mode is a timing signal (docs/results.rst)."""
     for s in runs:
         assert s["what_when_cosine"] <= 0.3
 
 
-@pytest.fixture(scope="module")
-def decorrelated_runs():
-    return [execute("whatwhen", {"decorrelate": 0.001, "eta_when": 0.3}, seed=s) for s in SEEDS]
-
-
-def test_decorrelated_when_keeps_the_claims_that_hold(decorrelated_runs):
-    """Ablation ``--decorrelate 0.001 --eta-when 0.3``: bias within 5 ms (measured), r unchanged,
-    cosine .09-.22, error after the latency switch below the defaults' (.23-.29 against .37-.45)."""
-    for s in decorrelated_runs:
-        assert np.all(np.abs(s["timing_bias_ms_per_block"]) <= 15.0)
-        assert s["amplitude_probability_corr"] >= 0.9
-        assert s["what_when_cosine"] <= 0.3
-        assert s["final_error"] < 1.0
-        assert s["mean_error_10_trials_after_switch"][0] < 0.35
-        tf, force = s["comparison"]["three_factor"], s["comparison"]["force"]
-        assert np.sum(tf["recovery_trials"]) < np.sum(force["recovery_trials"])
+def test_common_mode_split_is_what_brings_the_final_error_within_1_5x():
+    """Ablation on seed 1 (the worst seed before): without the split (``what_common`` 0) the
+    final error is above 1.5x FORCE-with-reset's (1.55x measured), with it below (1.34x)."""
+    ratio = {}
+    for common in (0.0, 0.015):
+        s = execute("whatwhen", {"what_common": common}, seed=1)
+        ratio[common] = s["final_error"] / s["comparison"]["force_reset"]["final_error"]
+    assert ratio[0.0] > 1.5 >= ratio[0.015]

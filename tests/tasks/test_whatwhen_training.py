@@ -7,6 +7,9 @@ from tasks import whatwhen as ww
 from tasks import whatwhen_metrics as wwm
 from tasks import whatwhen_training as wwt
 
+# the three-factor rule without the decorrelating stage and the common-mode split (defaults: on)
+PLAIN = dict(decorrelate=0.0, what_common=0.0)
+
 
 def _session(seed=0, probe_fraction=0.25):
     par = ww.WhatWhenParadigm(
@@ -46,7 +49,7 @@ def test_settings_reach_the_readout():
     sess = _session()
     X = _clock_states(sess, np.random.default_rng(1))
     a, ma = wwt.train_readout("three_factor", sess, X)
-    b, mb = wwt.train_readout("three_factor", sess, X, wwt.ReadoutSettings(eta_when=0.3))
+    b, mb = wwt.train_readout("three_factor", sess, X, wwt.ReadoutSettings(eta_when=1.0))
     assert not np.allclose(a[:, 0], b[:, 0])  # the "when" rate changed
     f1, _ = wwt.train_readout("ridge", sess, X, wwt.ReadoutSettings(ridge_alpha=1.0))
     f2, _ = wwt.train_readout("ridge", sess, X, wwt.ReadoutSettings(ridge_alpha=100.0))
@@ -95,8 +98,8 @@ def test_control_errors_share_identical_conditions_and_seed_per_block():
 def test_centred_when_readout_leaves_the_what_readouts_unchanged():
     sess = _session()
     X = _clock_states(sess, np.random.default_rng(2)) + 1.0  # a common mode
-    plain, m0 = wwt.train_readout("three_factor", sess, X, wwt.ReadoutSettings(center_when=0.0))
-    centred, m1 = wwt.train_readout("three_factor", sess, X)  # centred by default (0.6 s)
+    plain, m0 = wwt.train_readout("three_factor", sess, X, wwt.ReadoutSettings(center_when=0.0, **PLAIN))
+    centred, m1 = wwt.train_readout("three_factor", sess, X, wwt.ReadoutSettings(**PLAIN))  # centred: 0.6 s
     assert isinstance(m1, wwt.WhenWhatReadouts) and m1.coef_.shape == m0.coef_.shape
     # "what" reads the rates themselves in both: same outputs and weights
     np.testing.assert_allclose(centred[:, 1:], plain[:, 1:], rtol=1e-12, atol=1e-12)
@@ -111,7 +114,9 @@ def test_centred_when_readout_leaves_the_what_readouts_unchanged():
 def test_annealed_what_rate_follows_its_schedule():
     sess = _session()
     X = _clock_states(sess, np.random.default_rng(3))
-    S = wwt.ReadoutSettings
+    def S(**kw):
+        return wwt.ReadoutSettings(**PLAIN, **kw)
+
     for center in (0.0, 0.6):
         # n0 -> infinity: the rate stays at A eta_what, the same as a constant rate A eta_what
         slow, m1 = wwt.train_readout("three_factor", sess, X, S(center_when=center, what_anneal=4.0,
@@ -132,7 +137,7 @@ def test_annealed_what_rate_follows_its_schedule():
 def test_decorrelating_stage_changes_when_only():
     sess = _session()
     X = _clock_states(sess, np.random.default_rng(2))
-    a, _ = wwt.train_readout("three_factor", sess, X)
+    a, _ = wwt.train_readout("three_factor", sess, X, wwt.ReadoutSettings(decorrelate=0.0))
     b, mb = wwt.train_readout("three_factor", sess, X, wwt.ReadoutSettings(decorrelate=1e-3))
     np.testing.assert_array_equal(a[:, 1:], b[:, 1:])  # "what" reads the raw rates either way
     assert not np.allclose(a[:, 0], b[:, 0])
@@ -149,3 +154,40 @@ def test_decorrelating_stage_needs_the_centred_when_readout():
         wwt.ReadoutSettings(decorrelate=0.01, center_when=0.0)
     with pytest.raises(ValueError, match="decorrelate_kappa"):
         wwt.ReadoutSettings(decorrelate_kappa=2.0)
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 5])
+def test_common_mode_basis_is_orthonormal_with_the_mean_first(k):
+    Q = wwt.common_mode_basis(k)
+    np.testing.assert_allclose(Q.T @ Q, np.eye(k), atol=1e-12)
+    np.testing.assert_allclose(Q[:, 0], np.full(k, 1 / np.sqrt(k)))
+    Y = np.random.default_rng(k).random((7, k))
+    np.testing.assert_allclose((Y @ Q) @ Q.T, Y, atol=1e-12)
+    if k > 1:  # the other columns sum to zero: differences between outputs only
+        np.testing.assert_allclose(Q[:, 1:].sum(axis=0), 0, atol=1e-12)
+
+
+def test_what_common_mode_split():
+    sess = _session()
+    X = _clock_states(sess, np.random.default_rng(4))
+    S = wwt.ReadoutSettings
+    Q = wwt.common_mode_basis(sess.paradigm.n_stimuli)
+    base, m0 = wwt.train_readout("three_factor", sess, X, S(what_anneal=1.0, what_common=0.0))
+    # equal rates, both consolidated: the rule is equivariant under output rotations
+    same, m1 = wwt.train_readout("three_factor", sess, X, S(what_anneal=1.0, what_common=0.002,
+                                                           what_common_online=False))
+    np.testing.assert_allclose(same, base, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(m1.coef_, m0.coef_, rtol=1e-9, atol=1e-12)
+    # a fast online common mode: the identity (differential) modes and "when" are untouched
+    for anneal in (1.0, 10.0):
+        ref, _ = wwt.train_readout("three_factor", sess, X, S(what_anneal=anneal, what_common=0.0))
+        fast, m2 = wwt.train_readout("three_factor", sess, X, S(what_anneal=anneal, what_common=0.05))
+        np.testing.assert_allclose(fast[:, 1:] @ Q[:, 1:], ref[:, 1:] @ Q[:, 1:], rtol=1e-9, atol=1e-12)
+        np.testing.assert_array_equal(fast[:, 0], ref[:, 0])
+        assert not np.allclose(fast[:, 1:] @ Q[:, 0], ref[:, 1:] @ Q[:, 0])
+    # weights on the rates in the stimuli's own basis, consistent with predict
+    np.testing.assert_allclose(m2.predict(X[:20])[:, 1:], X[:20] @ m2.coef_[1:].T, atol=1e-12)
+    with pytest.raises(ValueError, match="what_common=0.01 need the centred"):
+        S(what_common=0.01, center_when=0.0, decorrelate=0.0)
+    with pytest.raises(ValueError, match="what_common"):
+        S(what_common=-1.0)
