@@ -9,31 +9,22 @@ from tasks import whatwhen_oracles as wo
 from tasks import whatwhen_training as wwt
 
 
-def _session(seed=0, probe_fraction=0.25):
-    par = ww.WhatWhenParadigm(
-        blocks=ww.parse_blocks("6:0.15:0.7,0.3; 6:0.25:0.7,0.3; 6:0.25:0.3,0.7"),
-        trial_duration=0.4,
-        probe_fraction=probe_fraction,
-    )
-    return ww.generate(par, seed=seed)
-
-
 def _states(sess, seed=1):
     spt = sess.paradigm.steps_per_trial
     rng = np.random.default_rng(seed)
     return np.hstack([np.tile(np.eye(spt), (sess.n_trials, 1)), 0.05 * rng.random((sess.times.size, 5))])
 
 
-def test_cumulative_ridge_matches_the_project_ridge_readout():
-    sess = _session()
+def test_cumulative_ridge_matches_the_project_ridge_readout(ww_session):
+    sess = ww_session()
     X = _states(sess)
     ours = wo.linear_oracle("ridge", sess, X, alpha=1.0)
     theirs, _ = wwt.train_readout("ridge", sess, X, wwt.ReadoutSettings(ridge_alpha=1.0))
     np.testing.assert_allclose(ours, theirs, atol=1e-8)
 
 
-def test_ridge_since_switch_is_a_direct_fit_on_the_block_so_far():
-    sess = _session()
+def test_ridge_since_switch_is_a_direct_fit_on_the_block_so_far(ww_session):
+    sess = ww_session()
     X = _states(sess)
     out = wo.linear_oracle("ridge_since_switch", sess, X, alpha=0.5)
     spt = sess.paradigm.steps_per_trial
@@ -46,8 +37,8 @@ def test_ridge_since_switch_is_a_direct_fit_on_the_block_so_far():
     np.testing.assert_allclose(out[n * spt : (n + 1) * spt], m.predict(X[n * spt : (n + 1) * spt]), atol=1e-8)
 
 
-def test_prior_ridge_is_the_map_estimate_around_the_pre_switch_weights():
-    sess = _session()
+def test_prior_ridge_is_the_map_estimate_around_the_pre_switch_weights(ww_session):
+    sess = ww_session()
     X = _states(sess)
     spt = sess.paradigm.steps_per_trial
     s = int(sess.switch_trials[0])
@@ -79,8 +70,8 @@ def test_posterior_mean_formula():
         wo.posterior_probabilities([1, 1], [0.5, 0.5], -1.0)
 
 
-def test_latency_oracle_recovers_at_once_and_observer_error_is_the_p_error():
-    sess = _session()
+def test_latency_oracle_recovers_at_once_and_observer_error_is_the_p_error(ww_session):
+    sess = ww_session()
     controls = [ww.generate(par, seed=b) for b, par in enumerate(wwt.control_paradigms(sess.paradigm))]
     exact = wo.observer_oracle(sess, exact=True)
     rec = wo.recovery(sess, exact, controls, [wo.observer_oracle(c, exact=True) for c in controls])
@@ -95,8 +86,8 @@ def test_latency_oracle_recovers_at_once_and_observer_error_is_the_p_error():
     np.testing.assert_allclose(view[:, :, 0], exp[:, :, 0])
 
 
-def test_oracle_summary_scores_every_learner_per_switch():
-    sess = _session()
+def test_oracle_summary_scores_every_learner_per_switch(ww_session):
+    sess = ww_session()
     controls = [ww.generate(par, seed=b) for b, par in enumerate(wwt.control_paradigms(sess.paradigm))]
     res = wo.oracle_summary(sess, _states(sess), controls, [_states(c, 2) for c in controls])
     assert set(res["all"]) == set(wo.oracle_learners())

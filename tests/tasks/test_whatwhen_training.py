@@ -11,15 +11,6 @@ from tasks import whatwhen_training as wwt
 PLAIN = dict(decorrelate=0.0, what_common=0.0)
 
 
-def _session(seed=0, probe_fraction=0.25):
-    par = ww.WhatWhenParadigm(
-        blocks=ww.parse_blocks("6:0.15:0.7,0.3; 6:0.25:0.7,0.3; 6:0.25:0.3,0.7"),
-        trial_duration=0.4,
-        probe_fraction=probe_fraction,
-    )
-    return ww.generate(par, seed=seed)
-
-
 def _clock_states(sess, rng):
     # a noisy clock: one unit per step of the trial plus noise units
     spt = sess.paradigm.steps_per_trial
@@ -27,8 +18,8 @@ def _clock_states(sess, rng):
     return np.hstack([clock, 0.05 * rng.random((sess.times.size, 5))])
 
 
-def test_ridge_predicts_each_trial_with_earlier_trials_only():
-    sess = _session()
+def test_ridge_predicts_each_trial_with_earlier_trials_only(ww_session):
+    sess = ww_session()
     X = _clock_states(sess, np.random.default_rng(0))
     out, m = wwt.train_readout("ridge", sess, X)
     spt = sess.paradigm.steps_per_trial
@@ -45,8 +36,8 @@ def test_ridge_predicts_each_trial_with_earlier_trials_only():
     assert m.coef_.shape == (sess.targets.shape[1], X.shape[1])
 
 
-def test_settings_reach_the_readout():
-    sess = _session()
+def test_settings_reach_the_readout(ww_session):
+    sess = ww_session()
     X = _clock_states(sess, np.random.default_rng(1))
     a, ma = wwt.train_readout("three_factor", sess, X)
     b, mb = wwt.train_readout("three_factor", sess, X, wwt.ReadoutSettings(eta_when=1.0))
@@ -56,8 +47,8 @@ def test_settings_reach_the_readout():
     assert not np.allclose(f1, f2)
 
 
-def test_bad_names_and_settings_are_rejected():
-    sess = _session()
+def test_bad_names_and_settings_are_rejected(ww_session):
+    sess = ww_session()
     with pytest.raises(ValueError, match="readout"):
         wwt.train_readout("lasso", sess, np.zeros((sess.times.size, 2)))
     with pytest.raises(ValueError, match="eta_when"):
@@ -66,8 +57,8 @@ def test_bad_names_and_settings_are_rejected():
         wwt.control_errors(sess, ["lasso"], _clock_states, seed=0)
 
 
-def test_control_paradigms_are_single_post_switch_blocks():
-    sess = _session()
+def test_control_paradigms_are_single_post_switch_blocks(ww_session):
+    sess = ww_session()
     ctrl = wwt.control_paradigms(sess.paradigm)
     assert len(ctrl) == len(sess.paradigm.blocks) - 1
     for c, b in zip(ctrl, sess.paradigm.blocks[1:], strict=True):
@@ -76,8 +67,8 @@ def test_control_paradigms_are_single_post_switch_blocks():
         assert c.trial_duration == sess.paradigm.trial_duration
 
 
-def test_control_errors_share_identical_conditions_and_seed_per_block():
-    sess = _session()
+def test_control_errors_share_identical_conditions_and_seed_per_block(ww_session):
+    sess = ww_session()
     calls = []
 
     def states(csess, crng):
@@ -95,8 +86,8 @@ def test_control_errors_share_identical_conditions_and_seed_per_block():
     np.testing.assert_array_equal(out["ridge"][1], expected)
 
 
-def test_centred_when_readout_leaves_the_what_readouts_unchanged():
-    sess = _session()
+def test_centred_when_readout_leaves_the_what_readouts_unchanged(ww_session):
+    sess = ww_session()
     X = _clock_states(sess, np.random.default_rng(2)) + 1.0  # a common mode
     plain, m0 = wwt.train_readout("three_factor", sess, X, wwt.ReadoutSettings(center_when=0.0, **PLAIN))
     centred, m1 = wwt.train_readout("three_factor", sess, X, wwt.ReadoutSettings(**PLAIN))  # centred: 0.6 s
@@ -111,8 +102,8 @@ def test_centred_when_readout_leaves_the_what_readouts_unchanged():
         wwt.ReadoutSettings(center_when=-0.1)
 
 
-def test_annealed_what_rate_follows_its_schedule():
-    sess = _session()
+def test_annealed_what_rate_follows_its_schedule(ww_session):
+    sess = ww_session()
     X = _clock_states(sess, np.random.default_rng(3))
     def S(**kw):
         return wwt.ReadoutSettings(**PLAIN, **kw)
@@ -134,8 +125,8 @@ def test_annealed_what_rate_follows_its_schedule():
         S(what_anneal=0.5)
 
 
-def test_decorrelating_stage_changes_when_only():
-    sess = _session()
+def test_decorrelating_stage_changes_when_only(ww_session):
+    sess = ww_session()
     X = _clock_states(sess, np.random.default_rng(2))
     a, _ = wwt.train_readout("three_factor", sess, X, wwt.ReadoutSettings(decorrelate=0.0))
     b, mb = wwt.train_readout("three_factor", sess, X, wwt.ReadoutSettings(decorrelate=1e-3))
@@ -167,8 +158,8 @@ def test_common_mode_basis_is_orthonormal_with_the_mean_first(k):
         np.testing.assert_allclose(Q[:, 1:].sum(axis=0), 0, atol=1e-12)
 
 
-def test_what_common_mode_split():
-    sess = _session()
+def test_what_common_mode_split(ww_session):
+    sess = ww_session()
     X = _clock_states(sess, np.random.default_rng(4))
     S = wwt.ReadoutSettings
     Q = wwt.common_mode_basis(sess.paradigm.n_stimuli)
