@@ -104,7 +104,10 @@ class WhatWhenConfig:
     )
     n_neurons: int = param(500, "reservoir neurons (80 % excitatory)")
     reservoir_preset: str = param(
-        "timing", "reservoir preset", choices=("timing", "sparse", "izhikevich2003")
+        "timing",
+        "reservoir preset ('prediction': the benchmarks' network, whose input-spike delay lines carry "
+        "a noise-free trial clock; run it with --noise 0 --recurrent-scale 0.1 --w-input 90)",
+        choices=("timing", "prediction", "sparse", "izhikevich2003"),
     )
     tau_syn: float = param(
         0.03, "reservoir synaptic time constant (0: the paper's instantaneous synapses)", unit="s"

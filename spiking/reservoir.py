@@ -140,6 +140,14 @@ class ReservoirConfig:
         lines in the input projection, a memory of the last ``input_delay`` of input.
     input_taps : int
         :math:`K`, delayed copies of its input current per neuron (> 1 needs ``input_delay > 0``).
+    input_spike_delay : float
+        Largest delay (s) of the input-spike synapses; 0 (default): none. > 0: synapse
+        :math:`j` of the input projection transmits after a fixed delay
+        :math:`\\delta_j = m_j \\Delta t`, :math:`m_j \\sim U\\{0, \\dots,
+        \\mathrm{round}(\\delta_{\\max}/\\Delta t)\\}`, drawn from the structure seed (after every
+        other structure draw): the spike-input counterpart of ``input_delay``, which acts on
+        the injected current only. A brief input (a cue) then reaches the network over the
+        whole ``input_spike_delay``, a noise-free clock after it.
     neuron : IzhikevichParams
     """
 
@@ -162,6 +170,7 @@ class ReservoirConfig:
     tau_syn: float = 0.0
     input_delay: float = 0.0
     input_taps: int = 1
+    input_spike_delay: float = 0.0
     neuron: IzhikevichParams = field(default_factory=IzhikevichParams)
 
     def __post_init__(self):
@@ -202,6 +211,7 @@ class ReservoirConfig:
                 f"got {self.tau_syn!r}"
             )
         check_nonnegative("input_delay", self.input_delay)
+        check_nonnegative("input_spike_delay", self.input_spike_delay)
         check_int("input_taps", self.input_taps, minimum=1)
         if self.input_taps > 1 and self.input_delay == 0:
             raise ValueError(
@@ -242,8 +252,10 @@ PRESETS: dict[str, ReservoirConfig] = {
     # Without delays the states of a 10 ms-per-sample series remember about two samples whatever
     # the recurrence (memory capacity ~2, also with recurrent weights 0); the delay lines hold
     # the last 15 samples, and a neuron's response to three input times holds their products
-    # (NARMA10). Acts on the injected-current path only (not on spike inputs).
-    "prediction": dataclasses.replace(_TIMING, input_delay=0.15, input_taps=3),
+    # (NARMA10). input_delay acts on the injected-current path only; spike inputs (the what/when
+    # cue and stimuli) get their own delay lines of 0..450 ms per synapse (input_spike_delay),
+    # which carry a noise-free trial clock to 400 ms after the cue (docs/results.rst).
+    "prediction": dataclasses.replace(_TIMING, input_delay=0.15, input_taps=3, input_spike_delay=0.45),
 }
 
 
@@ -553,6 +565,9 @@ class IzhikevichReservoir:
             )
             S_in.connect(condition="is_exc_post" if cfg.input_target == "exc" else "True", p="p_input")
             S_in.w = "w_input*rand()"
+            if cfg.input_spike_delay > 0:  # last structure draw: undelayed networks keep their streams
+                steps = int(round(cfg.input_spike_delay / cfg.dt))
+                S_in.delay = f"floor(rand() * {steps + 1}) * {cfg.dt!r} * second"
             objects += [inp, S_in]
         return objects
 

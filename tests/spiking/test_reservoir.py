@@ -310,3 +310,35 @@ def test_record_state_bad_names():
         IzhikevichReservoir(preset("timing", n_neurons=20), seed=0, record_state=("w",))
     with pytest.raises(ValueError, match="needs tau_syn > 0"):
         IzhikevichReservoir(preset("sparse", n_neurons=20), seed=0, record_state=("I_exp",))
+
+
+def test_input_spike_delay_delays_each_input_synapse():
+    """A burst from one input at 10 ms reaches neuron i after its synapse's own delay (0..100 ms)."""
+    from spiking.encoders import SpikeTrains
+
+    cfg = ReservoirConfig(
+        n_exc=40, n_inh=0, connectivity="prob", p_connect=0.0, noise_exc=0.0, noise_inh=0.0,
+        n_inputs=1, p_input=1.0, w_input=60.0, input_spike_delay=0.1,
+    )
+    burst = SpikeTrains(np.zeros(5, dtype=np.int64), 0.01 + 1e-3 * np.arange(5), 1, 0.3)
+    res = IzhikevichReservoir(cfg, seed=1)
+    run = res.run(0.3, input_spikes=burst, seed=0)
+    S = res._objects["input_synapses"]
+    delay = np.zeros(40)
+    delay[np.asarray(S.j[:])] = np.asarray(S.delay[:])
+    steps = delay / cfg.dt
+    np.testing.assert_allclose(steps, np.round(steps), atol=1e-9)  # whole steps in [0, 100 ms]
+    assert delay.min() >= 0 and delay.max() <= 0.1 + 1e-12 and np.unique(delay).size > 20
+    first = np.full(40, np.inf)
+    np.minimum.at(first, run.spikes.indices, run.spikes.times)
+    fired = np.isfinite(first)
+    assert fired.sum() >= 20
+    latency = first[fired] - 0.01 - delay[fired]
+    assert latency.min() >= 0 and latency.max() < 0.02  # a few ms after each own delay
+    plain = IzhikevichReservoir(cfg.replace(input_spike_delay=0.0), seed=1)
+    undelayed = plain.run(0.3, input_spikes=burst, seed=0)
+    assert undelayed.spikes.times.max() < 0.04 < first[fired].max()
+    # the delays are the last structure draw: the weights are those of the undelayed network
+    np.testing.assert_array_equal(np.asarray(plain._objects["input_synapses"].w[:]), np.asarray(S.w[:]))
+    with pytest.raises(ValueError, match="input_spike_delay"):
+        cfg.replace(input_spike_delay=-0.1)
