@@ -103,7 +103,8 @@ class ReadoutSettings:
         "what" outputs (0: off). The "what" outputs are learned in an orthonormal output basis
         :math:`Q` whose first vector is :math:`\\mathbf 1/\\sqrt K`: the common mode
         :math:`\\sum_k y_k/\\sqrt K` ("some stimulus is coming", the same target on every trial
-        since :math:`\\sum_k p_k = 1`) is a timing signal, learned online at this rate, while
+        since :math:`\\sum_k p_k = 1`) is a timing signal, learned at this rate (consolidated
+        at each trial end, or online with ``what_common_online``) and not annealed, while
         the :math:`K-1` differential modes (which stimulus: outcome-dependent, learned as a
         running average) are consolidated at the annealed ``eta_what``. With equal rates the
         split changes nothing (the rule is equivariant under output rotations).
@@ -281,20 +282,18 @@ def _fit_when_what(session, X, Y, settings: ReadoutSettings, common: dict):
     when = ThreeFactorReadout(eta=settings.eta_when, online=True, center_tau=center_tau, **common)
     when.fit(Xwhen, Y[:, :1], gate=session.gate[:, :1], segment_ends=session.trial_end)
     k = Y.shape[1] - 1
-    if settings.what_common > 0 and k > 1:
+    eta, online, anneal, Q = settings.eta_what, False, None, None
+    if settings.what_common > 0 and k > 1:  # common mode apart: its own rate, never annealed
         Q = common_mode_basis(k)
-        what = ThreeFactorReadout(
-            eta=[settings.what_common] + [settings.eta_what] * (k - 1),
-            online=np.array([settings.what_common_online] + [False] * (k - 1)),
-            **common,
-        )
-        # the gate is one value per step for all "what" outputs, so it commutes with Q
-        what_out = _fit_annealed(what, session, Xwhat, Y[:, 1:] @ Q, session.gate[:, 1:], settings,
-                                 what=np.arange(k) > 0) @ Q.T
-    else:
-        Q = None
-        what = ThreeFactorReadout(eta=settings.eta_what, online=False, **common)
-        what_out = _fit_annealed(what, session, Xwhat, Y[:, 1:], session.gate[:, 1:], settings)
+        eta = [settings.what_common] + [settings.eta_what] * (k - 1)
+        online = np.array([settings.what_common_online] + [False] * (k - 1))
+        anneal = np.arange(k) > 0
+    what = ThreeFactorReadout(eta=eta, online=online, **common)
+    # the gate is one value per step for all "what" outputs, so it commutes with Q
+    Yw = Y[:, 1:] if Q is None else Y[:, 1:] @ Q
+    what_out = _fit_annealed(what, session, Xwhat, Yw, session.gate[:, 1:], settings, what=anneal)
+    if Q is not None:
+        what_out = what_out @ Q.T
     readouts = WhenWhatReadouts(when, what, dec_when, dec_what, mean, Q)
     return np.hstack([when.train_predictions_, what_out]), readouts
 
