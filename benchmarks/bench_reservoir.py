@@ -29,11 +29,9 @@ The gap is therefore the machine's load changing between the two processes (a 10
 reference run took 0.31-0.44 s within one minute here), not an inefficiency of
 either engine: compare ``ref here`` with the ``numba`` row before reading ``repeat/ref``.
 
-The repeated runs measure the steady state of a long-lived process: the reservoir's
-noise is drawn by the Numba kernel (set here with ``spiking.noise.NUMBA_AFTER = 0``
-after the first run; a process reaches it by itself after 2^24 deviates). A single
-short run draws with NumPy instead, about 14 ns more per deviate (0.14 s per 10 s at
-1000 neurons), which is less than loading Numba would cost it.
+The reservoir's noise is drawn inside the compiled code (NumPy's ziggurat on the trial's
+Generator, :mod:`spiking.noise`) from the first step, in the first run as in the repeated
+ones; nothing is loaded for it.
 
 Optional peers: NEST (``pip install nest-simulator``, extra ``[bench]``), run
 with its paper-numerics Izhikevich model (``consistent_integration=False``) and
@@ -124,10 +122,6 @@ else:
     res.run(duration)
     first = time.perf_counter() - t0
     if variant != "cpp_standalone":
-        # Repeated runs measure the steady state of a long-lived process: the noise kernel
-        # loaded (spiking.noise.NUMBA_AFTER; a short process draws with NumPy instead).
-        import spiking.noise
-        spiking.noise.NUMBA_AFTER = 0
         # Paired with the hand-written reference on this very network and noise, alternating,
         # so that the ratio survives a machine whose load changes between runs.
         import numpy as np

@@ -39,14 +39,6 @@ def _reservoir(**overrides):
     return build
 
 
-def _numba_kernels():
-    import numpy as np
-
-    from spiking.noise import fill_standard_normal
-
-    fill_standard_normal(np.random.default_rng(0), np.empty(4))
-
-
 def nalsm_liquid_config(n_input: int):
     """The liquid configuration ``run nalsm`` builds by default for images of ``n_input`` pixels.
 
@@ -83,7 +75,6 @@ def _nalsm_liquid(n_input: int):
 
 #: (label, builder) of each kind of network the CLI's simulations build by default.
 TARGETS = (
-    ("Numba kernels (noise)", _numba_kernels),
     ("reservoir, all-to-all (run reservoir)", _reservoir()),
     ("reservoir, fixed in-degree (preset sparse)", _reservoir(preset="sparse")),
     ("reservoir with spike inputs (run reservoir --n-inputs)", _reservoir(n_inputs=5)),

@@ -30,7 +30,7 @@ The thalamic noise of a trial is drawn from ``numpy.random.default_rng(trial_see
 Speed (Cython runtime mode, the default): one compiled state update does per step
 what the paper's program does (recurrent transmission from CSR arrays,
 :mod:`spiking.propagation`; reset; spike recording, :mod:`spiking.recorder`; noise
-drawn in blocks by a Numba kernel, :mod:`spiking.noise`; integration), so each
+drawn in blocks by NumPy's ziggurat compiled into the same code, :mod:`spiking.noise`; integration), so each
 step runs two code objects (state update and threshold) instead of seven; the
 recurrent ``Synapses`` object stays, inactive, as the description of the structure
 (input synapses stay active). Synapses are contiguous per source, and Brian2's
