@@ -247,13 +247,7 @@ class WhatWhenConfig:
         check_int("eval_trials", self.eval_trials)
         check_probability("p_input", self.p_input)
         check_probability("decorrelate_kappa", self.decorrelate_kappa)
-        on = [f"--{n.replace('_', '-')} {getattr(self, n):g}" for n in ("decorrelate", "what_common")
-              if getattr(self, n) > 0]
-        if self.center_when == 0 and on:
-            raise ValueError(
-                f"{' and '.join(on)} need the centred 'when' readout (--center-when > 0); "
-                "with --center-when 0 also pass --decorrelate 0 --what-common 0"
-            )
+        wwt.check_centred_when(self, name=lambda n: "--" + n.replace("_", "-"), sep=" ")
         parse_taus(self.trace_taus)
         par = self.paradigm()  # validates blocks and timing
         check_steps("session duration (trials x trial_duration)", par.n_trials * self.trial_duration, 1e-3,

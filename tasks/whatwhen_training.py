@@ -45,6 +45,8 @@ __all__ = [
     "READOUTS",
     "ReadoutSettings",
     "common_mode_basis",
+    "check_centred_when",
+    "NEEDS_CENTRED_WHEN",
     "WhenWhatReadouts",
     "train_readout",
     "control_paradigms",
@@ -151,12 +153,27 @@ class ReadoutSettings:
         check_probability("decorrelate_kappa", self.decorrelate_kappa)
         check_int("force_every", self.force_every)
         check_int("decorrelate_every", self.decorrelate_every)
-        on = [f"{n}={getattr(self, n):g}" for n in ("decorrelate", "what_common") if getattr(self, n) > 0]
-        if self.center_when == 0 and on:
-            raise ValueError(
-                f"{' and '.join(on)} need the centred 'when' readout (center_when > 0); "
-                "with center_when=0 also set decorrelate=0 and what_common=0"
-            )
+        check_centred_when(self)
+
+
+#: Three-factor settings that act on the centred "when" readout only (``center_when > 0``).
+NEEDS_CENTRED_WHEN = ("decorrelate", "what_common")
+
+
+def check_centred_when(settings, name: Callable[[str], str] = str, sep: str = "=") -> None:
+    """Raise ``ValueError`` when a setting of :data:`NEEDS_CENTRED_WHEN` is on with ``center_when`` 0.
+
+    ``settings`` has those attributes and ``center_when`` (:class:`ReadoutSettings`, or the
+    what/when simulation's config); ``name`` and ``sep`` spell a setting as its user writes it
+    (``decorrelate=0.01``; the command line: ``--decorrelate 0.01``).
+    """
+    on = [f"{name(n)}{sep}{getattr(settings, n):g}" for n in NEEDS_CENTRED_WHEN if getattr(settings, n) > 0]
+    if settings.center_when == 0 and on:
+        off = " and ".join(f"{name(n)}{sep}0" for n in NEEDS_CENTRED_WHEN)
+        raise ValueError(
+            f"{' and '.join(on)} need the centred 'when' readout ({name('center_when')} > 0); "
+            f"with {name('center_when')}{sep}0 also set {off}"
+        )
 
 
 @dataclass
