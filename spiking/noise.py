@@ -140,8 +140,10 @@ class NoiseStream:
         self.state[1] = next(_ids)
         self.state[2] = self.buffer.size
         self.state[0] = self.buffer.size  # empty: the first draw refills
+        # Until reset(): default_rng(0), refilled through refill() (addresses 0). Not reset()
+        # here: a frozen stream would draw a realisation that the first reset() replaces.
+        self.rng = np.random.default_rng(0)
         _streams[int(self.state[1])] = self
-        self.reset(np.random.default_rng(0))
 
     def reset(self, rng: np.random.Generator) -> None:
         """Start drawing from ``rng``; the next draw is ``rng``'s first deviate."""

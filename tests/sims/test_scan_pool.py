@@ -100,15 +100,3 @@ def test_pool_workers_inherit_frozen_objects_parent_unfrozen_after(tmp_path, mon
     ref = [run_point(t) for t in tasks]
     assert {r.key: r.metrics for r in rows} == {r.key: r.metrics for r in ref}
 
-
-def test_import_brian2_restores_the_garbage_collector_state():
-    code = (
-        "import gc, sys\n"
-        "from spiking.engine import import_brian2\n"
-        "gc.disable() if sys.argv[1] == 'off' else None\n"
-        "import_brian2()\n"
-        "print(gc.isenabled())\n"
-    )
-    for state, expected in (("on", "True"), ("off", "False")):
-        out = subprocess.run([sys.executable, "-c", code, state], capture_output=True, text=True, check=True)
-        assert out.stdout.split()[-1] == expected

@@ -55,3 +55,16 @@ def test_compiles_when_setuptools_is_imported_after_brian2(tmp_path):
     backend, v = out.stdout.split()[-2:]
     assert backend == "cython"  # not the numpy fallback of a failed build
     assert abs(float(v) - 0.904837) < 1e-5
+
+
+def test_import_brian2_restores_the_garbage_collector_state():
+    code = (
+        "import gc, sys\n"
+        "from spiking.engine import import_brian2\n"
+        "gc.disable() if sys.argv[1] == 'off' else None\n"
+        "import_brian2()\n"
+        "print(gc.isenabled())\n"
+    )
+    for state, expected in (("on", "True"), ("off", "False")):
+        out = subprocess.run([sys.executable, "-c", code, state], capture_output=True, text=True, check=True)
+        assert out.stdout.split()[-1] == expected

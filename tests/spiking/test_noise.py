@@ -4,7 +4,7 @@
 import numpy as np
 import pytest
 
-from spiking import noise
+from spiking import _ziggurat, noise
 from spiking.noise import NoiseStream, fill_reference
 
 
@@ -93,21 +93,14 @@ def test_compiled_fill_is_numpys_ziggurat_bit_for_bit():
     ref_rng = np.random.default_rng(3)
     ref = ref_rng.standard_normal(got.size)
     np.testing.assert_array_equal(got, ref)
-    assert (np.abs(got) > _ziggurat_r()).sum() > 20  # the tail branch ran (P = 2.6e-4 per draw)
+    assert (np.abs(got) > _ziggurat.R).sum() > 20  # the tail branch ran (P = 2.6e-4 per draw)
     ref_rng.standard_normal((-got.size) % 1000)  # the stream draws whole buffers
     assert st.rng.bit_generator.state == ref_rng.bit_generator.state
 
 
-def _ziggurat_r():
-    from spiking._ziggurat import R
-
-    return R
-
-
 def test_ziggurat_tables_are_numpys():
     """A plain-Python ziggurat on the tables gives NumPy's draws (without Brian2 or a compiler)."""
-    from spiking._ziggurat import FI, INV_R, KI, WI, R
-
+    FI, INV_R, KI, R, WI = _ziggurat.FI, _ziggurat.INV_R, _ziggurat.KI, _ziggurat.R, _ziggurat.WI
     rng, ref = np.random.default_rng(8), np.random.default_rng(8)
     bits = rng.bit_generator
 
